@@ -1,0 +1,64 @@
+"""What every command shares: the two consoles, options, JSON output and turning errors into exits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+T = TypeVar("T")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print the message on stderr and leave with the exit code (the only exit path)."""
+    err_console.print(f"[bold red]Error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def note(message: str) -> None:
+    """A message for the person, on stderr, so stdout stays clean for data."""
+    err_console.print(message, soft_wrap=True)
+
+
+def options(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    """The global options, as grants.scope.Options."""
+    from grants.options import Options
+
+    root = ctx.find_root()
+    return root.obj if isinstance(root.obj, Options) else Options()
+
+
+def guarded(work: Callable[[], T]) -> T:
+    """Run work; a domain error becomes its message and exit code."""
+    from grants.errors import GrantsError
+
+    try:
+        return work()
+    except GrantsError as error:
+        fail(str(error), error.exit_code)
+
+
+def call(ctx: typer.Context, work: Callable[[Any], T], *, write: bool) -> T:
+    """Run one service call in the command's one transaction and return its result."""
+    from grants.scope import open_scope
+
+    def run() -> T:
+        with open_scope(options(ctx), write=write) as scope:
+            return work(scope)
+
+    return guarded(run)
+
+
+def print_json(data: Any) -> None:
+    """JSON straight to stdout, never through Rich markup."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,95 @@
+"""Integrity commands: `check` and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import JsonFlag, call, console, fail, print_json
+
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+
+
+def check(ctx: typer.Context, json_: JsonFlag = False) -> None:
+    """Check the ledger, the cached balances and the audit chain; exit 4 on any problem.
+
+    Example: grants check
+    """
+    from grants.checks import run_checks
+
+    problems = call(ctx, lambda scope: run_checks(scope.session, scope.partnership), write=False)
+    if json_:
+        print_json({"ok": not problems, "problems": [p.to_json() for p in problems]})
+    elif not problems:
+        console.print(
+            "All checks passed: the ledger balances, the caches agree and the audit chain verifies."
+        )
+    else:
+        for p in problems:
+            console.print(f"[red]✗[/] {p.check}: {p.message}")
+    if problems:
+        fail(f"{len(problems)} integrity problem{'s' if len(problems) != 1 else ''} found", 4)
+
+
+@audit_app.command("log")
+def audit_log(
+    ctx: typer.Context,
+    subject: Annotated[
+        str | None, typer.Argument(help="Only events about this (e.g. a bid reference).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many, newest last.")] = 50,
+    json_: JsonFlag = False,
+) -> None:
+    """Show audit events, newest last.
+
+    Example: grants audit log --limit 20
+    """
+    from grants.auditlog import audit_events
+
+    events = call(ctx, lambda scope: audit_events(scope, subject, limit), write=False)
+    if json_:
+        print_json([e.to_json() for e in events])
+        return
+    from rich.table import Table
+
+    table = Table(title="Audit log")
+    for column in ("#", "When (UTC)", "Who", "Action", "Subject", "From", "To", "Reason"):
+        table.add_column(column, justify="right" if column == "#" else "left")
+    for e in events:
+        table.add_row(
+            str(e.seq),
+            e.at[:19].replace("T", " "),
+            e.actor,
+            e.action,
+            e.subject,
+            e.from_state or "",
+            e.to_state or "",
+            e.reason or "",
+        )
+    console.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context, json_: JsonFlag = False) -> None:
+    """Recompute the audit chain and name the first broken link (exit 4).
+
+    Example: grants audit verify
+    """
+    from grants.auditlog import verify
+
+    result = call(ctx, verify, write=False)
+    if json_:
+        print_json(result.to_json())
+    elif result.ok:
+        console.print(f"The audit chain verifies: {result.events} events.")
+    else:
+        for problem in result.problems:
+            console.print(f"[red]✗[/] {problem.message}")
+    if not result.ok:
+        fail(result.problems[0].message, 4)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+    app.add_typer(audit_app, name="audit")

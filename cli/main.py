@@ -1,0 +1,113 @@
+"""The `grants` application: global options, and the sub-apps assembled in one place."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cli import bids, database, demo, integrity, setup, status, workflow, years
+
+app = typer.Typer(
+    name="grants",
+    help="Crime Reduction Grant workflow: bids, scoring, approvals, spend and year end.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+GLOBAL_OPTIONS = ("--db", "--as", "--partnership", "--year")
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        from grants import __version__
+
+        typer.echo(f"grants {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL or SQLite path (default: GRANTS_DATABASE_URL, "
+            "then a file in your data folder).",
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--as", envvar="GRANTS_USER", help="Your member handle (GRANTS_USER)."),
+    ] = None,
+    partnership: Annotated[
+        str | None,
+        typer.Option(
+            "--partnership",
+            envvar="GRANTS_PARTNERSHIP",
+            help="Partnership slug; optional when there is only one.",
+        ),
+    ] = None,
+    year: Annotated[
+        str | None, typer.Option("--year", help="Funding year such as 2024/25 (default: the open year).")
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Crime Reduction Grant workflow: bids, scoring, approvals, spend and year end."""
+    from grants.options import Options
+
+    ctx.obj = Options(db=db, actor=actor, partnership=partnership, year=year)
+
+
+setup.register(app)
+years.register(app)
+bids.register(app)
+workflow.register(app)
+status.register(app)
+integrity.register(app)
+database.register(app)
+demo.register(app)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Let global options stand anywhere: `grants bid list --as chair` works like `grants --as chair bid list`."""
+    front: list[str] = []
+    rest: list[str] = []
+    # `init --partnership NAME` names the partnership to create: it is init's own option there.
+    hoisted = (
+        GLOBAL_OPTIONS if "init" not in argv else tuple(o for o in GLOBAL_OPTIONS if o != "--partnership")
+    )
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in hoisted:
+            if "=" in arg:
+                front.append(arg)
+            elif i + 1 < len(argv):
+                front.extend(argv[i : i + 2])
+                i += 1
+            else:
+                front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    app(args=args, prog_name="grants")

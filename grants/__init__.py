@@ -1,0 +1,3 @@
+"""grants: the Crime Reduction Grant workflow engine."""
+
+__version__ = "0.1.0"

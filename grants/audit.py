@@ -1,0 +1,136 @@
+"""The audit trail: immutable events, hash-chained per partnership, and their verification."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from grants.models import AuditEvent, Partnership
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    """The one text form hashed everywhere: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def event_payload(event: AuditEvent) -> dict[str, Any]:
+    """What an event's hash covers: every field but its own hash."""
+    return {
+        "partnership": event.partnership_id,
+        "seq": event.seq,
+        "at": event.at,
+        "actor": event.actor,
+        "action": event.action,
+        "subject": event.subject,
+        "from": event.from_state,
+        "to": event.to_state,
+        "reason": event.reason,
+        "details": event.details,
+        "content_hash": event.content_hash,
+    }
+
+
+def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+    return sha256(prev_hash + canonical_json(event_payload(event)))
+
+
+def record(
+    session: Session,
+    partnership_id: int,
+    actor: str,
+    action: str,
+    subject: str,
+    *,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    content_hash: str | None = None,
+) -> AuditEvent:
+    """Append one event to the partnership's chain, holding the chain head's row lock."""
+    head, count = session.execute(
+        select(Partnership.audit_head, Partnership.audit_count)
+        .where(Partnership.id == partnership_id)
+        .with_for_update()
+    ).one()
+    event = AuditEvent(
+        partnership_id=partnership_id,
+        seq=count + 1,
+        at=now_stamp(),
+        actor=actor,
+        action=action,
+        subject=subject,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        details=canonical_json(details or {}),
+        content_hash=content_hash,
+        prev_hash=head,
+        hash="",
+    )
+    event.hash = chain_hash(head, event)
+    session.add(event)
+    session.execute(
+        update(Partnership)
+        .where(Partnership.id == partnership_id)
+        .values(audit_head=event.hash, audit_count=event.seq)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first place where the recomputed chain differs from the stored one."""
+
+    seq: int | None
+    message: str
+
+
+def verify_chain(session: Session, partnership: Partnership) -> ChainBreak | None:
+    """Recompute the partnership's chain; name the first broken link, or None when intact."""
+    prev = GENESIS
+    expected_seq = 1
+    rows = session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.partnership_id == partnership.id)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=2000)
+    ).scalars()
+    for event in rows:
+        where = f"audit event #{event.seq} ({event.action} {event.subject} by {event.actor})"
+        if event.seq != expected_seq:
+            return ChainBreak(expected_seq, f"audit event #{expected_seq} is missing")
+        if event.prev_hash != prev:
+            return ChainBreak(event.seq, f"{where} does not link to the event before it")
+        if chain_hash(prev, event) != event.hash:
+            return ChainBreak(event.seq, f"{where} was changed after it was recorded")
+        prev = event.hash
+        expected_seq += 1
+    head = session.execute(
+        select(Partnership.audit_head, Partnership.audit_count).where(Partnership.id == partnership.id)
+    ).one()
+    if head.audit_count != expected_seq - 1 or head.audit_head != prev:
+        return ChainBreak(
+            None,
+            f"the chain ends at event #{expected_seq - 1} but the partnership records "
+            f"{head.audit_count} events: events were removed",
+        )
+    return None

@@ -1,0 +1,356 @@
+"""Bids: creating and editing proposals, their content hash, and finding them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from grants.audit import canonical_json, sha256
+from grants.errors import BadInput, NotFound, Refused
+from grants.identity import member_roles
+from grants.models import Bid, FundingYear, Member, Organisation, PotKind, ReferenceItem, ReferenceKind
+from grants.money import Money
+from grants.partnerships import clean_text, find_organisation
+from grants.scope import Scope
+from grants.years import ensure_open, find_year, year_code
+from workflows.bid_lifecycle import EDITABLE, BidStatus, Role
+
+TEXT_LIMITS = {"title": 200, "summary": 5000, "outcomes": 3000, "measures": 3000, "end_explanation": 1000}
+
+# The fields whose hash is audited: once a bid is submitted they may change only in clarification.
+CONTENT_FIELDS = (
+    "title",
+    "summary",
+    "amount_requested_pence",
+    "pot",
+    "pcc_priorities",
+    "csa_priorities",
+    "outcomes",
+    "measures",
+    "delivery_end",
+    "end_explanation",
+    "lead_organisation_id",
+    "contact_member_id",
+)
+
+
+def content_of(bid: Bid) -> dict[str, Any]:
+    values = {name: getattr(bid, name) for name in CONTENT_FIELDS}
+    values["pot"] = bid.pot.value if isinstance(bid.pot, PotKind) else bid.pot
+    values["delivery_end"] = bid.delivery_end.isoformat() if bid.delivery_end else None
+    return values
+
+
+def content_hash(bid: Bid) -> str:
+    """SHA-256 of the bid's content in canonical JSON."""
+    return sha256(canonical_json(content_of(bid)))
+
+
+def subject(bid: Bid | str) -> str:
+    return f"bid {bid if isinstance(bid, str) else bid.reference}"
+
+
+def find_bid(scope: Scope, reference: str, *, lock: bool = False) -> Bid:
+    query = select(Bid).where(
+        Bid.partnership_id == scope.partnership.id, Bid.reference == reference.strip().upper()
+    )
+    if lock:
+        query = query.with_for_update()
+    bid = scope.session.execute(query).scalar_one_or_none()
+    if bid is None:
+        raise NotFound(f"there is no bid {reference!r}; `grants bid list` shows the bids")
+    return bid
+
+
+def acting_roles(scope: Scope, bid: Bid) -> frozenset[Role]:
+    """The actor's roles for this bid: their own, plus `lead` when they belong to its lead org."""
+    actor = scope.actor
+    roles = set(member_roles(actor))
+    if actor.organisation_id == bid.lead_organisation_id:
+        roles.add(Role.LEAD)
+    return frozenset(roles)
+
+
+def _priorities(session: Session, year: FundingYear, kind: ReferenceKind, keys: list[str]) -> str:
+    """Check priority keys against the year's reference data; stored comma-separated."""
+    known = {
+        item.key
+        for item in session.execute(
+            select(ReferenceItem).where(ReferenceItem.year_id == year.id, ReferenceItem.kind == kind)
+        ).scalars()
+    }
+    wanted = [k.strip() for k in keys if k.strip()]
+    unknown = [k for k in wanted if k not in known]
+    if unknown:
+        label = kind.value.replace("_", " ")
+        raise BadInput(
+            f"unknown {label} {', '.join(repr(u) for u in unknown)} for {year.label}; "
+            f"`grants year show {year.label}` lists them"
+        )
+    return ",".join(dict.fromkeys(wanted))
+
+
+def parse_pot(text: str) -> PotKind:
+    try:
+        return PotKind(text.strip().lower())
+    except ValueError as error:
+        raise BadInput(f"pot {text!r} is not a pot; use upfront or tactical") from error
+
+
+def parse_date(text: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as error:
+        raise BadInput(f"{what} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-31") from error
+
+
+@dataclass
+class BidFields:
+    """Fields a person may give when creating or editing a bid; None means 'not given'."""
+
+    title: str | None = None
+    summary: str | None = None
+    amount: Money | None = None
+    pot: PotKind | None = None
+    pcc_priorities: list[str] | None = None
+    csa_priorities: list[str] | None = None
+    outcomes: str | None = None
+    measures: str | None = None
+    delivery_end: date | None = None
+    end_explanation: str | None = None
+    contact: str | None = None
+
+
+def _apply(scope: Scope, year: FundingYear, bid: Bid, fields: BidFields) -> dict[str, Any]:
+    """Set the given fields on the bid; returns {field: [old, new]} for the audit."""
+    before = content_of(bid)
+    for name in ("title", "summary", "outcomes", "measures", "end_explanation"):
+        value = getattr(fields, name)
+        if value is not None:
+            setattr(
+                bid,
+                name,
+                clean_text(value, name.replace("_", " "), limit=TEXT_LIMITS[name], required=name == "title"),
+            )
+    if fields.amount is not None:
+        if fields.amount.pence <= 0:
+            raise BadInput(f"the amount requested must be more than £0, not {fields.amount}")
+        bid.amount_requested_pence = fields.amount.pence
+    if fields.pot is not None:
+        bid.pot = fields.pot
+    if fields.pcc_priorities is not None:
+        bid.pcc_priorities = _priorities(
+            scope.session, year, ReferenceKind.pcc_priority, fields.pcc_priorities
+        )
+    if fields.csa_priorities is not None:
+        bid.csa_priorities = _priorities(
+            scope.session, year, ReferenceKind.csa_priority, fields.csa_priorities
+        )
+    if fields.delivery_end is not None:
+        bid.delivery_end = fields.delivery_end
+    if fields.contact is not None:
+        contact = scope.session.execute(
+            select(Member).where(
+                Member.partnership_id == scope.partnership.id, Member.handle == fields.contact
+            )
+        ).scalar_one_or_none()
+        if contact is None:
+            raise NotFound(f"there is no member {fields.contact!r} to be the contact")
+        bid.contact_member_id = contact.id
+    bid.updated_at = datetime.now(UTC)
+    after = content_of(bid)
+    return {name: [before[name], after[name]] for name in CONTENT_FIELDS if before[name] != after[name]}
+
+
+def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
+    """Create a draft bid for an organisation; its members and officers may do so."""
+    actor = scope.actor
+    year = find_year(scope)
+    ensure_open(year)
+    org = (
+        find_organisation(scope, org_key)
+        if org_key
+        else scope.session.get(Organisation, actor.organisation_id)
+    )
+    is_officer = Role.officer in member_roles(actor)
+    if org.id != actor.organisation_id and not is_officer:
+        raise Refused(
+            f"{actor.handle} may not create a bid for {org.name}: it needs the role officer or "
+            "lead (a member of the bid's lead organisation)"
+        )
+    if not fields.title:
+        raise BadInput("a bid needs a title; give --title")
+    if fields.amount is None:
+        raise BadInput("a bid needs the amount requested; give --amount")
+    # Lock the year so that two people creating bids at once get different sequence numbers.
+    scope.session.execute(select(FundingYear.id).where(FundingYear.id == year.id).with_for_update())
+    sequence = (
+        scope.session.execute(select(func.max(Bid.sequence)).where(Bid.year_id == year.id)).scalar() or 0
+    ) + 1
+    now = datetime.now(UTC)
+    bid = Bid(
+        partnership_id=scope.partnership.id,
+        year_id=year.id,
+        sequence=sequence,
+        reference=f"{scope.partnership.programme}-{year_code(year.label)}-{sequence:03d}",
+        lead_organisation_id=org.id,
+        contact_member_id=actor.id,
+        title="",
+        amount_requested_pence=0,
+        pot=fields.pot or PotKind.upfront,
+        status=BidStatus.draft,
+        spent_pence=0,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(scope, year, bid, fields)
+    scope.session.add(bid)
+    scope.session.flush()
+    scope.audit(
+        "bid.new",
+        subject(bid),
+        to_state=BidStatus.draft.value,
+        details={
+            "organisation": org.key,
+            **{k: v for k, v in content_of(bid).items() if v not in ("", None)},
+        },
+        content_hash=content_hash(bid),
+    )
+    return bid
+
+
+def edit_bid(scope: Scope, reference: str, fields: BidFields) -> tuple[Bid, dict[str, Any]]:
+    """Change a bid's content: only in draft or clarification, by its lead or an officer."""
+    bid = find_bid(scope, reference, lock=True)
+    year = scope.session.get(FundingYear, bid.year_id)
+    ensure_open(year)
+    roles = acting_roles(scope, bid)
+    if not roles & {Role.LEAD, Role.officer}:
+        raise Refused(
+            f"{scope.actor.handle} may not edit {bid.reference}: it needs the role officer or "
+            "lead (a member of the bid's lead organisation)"
+        )
+    if bid.status not in EDITABLE:
+        raise Refused(
+            f"{bid.reference} is {bid.status.value}: its content is frozen once submitted and may "
+            "change only in draft or while the OPCC asks for clarification"
+        )
+    changes = _apply(scope, year, bid, fields)
+    if not changes:
+        raise BadInput(f"nothing to change: give at least one field to edit {bid.reference}")
+    scope.session.flush()
+    scope.audit(
+        "bid.edit",
+        subject(bid),
+        from_state=bid.status.value,
+        to_state=bid.status.value,
+        details={"changes": changes},
+        content_hash=content_hash(bid),
+    )
+    return bid, changes
+
+
+def missing_fields(bid: Bid, year: FundingYear) -> list[str]:
+    """What a bid still needs before it can be submitted."""
+    missing = [name for name in ("summary", "outcomes", "measures") if not getattr(bid, name).strip()]
+    if not bid.pcc_priorities:
+        missing.append("a PCC priority")
+    if not bid.csa_priorities:
+        missing.append("a CSA priority")
+    if bid.delivery_end is None:
+        missing.append("a delivery end date")
+    elif not year.starts_on <= bid.delivery_end <= year.ends_on and not bid.end_explanation.strip():
+        missing.append(f"an explanation of why delivery ends on {bid.delivery_end} outside {year.label}")
+    return missing
+
+
+@dataclass(frozen=True)
+class BidRow:
+    """A bid with the names it refers to, for lists and details."""
+
+    bid: Bid
+    organisation: Organisation
+    contact: Member | None
+    year: FundingYear
+
+    def to_json(self) -> dict[str, Any]:
+        from grants.money import money_fields
+
+        bid = self.bid
+        data: dict[str, Any] = {
+            "reference": bid.reference,
+            "year": self.year.label,
+            "status": bid.status.value,
+            "title": bid.title,
+            "organisation": self.organisation.key,
+            "organisation_name": self.organisation.name,
+            "pot": bid.pot.value,
+            **money_fields("amount_requested", Money(bid.amount_requested_pence)),
+        }
+        if bid.award_pence is not None:
+            data.update(money_fields("award", Money(bid.award_pence)))
+        data.update(
+            summary=bid.summary,
+            pcc_priorities=[p for p in bid.pcc_priorities.split(",") if p],
+            csa_priorities=[p for p in bid.csa_priorities.split(",") if p],
+            outcomes=bid.outcomes,
+            measures=bid.measures,
+            delivery_end=bid.delivery_end.isoformat() if bid.delivery_end else None,
+            end_explanation=bid.end_explanation or None,
+            contact=self.contact.handle if self.contact else None,
+            created_at=bid.created_at.isoformat(),
+            submitted_at=bid.submitted_at.isoformat() if bid.submitted_at else None,
+        )
+        return data
+
+
+def _rows_query(scope: Scope):  # type: ignore[no-untyped-def]
+    return (
+        select(Bid, Organisation, Member, FundingYear)
+        .join(Organisation, Organisation.id == Bid.lead_organisation_id)
+        .join(FundingYear, FundingYear.id == Bid.year_id)
+        .outerjoin(Member, Member.id == Bid.contact_member_id)
+        .where(Bid.partnership_id == scope.partnership.id)
+    )
+
+
+def list_bids(
+    scope: Scope,
+    *,
+    statuses: list[BidStatus] | None = None,
+    pot: PotKind | None = None,
+    organisation: str | None = None,
+) -> list[BidRow]:
+    """The year's bids in reference order, filtered by state, pot and lead organisation."""
+    year = find_year(scope)
+    query = _rows_query(scope).where(Bid.year_id == year.id)
+    if statuses:
+        query = query.where(Bid.status.in_(statuses))
+    if pot:
+        query = query.where(Bid.pot == pot)
+    if organisation:
+        query = query.where(Organisation.id == find_organisation(scope, organisation).id)
+    return [BidRow(*row) for row in scope.session.execute(query.order_by(Bid.sequence))]
+
+
+def bid_detail(scope: Scope, reference: str) -> tuple[BidRow, list[str]]:
+    """One bid with everything about it, and the triggers the acting member may fire now."""
+    from grants.lifecycle import allowed_for
+
+    bid = find_bid(scope, reference)
+    row = BidRow(*scope.session.execute(_rows_query(scope).where(Bid.id == bid.id)).one())
+    return row, allowed_for(scope, bid)
+
+
+def parse_status(text: str) -> BidStatus:
+    try:
+        return BidStatus(text.strip().lower())
+    except ValueError as error:
+        raise BadInput(
+            f"state {text!r} is not a bid state; states are: {', '.join(s.value for s in BidStatus)}"
+        ) from error

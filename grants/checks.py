@@ -1,0 +1,171 @@
+"""Integrity checks over a whole partnership: each returns a list of problems, never raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from grants import ledger
+from grants.audit import verify_chain
+from grants.models import FundingYear, LedgerEntry, Partnership, Pot
+from grants.money import Money
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that does not balance or verify."""
+
+    check: str
+    subject: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"check": self.check, "subject": self.subject, "message": self.message}
+
+
+def _years(session: Session, partnership: Partnership) -> list[FundingYear]:
+    return list(
+        session.execute(
+            select(FundingYear)
+            .where(FundingYear.partnership_id == partnership.id)
+            .order_by(FundingYear.starts_on)
+        ).scalars()
+    )
+
+
+def check_ledger_sums(session: Session, partnership: Partnership) -> list[Problem]:
+    """Every year's accounts sum to zero and no entry moves money to itself."""
+    problems = []
+    for year in _years(session, partnership):
+        total = sum(ledger.balances(session, year.id).values())
+        if total != 0:
+            problems.append(
+                Problem("ledger-sum", f"year {year.label}", f"accounts sum to {Money(total)}, not £0")
+            )
+    selfish = session.execute(
+        select(func.count())
+        .select_from(LedgerEntry)
+        .where(
+            LedgerEntry.partnership_id == partnership.id,
+            LedgerEntry.from_account == LedgerEntry.to_account,
+        )
+    ).scalar_one()
+    if selfish:
+        problems.append(
+            Problem("ledger-entry", "ledger", f"{selfish} entries move money to the same account")
+        )
+    return problems
+
+
+def check_no_negative_balances(session: Session, partnership: Partnership) -> list[Problem]:
+    """No pot, award or spend account is below zero (only the funder gives money out)."""
+    problems = []
+    for year in _years(session, partnership):
+        for account, pence in sorted(ledger.balances(session, year.id).items()):
+            if account != ledger.FUNDER and pence < 0 and account != ledger.CARRIED:
+                problems.append(
+                    Problem(
+                        "negative-balance",
+                        f"{account} in {year.label}",
+                        f"{account} is {Money(pence)} in {year.label}; it must not go below £0",
+                    )
+                )
+    return problems
+
+
+def check_pot_caches(session: Session, partnership: Partnership) -> list[Problem]:
+    """Each pot's cached uncommitted balance equals the ledger's balance of that pot."""
+    problems = []
+    for year in _years(session, partnership):
+        balances = ledger.balances(session, year.id)
+        for pot in session.execute(select(Pot).where(Pot.year_id == year.id)).scalars():
+            from_ledger = balances.get(ledger.pot_account(pot.kind), 0)
+            if pot.uncommitted_pence != from_ledger:
+                problems.append(
+                    Problem(
+                        "pot-cache",
+                        f"{pot.kind.value} pot in {year.label}",
+                        f"the {pot.kind.value} pot of {year.label} records "
+                        f"{Money(pot.uncommitted_pence)} uncommitted but the ledger gives "
+                        f"{Money(from_ledger)}",
+                    )
+                )
+    return problems
+
+
+def check_audit_chain(session: Session, partnership: Partnership) -> list[Problem]:
+    """The audit events form an unbroken hash chain."""
+    broken = verify_chain(session, partnership)
+    if broken is None:
+        return []
+    subject = f"audit event #{broken.seq}" if broken.seq else "audit chain"
+    return [Problem("audit-chain", subject, broken.message)]
+
+
+def check_bid_content(session: Session, partnership: Partnership) -> list[Problem]:
+    """Each bid's content and state equal what its last audit event recorded.
+
+    Content is frozen once submitted (except in clarification, where every edit is audited), so
+    a difference means the row was changed outside grants.
+    """
+    from grants.bids import content_hash
+    from grants.models import AuditEvent, Bid
+
+    last = (
+        select(AuditEvent.subject, func.max(AuditEvent.seq).label("seq"))
+        .where(AuditEvent.partnership_id == partnership.id, AuditEvent.content_hash.is_not(None))
+        .group_by(AuditEvent.subject)
+        .subquery()
+    )
+    recorded = {
+        subject: (digest, to_state)
+        for subject, digest, to_state in session.execute(
+            select(AuditEvent.subject, AuditEvent.content_hash, AuditEvent.to_state)
+            .join(
+                last,
+                (last.c.subject == AuditEvent.subject) & (last.c.seq == AuditEvent.seq),
+            )
+            .where(AuditEvent.partnership_id == partnership.id)
+        )
+    }
+    problems = []
+    for bid in session.execute(
+        select(Bid).where(Bid.partnership_id == partnership.id).order_by(Bid.reference)
+    ).scalars():
+        digest, state = recorded.get(f"bid {bid.reference}", (None, None))
+        if digest is None:
+            problems.append(
+                Problem("bid-content", f"bid {bid.reference}", f"bid {bid.reference} has no audit record")
+            )
+        elif digest != content_hash(bid):
+            problems.append(
+                Problem(
+                    "bid-content",
+                    f"bid {bid.reference}",
+                    f"bid {bid.reference} differs from its last audited content (changed outside grants)",
+                )
+            )
+        elif state is not None and state != bid.status.value:
+            problems.append(
+                Problem(
+                    "bid-state",
+                    f"bid {bid.reference}",
+                    f"bid {bid.reference} is {bid.status.value} but its audit trail left it {state}",
+                )
+            )
+    return problems
+
+
+LEDGER_CHECKS = (check_ledger_sums, check_no_negative_balances, check_pot_caches)
+AUDIT_CHECKS = (check_audit_chain, check_bid_content)
+ALL_CHECKS = (*LEDGER_CHECKS, *AUDIT_CHECKS)
+
+
+def run_checks(session: Session, partnership: Partnership, checks=ALL_CHECKS) -> list[Problem]:  # type: ignore[no-untyped-def]
+    """Run the checks and gather every problem they find."""
+    problems: list[Problem] = []
+    for check in checks:
+        problems.extend(check(session, partnership))
+    return problems

@@ -1,0 +1,117 @@
+"""The demo: the Kent partnership's 2024/25 round replayed through the real services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from grants import partnerships, years
+from grants.db import get_engine, is_sqlite, normalise_url, schema_revision, session_scope
+from grants.errors import Refused
+from grants.money import DEFAULT_TACTICAL_SHARE, Money
+from grants.scope import Options, open_scope
+
+PARTNERSHIP = "Kent Community Safety Partnership"
+SLUG = "kcsp"
+YEAR = "2024/25"
+ALLOCATION = Money.pounds(39_661)
+
+# (handle, name, organisation key, roles). No real people's names.
+MEMBERS = (
+    ("chair", "Chair of the KCSP", "kcc", "chair"),
+    ("opcc", "OPCC Commissioning Officer", "opcc", "pcc"),
+    ("treasurer", "KCSP Treasurer", "kcc", "treasurer"),
+    ("wg-police", "Working Group: Kent Police", "kent-police", "member"),
+    ("wg-kfrs", "Working Group: Kent Fire and Rescue", "kfrs", "member"),
+    ("wg-nhs", "Working Group: NHS Kent and Medway", "nhs-icb", "member"),
+    ("wg-probation", "Working Group: Probation", "probation", "member"),
+    ("wg-district", "Working Group: District Councils", "districts", "member"),
+    ("wg-vru", "Working Group: Violence Reduction Unit", "vru", "member"),
+    ("wg-kcc", "Working Group: Kent County Council", "kcc", "member"),
+)
+OFFICER = "kcc-officer"
+
+
+def default_demo_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("grants", appauthor=False)) / "demo.sqlite"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    url: str
+    steps: int
+
+
+def prepare_database(url: str, *, replace: bool) -> None:
+    """Make sure the demo starts from nothing; it never overwrites data unless asked."""
+    if is_sqlite(url):
+        path = Path(url.split("///", 1)[1]) if "///" in url else None
+        if path is not None and path.exists():
+            if not replace:
+                raise Refused(f"{path} already exists; give --replace to build the demo over it")
+            get_engine.cache_clear()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    with session_scope(url, write=False) as session:
+        if schema_revision(session) is not None and not replace:
+            raise Refused(
+                "that database already holds a grants schema; the demo builds only on an empty "
+                "database (or give --replace to drop the grants tables first)"
+            )
+    if replace:
+        from sqlalchemy import text
+        from sqlmodel import SQLModel
+
+        import grants.models  # noqa: F401
+
+        with session_scope(url, write=True) as session:
+            SQLModel.metadata.drop_all(session.connection())
+            session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def build(
+    db: str | None, *, replace: bool = False, progress: Callable[[str], None] = lambda _: None
+) -> DemoResult:
+    """Build the demo database step by step, each step one transaction as a command would be."""
+    url = normalise_url(db) if db else f"sqlite:///{default_demo_path()}"
+    prepare_database(url, replace=replace or db is None)
+    as_officer = Options(db=url, actor=OFFICER)
+    steps = 0
+
+    progress("Creating the Kent Community Safety Partnership")
+    partnerships.init_partnership(
+        as_officer,
+        name=PARTNERSHIP,
+        slug=SLUG,
+        officer_handle=OFFICER,
+        officer_name="Kent Community Safety Team Officer",
+        officer_org="kcc",
+        funder="Kent Police and Crime Commissioner",
+        funder_prefix="kentpcc",
+    )
+    steps += 1
+    with open_scope(as_officer, write=True) as scope:
+        partnerships.add_organisation(
+            scope,
+            key="vru",
+            name="Kent and Medway Violence Reduction Unit",
+            responsible_authority=False,
+            org_id=None,
+        )
+    steps += 1
+    progress("Adding the working group, the Chair, the OPCC and the treasurer")
+    for handle, name, org, roles in MEMBERS:
+        with open_scope(as_officer, write=True) as scope:
+            partnerships.add_member(scope, handle=handle, name=name, organisation=org, roles=roles)
+        steps += 1
+    progress(f"Opening {YEAR} with {ALLOCATION}")
+    with open_scope(as_officer, write=True) as scope:
+        years.open_year(scope, YEAR, ALLOCATION, DEFAULT_TACTICAL_SHARE)
+    steps += 1
+    return DemoResult(url, steps)

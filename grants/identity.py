@@ -1,0 +1,104 @@
+"""Who is acting: members, their roles, and the refusals that name the role needed."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from grants.errors import BadInput, Refused
+from grants.models import Member, Partnership
+from workflows.bid_lifecycle import Role
+
+# Roles a member can be given; `lead` is not given, it follows from the member's organisation.
+ASSIGNABLE_ROLES = (Role.officer, Role.member, Role.chair, Role.pcc, Role.treasurer)
+HANDLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+
+
+def parse_roles(text_roles: str) -> tuple[Role, ...]:
+    """`officer,member` → (Role.officer, Role.member), in a fixed order; refuses unknown roles."""
+    wanted = {part.strip().lower() for part in text_roles.split(",") if part.strip()}
+    known = {role.value for role in ASSIGNABLE_ROLES}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise BadInput(
+            f"unknown role {', '.join(repr(u) for u in unknown)}; roles are: {', '.join(sorted(known))}"
+        )
+    if not wanted:
+        raise BadInput(f"give at least one role: {', '.join(sorted(known))}")
+    return tuple(role for role in ASSIGNABLE_ROLES if role.value in wanted)
+
+
+def roles_text(roles: tuple[Role, ...]) -> str:
+    return ",".join(role.value for role in roles)
+
+
+def member_roles(member: Member) -> frozenset[Role]:
+    return frozenset(Role(value) for value in member.roles.split(",") if value)
+
+
+def check_handle(handle: str) -> str:
+    if not HANDLE_PATTERN.match(handle):
+        raise BadInput(
+            f"handle {handle!r} is not usable: use 1–40 lower-case letters, digits, '.', '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return handle
+
+
+def identity_mode() -> str:
+    return os.environ.get("GRANTS_IDENTITY", "flag").strip().lower() or "flag"
+
+
+def acting_handle(session: Session, requested: str | None) -> str | None:
+    """The handle of whoever is acting.
+
+    With GRANTS_IDENTITY=database (PostgreSQL) it is the database login and cannot be chosen;
+    otherwise it is `--as` / GRANTS_USER.
+    """
+    if identity_mode() != "database":
+        return requested
+    if session.get_bind().dialect.name != "postgresql":
+        raise Refused(
+            "GRANTS_IDENTITY=database needs PostgreSQL: SQLite has no logins to take the actor from"
+        )
+    login = session.execute(text("SELECT current_user")).scalar_one()
+    if requested and requested != login:
+        raise Refused(
+            f"you are logged in to the database as {login!r}; with GRANTS_IDENTITY=database "
+            f"you cannot act as {requested!r}"
+        )
+    return login
+
+
+def find_member(session: Session, partnership: Partnership, handle: str) -> Member | None:
+    return session.execute(
+        select(Member).where(Member.partnership_id == partnership.id, Member.handle == handle)
+    ).scalar_one_or_none()
+
+
+def resolve_actor(session: Session, partnership: Partnership, handle: str | None) -> Member:
+    """The acting member, or a refusal saying how to name one."""
+    if not handle:
+        raise Refused("nobody is acting: give --as HANDLE or set GRANTS_USER to your member handle")
+    member = find_member(session, partnership, handle)
+    if member is None:
+        raise Refused(
+            f"{handle!r} is not a member of {partnership.slug}; an officer can add them with "
+            "`grants member add`"
+        )
+    return member
+
+
+def require_role(member: Member, doing: str, *roles: Role) -> None:
+    """Refuse unless the member holds one of the roles; the message names the role needed."""
+    held = member_roles(member)
+    if held.intersection(roles):
+        return
+    needed = " or ".join(role.value for role in roles)
+    raise Refused(
+        f"{member.handle} may not {doing}: it needs the role {needed} "
+        f"({member.handle} has {member.roles.replace(',', ', ')})"
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the grants schema, shipped inside the package."""

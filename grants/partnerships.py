@@ -1,0 +1,245 @@
+"""Setting up a partnership: creating it, its organisations and its members."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from grants import audit, schema
+from grants.audit import GENESIS
+from grants.db import session_scope
+from grants.errors import BadInput, NotFound, Refused
+from grants.identity import check_handle, find_member, parse_roles, roles_text
+from grants.models import Member, Organisation, Partnership, ReferenceItem
+from grants.reference import DEFAULT_REFERENCE, RESPONSIBLE_AUTHORITIES, slugify
+from grants.scope import Options, Scope
+from workflows.bid_lifecycle import Role
+
+MAX_NAME = 200
+
+
+def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool = True) -> str:
+    """Trimmed text without control characters, within a length; refuses otherwise."""
+    value = (value or "").strip()
+    if required and not value:
+        raise BadInput(f"{what} is empty; give a {what}")
+    if len(value) > limit:
+        raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value) or "\x7f" in value:
+        raise BadInput(f"{what} contains control characters; remove them and try again")
+    return value
+
+
+def check_slug(slug: str, what: str = "slug") -> str:
+    if slug != slugify(slug) or not slug:
+        raise BadInput(
+            f"{what} {slug!r} is not usable: use lower-case letters, digits and '-' (e.g. {slugify(slug) or 'kcsp'})"
+        )
+    return slug
+
+
+@dataclass(frozen=True)
+class InitResult:
+    partnership: Partnership
+    officer: Member
+    organisations: int
+
+
+@contextmanager
+def _bootstrap_session(url: str) -> Iterator[Session]:
+    with session_scope(url, write=True) as session:
+        schema.upgrade(session.connection())
+        yield session
+
+
+def init_partnership(
+    options: Options,
+    *,
+    name: str,
+    slug: str,
+    officer_handle: str,
+    officer_name: str,
+    officer_org: str = "kcc",
+    funder: str = "Kent Police and Crime Commissioner",
+    funder_prefix: str | None = None,
+) -> InitResult:
+    """Create or upgrade the database, then the partnership, its authorities and first officer."""
+    name = clean_text(name, "partnership name")
+    slug = check_slug(slug, "partnership slug")
+    check_handle(officer_handle)
+    officer_name = clean_text(officer_name, "officer name")
+    funder = clean_text(funder, "funder name")
+    prefix = funder_prefix or slugify(funder)[:20]
+    with _bootstrap_session(options.url) as session:
+        exists = session.execute(select(Partnership).where(Partnership.slug == slug)).scalar_one_or_none()
+        if exists is not None:
+            raise Refused(
+                f"partnership {slug!r} already exists; the database is upgraded and nothing else "
+                "changed. Officers add members with `grants member add`"
+            )
+        partnership = Partnership(
+            slug=slug,
+            name=name,
+            funder_name=funder,
+            funder_prefix=prefix,
+            audit_head=GENESIS,
+            audit_count=0,
+            created_at=datetime.now(UTC),
+        )
+        session.add(partnership)
+        session.flush()
+        orgs = {}
+        for key, org_name in RESPONSIBLE_AUTHORITIES:
+            org = Organisation(
+                partnership_id=partnership.id, key=key, name=org_name, responsible_authority=True
+            )
+            session.add(org)
+            orgs[key] = org
+        if officer_org not in orgs:
+            raise BadInput(
+                f"organisation {officer_org!r} is not one of the responsible authorities "
+                f"({', '.join(orgs)}); choose one with --officer-org"
+            )
+        session.flush()
+        officer = Member(
+            partnership_id=partnership.id,
+            handle=officer_handle,
+            name=officer_name,
+            organisation_id=orgs[officer_org].id,
+            roles=roles_text((Role.officer,)),
+            created_at=datetime.now(UTC),
+        )
+        session.add(officer)
+        for kind, titles in DEFAULT_REFERENCE.items():
+            for position, title in enumerate(titles, start=1):
+                session.add(
+                    ReferenceItem(
+                        partnership_id=partnership.id,
+                        kind=kind,
+                        key=slugify(title),
+                        title=title,
+                        position=position,
+                    )
+                )
+        session.flush()
+        audit.record(
+            session,
+            partnership.id,
+            officer_handle,
+            "partnership.init",
+            f"partnership {slug}",
+            details={
+                "name": name,
+                "funder": funder,
+                "officer": officer_handle,
+                "organisations": [key for key, _ in RESPONSIBLE_AUTHORITIES],
+            },
+        )
+        return InitResult(partnership, officer, len(orgs))
+
+
+def upgrade_database(options: Options) -> str:
+    """Bring the database to the newest schema; returns the revision it is at."""
+    with _bootstrap_session(options.url) as session:
+        from grants.db import schema_revision
+
+        return schema_revision(session) or "none"
+
+
+def find_organisation(scope: Scope, key: str) -> Organisation:
+    org = scope.session.execute(
+        select(Organisation).where(
+            Organisation.partnership_id == scope.partnership.id, Organisation.key == key
+        )
+    ).scalar_one_or_none()
+    if org is None:
+        keys = scope.session.execute(
+            select(Organisation.key).where(Organisation.partnership_id == scope.partnership.id)
+        ).scalars()
+        raise NotFound(f"there is no organisation {key!r}; known: {', '.join(keys)}")
+    return org
+
+
+def add_organisation(
+    scope: Scope, *, key: str, name: str, responsible_authority: bool, org_id: str | None
+) -> Organisation:
+    scope.require("add organisations", Role.officer)
+    key = check_slug(key, "organisation key")
+    name = clean_text(name, "organisation name")
+    taken = scope.session.execute(
+        select(Organisation.id).where(
+            Organisation.partnership_id == scope.partnership.id, Organisation.key == key
+        )
+    ).first()
+    if taken:
+        raise Refused(f"organisation {key!r} already exists in {scope.partnership.slug}")
+    org = Organisation(
+        partnership_id=scope.partnership.id,
+        key=key,
+        name=name,
+        responsible_authority=responsible_authority,
+        org_id=clean_text(org_id, "org-id", limit=80) if org_id else None,
+    )
+    scope.session.add(org)
+    scope.session.flush()
+    scope.audit(
+        "organisation.add",
+        f"organisation {key}",
+        details={"name": name, "responsible_authority": responsible_authority, "org_id": org.org_id},
+    )
+    return org
+
+
+def list_organisations(scope: Scope) -> list[tuple[Organisation, int]]:
+    """Organisations with their member counts."""
+    counts = (
+        select(Member.organisation_id, func.count().label("n")).group_by(Member.organisation_id).subquery()
+    )
+    rows = scope.session.execute(
+        select(Organisation, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.organisation_id == Organisation.id)
+        .where(Organisation.partnership_id == scope.partnership.id)
+        .order_by(Organisation.key)
+    )
+    return [(org, int(n)) for org, n in rows]
+
+
+def add_member(scope: Scope, *, handle: str, name: str, organisation: str, roles: str) -> Member:
+    scope.require("add members", Role.officer)
+    check_handle(handle)
+    name = clean_text(name, "member name")
+    role_list = parse_roles(roles)
+    org = find_organisation(scope, organisation)
+    if find_member(scope.session, scope.partnership, handle) is not None:
+        raise Refused(f"member {handle!r} already exists in {scope.partnership.slug}")
+    member = Member(
+        partnership_id=scope.partnership.id,
+        handle=handle,
+        name=name,
+        organisation_id=org.id,
+        roles=roles_text(role_list),
+        created_at=datetime.now(UTC),
+    )
+    scope.session.add(member)
+    scope.session.flush()
+    scope.audit(
+        "member.add",
+        f"member {handle}",
+        details={"name": name, "organisation": org.key, "roles": member.roles},
+    )
+    return member
+
+
+def list_members(scope: Scope) -> list[tuple[Member, Organisation]]:
+    rows = scope.session.execute(
+        select(Member, Organisation)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.partnership_id == scope.partnership.id)
+        .order_by(Member.handle)
+    )
+    return [(member, org) for member, org in rows]

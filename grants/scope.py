@@ -1,0 +1,95 @@
+"""The scope a command works in: its transaction, its partnership and who is acting."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from grants import audit
+from grants.db import ensure_schema, session_scope
+from grants.errors import BadInput, NotFound
+from grants.identity import acting_handle, require_role, resolve_actor
+from grants.models import AuditEvent, Member, Partnership
+from grants.options import Options
+from workflows.bid_lifecycle import Role
+
+
+def today() -> date:
+    """Today, or GRANTS_TODAY (YYYY-MM-DD) so that a demo or a test can replay a year."""
+    fixed = os.environ.get("GRANTS_TODAY")
+    if fixed:
+        try:
+            return date.fromisoformat(fixed)
+        except ValueError as error:
+            raise BadInput(f"GRANTS_TODAY={fixed!r} is not a date such as 2024-04-29") from error
+    return date.today()
+
+
+@dataclass
+class Scope:
+    """One command's transaction, partnership and actor."""
+
+    session: Session
+    options: Options
+    partnership: Partnership
+    _actor: Member | None = field(default=None, repr=False)
+
+    @property
+    def actor(self) -> Member:
+        """The acting member; refuses when nobody or an unknown handle is acting."""
+        if self._actor is None:
+            handle = acting_handle(self.session, self.options.actor)
+            self._actor = resolve_actor(self.session, self.partnership, handle)
+        return self._actor
+
+    @property
+    def actor_or_none(self) -> Member | None:
+        handle = acting_handle(self.session, self.options.actor)
+        if not handle:
+            return None
+        return self.actor
+
+    def require(self, doing: str, *roles: Role) -> Member:
+        member = self.actor
+        require_role(member, doing, *roles)
+        return member
+
+    @property
+    def today(self) -> date:
+        return today()
+
+    def audit(self, action: str, subject: str, **fields: object) -> AuditEvent:
+        return audit.record(self.session, self.partnership.id, self.actor.handle, action, subject, **fields)
+
+
+def find_partnership(session: Session, slug: str | None) -> Partnership:
+    """The partnership named by --partnership, or the only one there is."""
+    if slug:
+        found = session.execute(select(Partnership).where(Partnership.slug == slug)).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"there is no partnership {slug!r}; `grants init` creates one")
+        return found
+    found = list(session.execute(select(Partnership).order_by(Partnership.slug).limit(6)).scalars())
+    if not found:
+        raise NotFound("there is no partnership yet; create one with `grants init`")
+    if len(found) > 1:
+        raise BadInput(
+            "this database holds several partnerships "
+            f"({', '.join(p.slug for p in found)}): choose one with --partnership SLUG"
+        )
+    return found[0]
+
+
+@contextmanager
+def open_scope(options: Options, *, write: bool) -> Iterator[Scope]:
+    """Open the command's one transaction and resolve its partnership."""
+    url = options.url
+    with session_scope(url, write=write) as session:
+        ensure_schema(session, url)
+        yield Scope(session, options, find_partnership(session, options.partnership))

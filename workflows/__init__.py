@@ -1,0 +1,1 @@
+"""The bid lifecycle, declared as data; no database, no command line."""
