@@ -166,7 +166,7 @@ def bid_list(
         table.add_row(
             row.bid.reference,
             row.bid.title,
-            row.organisation.name,
+            row.organisation.key,
             row.bid.pot.value,
             str(Money(row.bid.amount_requested_pence)),
             row.bid.status.value,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
-from grants import partnerships, years
+from grants import bids, lifecycle, partnerships, years
 from grants.db import get_engine, is_sqlite, normalise_url, schema_revision, session_scope
+from grants.demo_data import PROPOSALS, Proposal
 from grants.errors import Refused
+from grants.models import PotKind
 from grants.money import DEFAULT_TACTICAL_SHARE, Money
 from grants.scope import Options, open_scope
 
@@ -27,7 +30,8 @@ MEMBERS = (
     ("wg-nhs", "Working Group: NHS Kent and Medway", "nhs-icb", "member"),
     ("wg-probation", "Working Group: Probation", "probation", "member"),
     ("wg-district", "Working Group: District Councils", "districts", "member"),
-    ("wg-vru", "Working Group: Violence Reduction Unit", "vru", "member"),
+    # The Violence Reduction Unit sits in the county council (seed 002: "KCC Violence Reduction Unit").
+    ("wg-vru", "Working Group: Violence Reduction Unit", "kcc", "member"),
     ("wg-kcc", "Working Group: Kent County Council", "kcc", "member"),
 )
 OFFICER = "kcc-officer"
@@ -75,8 +79,15 @@ def prepare_database(url: str, *, replace: bool) -> None:
             session.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+STAGES = ("setup", "bids")
+
+
 def build(
-    db: str | None, *, replace: bool = False, progress: Callable[[str], None] = lambda _: None
+    db: str | None,
+    *,
+    replace: bool = False,
+    until: str = STAGES[-1],
+    progress: Callable[[str], None] = lambda _: None,
 ) -> DemoResult:
     """Build the demo database step by step, each step one transaction as a command would be."""
     url = normalise_url(db) if db else f"sqlite:///{default_demo_path()}"
@@ -99,8 +110,8 @@ def build(
     with open_scope(as_officer, write=True) as scope:
         partnerships.add_organisation(
             scope,
-            key="vru",
-            name="Kent and Medway Violence Reduction Unit",
+            key="kalc",
+            name="Kent Association of Local Councils",
             responsible_authority=False,
             org_id=None,
         )
@@ -114,4 +125,39 @@ def build(
     with open_scope(as_officer, write=True) as scope:
         years.open_year(scope, YEAR, ALLOCATION, DEFAULT_TACTICAL_SHARE)
     steps += 1
+    if until == "setup":
+        return DemoResult(url, steps)
+
+    progress(f"Receiving the {len(PROPOSALS)} proposals of {YEAR} and opening them for scoring")
+    steps += add_proposals(url, PROPOSALS)
+    with open_scope(as_officer, write=True) as scope:
+        lifecycle.open_scoring(scope, [], every_submitted=True)
+    steps += 1
     return DemoResult(url, steps)
+
+
+def add_proposals(url: str, proposals: tuple[Proposal, ...]) -> int:
+    """Each lead enters and submits their proposal, one command at a time."""
+    steps = 0
+    for proposal in proposals:
+        as_lead = Options(db=url, actor=proposal.lead)
+        with open_scope(as_lead, write=True) as scope:
+            bid = bids.new_bid(
+                scope,
+                proposal.org,
+                bids.BidFields(
+                    title=proposal.title,
+                    summary=proposal.summary,
+                    amount=Money.pounds(proposal.pounds),
+                    pot=PotKind(proposal.pot),
+                    pcc_priorities=list(proposal.pcc),
+                    csa_priorities=list(proposal.csa),
+                    outcomes=proposal.outcomes,
+                    measures=proposal.measures,
+                    delivery_end=date.fromisoformat(proposal.ends),
+                ),
+            )
+        with open_scope(as_lead, write=True) as scope:
+            lifecycle.submit(scope, bid.reference)
+        steps += 2
+    return steps

@@ -115,13 +115,13 @@ def init_partnership(
             created_at=datetime.now(UTC),
         )
         session.add(officer)
-        for kind, titles in DEFAULT_REFERENCE.items():
-            for position, title in enumerate(titles, start=1):
+        for kind, items in DEFAULT_REFERENCE.items():
+            for position, (key, title) in enumerate(items, start=1):
                 session.add(
                     ReferenceItem(
                         partnership_id=partnership.id,
                         kind=kind,
-                        key=slugify(title),
+                        key=key,
                         title=title,
                         position=position,
                     )

@@ -15,6 +15,7 @@ os.environ.pop("GRANTS_DATABASE_URL", None)
 os.environ.pop("GRANTS_USER", None)
 os.environ.pop("GRANTS_PARTNERSHIP", None)
 os.environ.pop("GRANTS_IDENTITY", None)
+os.environ["COLUMNS"] = "200"  # tables are read whole, not wrapped at 80 columns
 
 
 @dataclass

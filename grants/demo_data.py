@@ -1,0 +1,168 @@
+"""The demo's 2024/25 proposals: the seven of seed 002 (Appendix 1) and two illustrative others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal as its lead agency would enter it."""
+
+    lead: str  # member handle of the person entering it
+    org: str
+    title: str
+    pounds: int
+    summary: str
+    pcc: tuple[str, ...]
+    csa: tuple[str, ...]
+    outcomes: str
+    measures: str
+    ends: str
+    recommended: bool
+    pot: str = "upfront"
+
+
+PROPOSALS: tuple[Proposal, ...] = (
+    Proposal(
+        "kcc-officer",
+        "kcc",
+        "Expert level training in ASB Case Reviews and ASB legislation",
+        6_000,
+        "To deliver training to local partnerships on both ASB case reviews and the developing ASB "
+        "legislation around tools and powers.",
+        ("asb-and-crime", "partnership-approaches"),
+        ("neighbourhood-crime-asb",),
+        "Practitioners confident in running ASB case reviews and using the tools and powers.",
+        "Attendance; pre- and post-training confidence survey; case review timeliness.",
+        "2025-03-31",
+        True,
+    ),
+    Proposal(
+        "wg-nhs",
+        "nhs-icb",
+        "Neurodivergent intimate relationships training for partners",
+        5_300,
+        "Two recorded training webinars for practitioners: an overview of neurodivergence and how "
+        "services can better support neurodivergent people, then neurodivergence, trauma and "
+        "intimate relationships.",
+        ("vawg",),
+        ("domestic-abuse", "safeguarding"),
+        "Practitioners better able to support neurodivergent victims and perpetrators.",
+        "Webinar views; practitioner feedback; referrals citing the training.",
+        "2025-03-31",
+        True,
+    ),
+    Proposal(
+        "kcc-officer",
+        "kcc",
+        "Violence Against Women and Girls (VAWG) training sessions",
+        2_400,
+        "Six online sessions, two on each of: how to engage men and boys in anti-misogyny work; "
+        "creating community interventions for reducing VAWG; victim blaming and rape myths.",
+        ("vawg",),
+        ("vawg",),
+        "Partners equipped to challenge misogyny and victim blaming.",
+        "Attendance at six sessions; evaluation forms.",
+        "2025-03-31",
+        True,
+    ),
+    Proposal(
+        "kcc-officer",
+        "kcc",
+        "Countering the Extreme Right-Wing training",
+        4_578,
+        "Adult awareness training, in person and online, to better understand the Extreme Right "
+        "Wing and ways to challenge it.",
+        ("crime-prevention",),
+        ("extremism-and-hate",),
+        "Frontline staff who recognise and challenge extreme right-wing narratives.",
+        "Attendance; Prevent referrals quality; feedback.",
+        "2025-03-31",
+        True,
+    ),
+    Proposal(
+        "kcc-officer",
+        "kcc",
+        "Partnership workshop on new CSP statutory duties",
+        3_000,
+        "A workshop exploring the Home Office's proposed changes for Community Safety Partnerships "
+        "and ASB, and how they will be implemented in Kent.",
+        ("partnership-approaches",),
+        ("neighbourhood-crime-asb",),
+        "A shared plan for implementing the new duties across Kent's CSPs.",
+        "Workshop held; action plan agreed by the KCSP.",
+        "2025-03-31",
+        True,
+    ),
+    Proposal(
+        "kcc-officer",
+        "kcc",
+        "Community Safety Learning",
+        1_500,
+        "Speakers such as research professors and experts presenting at bespoke events and the "
+        "Community Safety Information Sessions.",
+        ("crime-prevention",),
+        ("neighbourhood-crime-asb", "safeguarding"),
+        "Wider professional understanding of new community safety research and methods.",
+        "Sessions delivered; attendance; feedback.",
+        "2025-03-31",
+        True,
+    ),
+    Proposal(
+        "kcc-officer",
+        "kcc",
+        "Hateful Extremism CPD event",
+        3_500,
+        "A CPD event in February 2025 with high-profile speakers, helping attendees spot the signs, "
+        "intervene early, deter individuals and increase referrals.",
+        ("asb-and-crime",),
+        ("extremism-and-hate",),
+        "Attendees able to spot the signs and refer early.",
+        "Attendance; referrals in the following quarter; feedback.",
+        "2025-02-28",
+        True,
+    ),
+    # Two illustrative proposals that did not get a consensus of support.
+    Proposal(
+        "wg-police",
+        "kent-police",
+        "Rural business crime signage",
+        2_200,
+        "Signage and leaflets for rural businesses on reporting crime.",
+        ("crime-prevention",),
+        ("neighbourhood-crime-asb",),
+        "More rural businesses reporting crime.",
+        "Signs installed; reports from rural businesses.",
+        "2025-03-31",
+        False,
+    ),
+    Proposal(
+        "wg-kfrs",
+        "kfrs",
+        "Night-time economy safe space pilot",
+        4_800,
+        "A weekend safe space in one town centre staffed by volunteers.",
+        ("day-and-night-economy",),
+        ("serious-violence",),
+        "Fewer night-time incidents in the pilot town.",
+        "Incidents recorded; visitors to the safe space.",
+        "2025-03-31",
+        False,
+    ),
+)
+
+TACTICAL_PROPOSAL = Proposal(
+    "wg-vru",
+    "kcc",
+    "Summer diversionary activities for young people",
+    3_000,
+    "Holiday sessions of sport and mentoring for young people at risk of exploitation.",
+    ("diversionary-activities",),
+    ("serious-violence",),
+    "Young people engaged in positive activities over the summer.",
+    "Attendance; referrals to mentoring.",
+    "2024-09-30",
+    True,
+    pot="tactical",
+)
