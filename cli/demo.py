@@ -32,7 +32,12 @@ def demo(
     note(f"Demo database: {result.url}")
     from cli.status import status
 
-    ctx.find_root().obj = Options(db=result.url, actor=None)
+    ctx.find_root().obj = Options(db=result.url, actor="kcc-officer")
+    from cli.common import call
+    from cli.scoring import render_ranking
+    from grants.scoring import ranking
+
+    render_ranking(call(ctx, ranking, write=False), "table")
     status(ctx, json_=False)
     note(f"Explore it: grants --db {result.url} --as kcc-officer year show")
 

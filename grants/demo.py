@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from grants import bids, lifecycle, partnerships, years
+from grants import bids, lifecycle, partnerships, scoring, years
 from grants.db import get_engine, is_sqlite, normalise_url, schema_revision, session_scope
-from grants.demo_data import PROPOSALS, Proposal
+from grants.demo_data import PROPOSALS, SCORERS, Proposal, demo_sheet
 from grants.errors import Refused
-from grants.models import PotKind
+from grants.models import FundingYear, PotKind, Stance
 from grants.money import DEFAULT_TACTICAL_SHARE, Money
 from grants.scope import Options, open_scope
 
@@ -79,7 +79,7 @@ def prepare_database(url: str, *, replace: bool) -> None:
             session.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-STAGES = ("setup", "bids")
+STAGES = ("setup", "bids", "scored", "shortlisting")
 
 
 def build(
@@ -131,9 +131,45 @@ def build(
     progress(f"Receiving the {len(PROPOSALS)} proposals of {YEAR} and opening them for scoring")
     steps += add_proposals(url, PROPOSALS)
     with open_scope(as_officer, write=True) as scope:
-        lifecycle.open_scoring(scope, [], every_submitted=True)
+        opened = [bid.reference for bid in lifecycle.open_scoring(scope, [], every_submitted=True)]
     steps += 1
+    if until == "bids":
+        return DemoResult(url, steps)
+
+    progress("The working group scores the proposals")
+    steps += score_proposals(url, opened)
+    if until == "scored":
+        return DemoResult(url, steps)
+
+    progress("Recording the shortlisting decisions")
+    for reference, proposal in zip(opened, PROPOSALS, strict=True):
+        with open_scope(as_officer, write=True) as scope:
+            if proposal.recommended:
+                scoring.shortlist(scope, reference, override=False, reason=None)
+            else:
+                scoring.decline(
+                    scope, reference, "No consensus of support at the working group of 29 April 2024"
+                )
+        steps += 1
     return DemoResult(url, steps)
+
+
+def score_proposals(url: str, references: list[str]) -> int:
+    """Every scorer not recused submits a sheet for every proposal, one command each."""
+    steps = 0
+    for position, reference in enumerate(references):
+        for scorer in SCORERS:
+            with open_scope(Options(db=url, actor=scorer), write=True) as scope:
+                bid = bids.find_bid(scope, reference)
+                if scoring.recusal(scope, bid, scope.actor):
+                    continue
+                criteria = [
+                    c.key for c in scoring.criteria_of(scope, scope.session.get(FundingYear, bid.year_id))
+                ]
+                given, stance, comment = demo_sheet(position, scorer, criteria)
+                scoring.submit_sheet(scope, reference, given, Stance(stance), comment)
+            steps += 1
+    return steps
 
 
 def add_proposals(url: str, proposals: tuple[Proposal, ...]) -> int:

@@ -166,3 +166,28 @@ TACTICAL_PROPOSAL = Proposal(
     True,
     pot="tactical",
 )
+
+# The working group members who score in the demo: six members from five organisations (the
+# VRU's member sits in the county council).
+SCORERS = ("wg-police", "wg-kfrs", "wg-nhs", "wg-probation", "wg-kcc", "wg-vru")
+
+# Each proposal's typical score (0–5), by its position in PROPOSALS.
+BASE_SCORES = (4, 4, 4, 3, 4, 3, 4, 2, 3)
+OFFSETS = (0, 1, -1, 0, 1, 0)
+
+
+def demo_sheet(position: int, scorer: str, criteria: list[str]) -> tuple[dict[str, str], str, str]:
+    """A deterministic sheet: (scores by criterion, stance, comment) for one scorer and proposal."""
+    base = BASE_SCORES[position]
+    who = SCORERS.index(scorer)
+    scores = {
+        key: str(max(0, min(5, base + OFFSETS[(who + j) % len(OFFSETS)]))) for j, key in enumerate(criteria)
+    }
+    if scorer == "wg-probation" and "value" in scores:
+        scores["value"] = "na"  # probation could not judge value for money
+    stance, comment = "support", ""
+    if position == 7:
+        stance, comment = ("abstain", "Better funded by the rural crime team") if who % 2 else ("support", "")
+    if position == 8 and scorer == "wg-police":
+        stance, comment = "oppose", "Duplicates the existing town centre scheme"
+    return scores, stance, comment

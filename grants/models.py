@@ -249,3 +249,64 @@ class Bid(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None = None
+
+
+class Stance(enum.StrEnum):
+    """A member's view of a bid on their score sheet."""
+
+    support = "support"
+    oppose = "oppose"
+    abstain = "abstain"
+
+
+class Criterion(SQLModel, table=True):
+    """A scoring criterion of one year, with its weight."""
+
+    __tablename__ = "criterion"
+    __table_args__ = (
+        UniqueConstraint("year_id", "key"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    year_id: int = Field(foreign_key="funding_year.id", index=True)
+    key: str = Field(sa_column=Column(String(40), nullable=False))
+    title: str = Field(sa_column=Column(String(200), nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    weight: int
+    position: int = Field(default=0)
+
+
+class ScoreSheet(SQLModel, table=True):
+    """One member's scores of one bid. Re-scoring adds a new version; the old stays as history."""
+
+    __tablename__ = "score_sheet"
+    __table_args__ = (
+        UniqueConstraint("bid_id", "member_id", "version"),
+        Index("ix_score_sheet_bid_current", "bid_id", "current"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bid_id: int = Field(foreign_key="bid.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    version: int = Field(default=1)
+    current: bool = Field(default=True)
+    # {criterion key: 0..5, or null for "na"}, canonical JSON.
+    scores: str = Field(sa_column=Column(Text, nullable=False))
+    stance: Stance = Field(sa_column=enum_column(Stance, 10))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime
+
+
+class Interest(SQLModel, table=True):
+    """A declared interest: the member is recused from scoring the bid."""
+
+    __tablename__ = "interest"
+    __table_args__ = (UniqueConstraint("bid_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bid_id: int = Field(foreign_key="bid.id")
+    member_id: int = Field(foreign_key="member.id")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    declared_by_id: int = Field(foreign_key="member.id")
+    created_at: datetime

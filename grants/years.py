@@ -143,7 +143,10 @@ def create_year(
                 on=starts_on,
                 reason=f"{label} allocation",
             )
-    copy_reference_data(session, scope.partnership.id, year)
+    previous = copy_reference_data(session, scope.partnership.id, year)
+    from grants.scoring import copy_criteria
+
+    copy_criteria(session, year, session.get(FundingYear, previous) if previous else None)
     session.flush()
     scope.audit(
         "year.open",
@@ -159,8 +162,11 @@ def create_year(
     return year
 
 
-def copy_reference_data(session: Session, partnership_id: int, year: FundingYear) -> None:
-    """Give a new year the newest earlier year's reference data, or the partnership's template."""
+def copy_reference_data(session: Session, partnership_id: int, year: FundingYear) -> int | None:
+    """Give a new year the newest earlier year's reference data, or the partnership's template.
+
+    Returns the id of the year copied from, if any.
+    """
     source_year = session.execute(
         select(FundingYear.id)
         .where(FundingYear.partnership_id == partnership_id, FundingYear.id != year.id)
@@ -187,6 +193,7 @@ def copy_reference_data(session: Session, partnership_id: int, year: FundingYear
                 position=item.position,
             )
         )
+    return source_year
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,12 @@ def kcsp(cli: Cli) -> Cli:
 
     build(cli.url, replace=True)
     return cli
+
+
+@pytest.fixture
+def round_(cli: Cli) -> Cli:
+    """The demo up to the nine proposals submitted and opened for scoring."""
+    from grants.demo import build
+
+    build(cli.url, replace=True, until="bids")
+    return cli

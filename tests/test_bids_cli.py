@@ -147,38 +147,38 @@ def test_edit_by_outsider_is_refused(setup: Cli) -> None:
     assert "wg-kfrs may not edit CRG-2425-001: it needs the role officer or lead" in result.stderr
 
 
-def test_bid_list_filters_and_show_lists_allowed_triggers(kcsp: Cli) -> None:
-    rows = json.loads(kcsp("bid", "list", "--state", "scoring", "--org", "kcc", "--json").stdout)
+def test_bid_list_filters_and_show_lists_allowed_triggers(round_: Cli) -> None:
+    rows = json.loads(round_("bid", "list", "--state", "scoring", "--org", "kcc", "--json").stdout)
     assert len(rows) == 6 and {r["organisation"] for r in rows} == {"kcc"}
-    assert json.loads(kcsp("bid", "list", "--pot", "tactical", "--json").stdout) == []
-    shown = json.loads(kcsp("bid", "show", "CRG-2425-008", "--json", actor="kcc-officer").stdout)
+    assert json.loads(round_("bid", "list", "--pot", "tactical", "--json").stdout) == []
+    shown = json.loads(round_("bid", "show", "CRG-2425-008", "--json", actor="kcc-officer").stdout)
     assert shown["you_may"] == ["decline", "shortlist", "withdraw"]
     assert shown["amount_requested_pence"] == 220000
-    bad = kcsp("bid", "list", "--state", "pending")
+    bad = round_("bid", "list", "--state", "pending")
     assert bad.exit_code == 2 and "state 'pending' is not a bid state" in bad.stderr
 
 
-def test_raw_sql_change_to_submitted_bid_fails_verify(kcsp: Cli) -> None:
-    assert kcsp("audit", "verify").exit_code == 0
-    path = kcsp.url.split("///", 1)[1]
+def test_raw_sql_change_to_submitted_bid_fails_verify(round_: Cli) -> None:
+    assert round_("audit", "verify").exit_code == 0
+    path = round_.url.split("///", 1)[1]
     with sqlite3.connect(path) as raw:
         raw.execute("UPDATE bid SET amount_requested_pence = 900000 WHERE reference = 'CRG-2425-003'")
-    result = kcsp("audit", "verify")
+    result = round_("audit", "verify")
     assert result.exit_code == 4
     assert "bid CRG-2425-003 differs from its last audited content" in result.stdout + result.stderr
 
 
-def test_raw_sql_change_of_state_fails_verify(kcsp: Cli) -> None:
-    path = kcsp.url.split("///", 1)[1]
+def test_raw_sql_change_of_state_fails_verify(round_: Cli) -> None:
+    path = round_.url.split("///", 1)[1]
     with sqlite3.connect(path) as raw:
         raw.execute("UPDATE bid SET status = 'funded' WHERE reference = 'CRG-2425-001'")
-    result = kcsp("audit", "verify")
+    result = round_("audit", "verify")
     assert result.exit_code == 4
     assert "bid CRG-2425-001 is funded but its audit trail left it scoring" in result.stderr
 
 
-def test_demo_has_nine_bids_in_scoring(kcsp: Cli) -> None:
-    rows = json.loads(kcsp("bid", "list", "--json").stdout)
+def test_demo_has_nine_bids_in_scoring(round_: Cli) -> None:
+    rows = json.loads(round_("bid", "list", "--json").stdout)
     assert len(rows) == 9 and {r["status"] for r in rows} == {"scoring"}
     assert sum(r["amount_requested_pence"] for r in rows[:7]) == 2_627_800
 

@@ -1,0 +1,453 @@
+"""Commands for scoring: criteria, score sheets (prompted on a terminal), ranking and decisions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import JsonFlag, call, console, fail, note, print_json
+from cli.setup import member_app
+
+criteria_app = typer.Typer(help="Scoring criteria of a year, with their weights.", no_args_is_help=True)
+
+Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+@criteria_app.command("list")
+def criteria_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
+    """List the year's scoring criteria and weights.
+
+    Example: grants criteria list --year 2024/25
+    """
+    from grants.scoring import criteria_of
+    from grants.years import find_year
+
+    criteria = call(ctx, lambda scope: criteria_of(scope, find_year(scope)), write=False)
+    if json_:
+        print_json(
+            [
+                {"key": c.key, "title": c.title, "weight": c.weight, "description": c.description}
+                for c in criteria
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title="Scoring criteria")
+    for column in ("Key", "Criterion", "Weight", "What it asks"):
+        table.add_column(column, justify="right" if column == "Weight" else "left")
+    for c in criteria:
+        table.add_row(c.key, c.title, str(c.weight), c.description)
+    console.print(table)
+
+
+@criteria_app.command("set")
+def criteria_set(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Criterion key, e.g. fit_pcc.")],
+    title: Annotated[str | None, typer.Option(help="Its title.")] = None,
+    weight: Annotated[int | None, typer.Option(help="Its weight, 1 to 100.")] = None,
+    description: Annotated[str | None, typer.Option(help="What it asks of a bid.")] = None,
+) -> None:
+    """Add or change a criterion of the year, before scoring begins (officer).
+
+    Example: grants --as kcc-officer criteria set value --weight 20
+    """
+    from grants.scoring import set_criterion
+
+    criterion, created = call(
+        ctx,
+        lambda scope: set_criterion(scope, key, title=title, weight=weight, description=description),
+        write=True,
+    )
+    console.print(
+        f"{'Added' if created else 'Changed'} {criterion.key}: {criterion.title} (weight {criterion.weight})."
+    )
+
+
+@member_app.command("interest")
+def member_interest(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="The member with the interest.")],
+    reference: Ref,
+    reason: Annotated[str, typer.Option(help="The interest, e.g. 'spouse works for the provider'.")],
+) -> None:
+    """Declare a member's interest in a bid; they are recused from scoring it.
+
+    Example: grants --as wg-police member interest wg-police CRG-2425-004 --reason "Sits on the provider's board"
+    """
+    from grants.scoring import declare_interest
+
+    call(ctx, lambda scope: declare_interest(scope, handle, reference, reason), write=True)
+    console.print(f"Recorded {handle}'s interest in {reference.upper()}; they are recused from scoring it.")
+
+
+def _show_form(form: Any) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    data = form.row.to_json()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for label, key in (
+        ("Lead organisation", "organisation_name"),
+        ("Amount", "amount_requested"),
+        ("Pot", "pot"),
+        ("PCC priorities", "pcc_priorities"),
+        ("CSA priorities", "csa_priorities"),
+        ("Outcomes", "outcomes"),
+        ("Measures", "measures"),
+        ("Summary", "summary"),
+    ):
+        value = data.get(key)
+        grid.add_row(label, ", ".join(value) if isinstance(value, list) else str(value or ""))
+    console.print(Panel(grid, title=f"{data['reference']} — {data['title']}", expand=False))
+
+
+def _ask_score(criterion: Any) -> str:
+    from grants.errors import BadInput
+    from grants.scoring import parse_score
+
+    while True:
+        answer = typer.prompt(f"{criterion.title} ({criterion.key}, weight {criterion.weight}) 0–5 or na")
+        try:
+            parse_score(criterion.key, answer)
+            return answer
+        except BadInput as error:
+            note(f"[yellow]{error}[/]")
+
+
+def _ask_stance() -> str:
+    while True:
+        answer = typer.prompt("Stance: support, oppose or abstain", default="support").strip().lower()
+        if answer in ("support", "oppose", "abstain"):
+            return answer
+        note("[yellow]answer support, oppose or abstain[/]")
+
+
+def _complete_sheet(
+    form: Any, given: dict[str, str], stance: str | None, comment: str | None
+) -> tuple[dict[str, str], str, str]:
+    """Prompt for whatever the flags did not give, then show the sheet and ask to confirm."""
+    _show_form(form)
+    if form.previous is not None:
+        note("You have scored this bid before; this sheet replaces yours (the old one stays in the history).")
+    for criterion in form.criteria:
+        if criterion.key not in given:
+            if criterion.description:
+                console.print(f"[dim]{criterion.description}[/]")
+            given[criterion.key] = _ask_score(criterion)
+    stance = stance or _ask_stance()
+    if comment is None:
+        comment = typer.prompt("Comment (optional)", default="", show_default=False)
+    from rich.table import Table
+
+    table = Table(title="Your sheet")
+    table.add_column("Criterion")
+    table.add_column("Score", justify="right")
+    for criterion in form.criteria:
+        table.add_row(criterion.title, given[criterion.key])
+    table.add_row("Stance", stance)
+    if comment:
+        table.add_row("Comment", comment)
+    console.print(table)
+    if not typer.confirm("Submit this sheet?", default=True):
+        fail("not submitted; nothing was recorded", 1)
+    return given, stance, comment
+
+
+def score(
+    ctx: typer.Context,
+    reference: Annotated[str | None, typer.Argument(help="Bid reference (or use --next).")] = None,
+    next_: Annotated[bool, typer.Option("--next", help="Score the next bid waiting for your sheet.")] = False,
+    criterion: Annotated[
+        list[str] | None, typer.Option(help="KEY=N or KEY=na; repeat for each criterion.")
+    ] = None,
+    support: Annotated[bool, typer.Option("--support", help="You support the bid.")] = False,
+    oppose: Annotated[bool, typer.Option("--oppose", help="You oppose the bid.")] = False,
+    abstain: Annotated[bool, typer.Option("--abstain", help="You abstain.")] = False,
+    comment: Annotated[str | None, typer.Option(help="A comment for the working group.")] = None,
+) -> None:
+    """Score a bid: prompts for each criterion on a terminal, or takes them all as flags.
+
+    Example: grants --as wg-police score CRG-2425-001 --criterion fit_pcc=4 --criterion fit_csa=4
+    --criterion need=3 --criterion outcomes=4 --criterion value=na --criterion deliverable=5 --support
+    """
+    from grants.scoring import next_for, parse_criterion_flags, parse_stance, sheet_form, submit_sheet
+
+    chosen = [name for name, on in (("support", support), ("oppose", oppose), ("abstain", abstain)) if on]
+    if len(chosen) > 1:
+        fail("give one of --support, --oppose or --abstain", 2)
+    if bool(reference) == next_:
+        fail("name a bid to score, or give --next", 2)
+    while True:
+        ref = reference or call(ctx, next_for, write=False)
+        if ref is None:
+            console.print("No bid is waiting for your sheet.")
+            return
+        given = call(ctx, lambda scope: parse_criterion_flags(criterion or []), write=False)
+        form = call(ctx, lambda scope, ref=ref: sheet_form(scope, ref), write=False)
+        stance = chosen[0] if chosen else None
+        complete = stance is not None and all(c.key in given for c in form.criteria)
+        if not complete:
+            try:
+                given, stance, comment_text = _complete_sheet(form, given, stance, comment)
+            except typer.Abort:
+                missing = [c.key for c in form.criteria if c.key not in given]
+                fail(
+                    "no answer to the prompts; give every criterion with --criterion KEY=N|na "
+                    f"(missing: {', '.join(missing) or 'none'}) and --support, --oppose or --abstain",
+                    2,
+                )
+        else:
+            comment_text = comment or ""
+        result = call(
+            ctx,
+            lambda scope, ref=ref, given=given, stance=stance, text=comment_text: submit_sheet(
+                scope, ref, given, parse_stance(stance), text
+            ),
+            write=True,
+        )
+        from grants.scoring import percent_text
+
+        verb = "Re-scored" if result.replaced else "Scored"
+        console.print(f"{verb} {result.bid.reference}: {percent_text(result.percent)} ({stance}).")
+        if not next_ or complete or not typer.confirm("Score the next bid?", default=True):
+            return
+
+
+def _ranking_table(ranking: Any) -> Any:
+    """The ranking as a Rich table; on a narrow terminal the less needed columns give way."""
+    from rich import box
+    from rich.table import Table
+
+    columns = [
+        "#",
+        "Reference",
+        "Title",
+        "Org",
+        "Amount",
+        "Pot",
+        "Mean",
+        "Spread",
+        "Sheets/orgs",
+        "Quorum",
+        "S/O/A",
+        "Flags",
+        "Advice",
+        "Running total",
+    ]
+    if console.width < 180:
+        columns = ["Reference", "Amount", "Mean", "Spread", "S/O/A", "Flags", "Advice", "Running total"]
+    rows = []
+    for row in ranking.rows():
+        cells = {
+            "#": str(row["rank"] or ""),
+            "Reference": row["reference"],
+            "Title": row["title"],
+            "Org": row["organisation"],
+            "Amount": row["amount"],
+            "Pot": row["pot"],
+            "Mean": row["mean"] or "—",
+            "Spread": row["spread"] or "",
+            "Sheets/orgs": f"{row['sheets']}/{row['organisations']}",
+            "Quorum": "yes" if row["quorum"] else "no",
+            "S/O/A": f"{row['support']}/{row['oppose']}/{row['abstain']}",
+            "Flags": ", ".join(row["flags"]),
+            "Advice": row["recommendation"],
+            "Running total": row["running_total"] or "",
+        }
+        rows.append([cells[c] for c in columns])
+    numeric = {"#", "Amount", "Mean", "Spread", "Sheets/orgs", "Running total"}
+    caption = ", ".join(f"{pot} pot {size}" for pot, size in ranking.pot_sizes.items())
+    table = Table(
+        title="Ranking",
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for i, column in enumerate(columns):
+        widest = max([len(column.split()[0]), *(len(r[i]) for r in rows)])
+        table.add_column(
+            column,
+            justify="right" if column in numeric else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=None if column == "Title" else widest,
+            max_width=32 if column == "Title" else None,
+        )
+    for cells in rows:
+        table.add_row(*cells)
+    return table
+
+
+CSV_FIELDS = (
+    "rank",
+    "reference",
+    "title",
+    "organisation",
+    "amount_pence",
+    "amount",
+    "pot",
+    "state",
+    "mean",
+    "spread",
+    "sheets",
+    "organisations",
+    "quorum",
+    "support",
+    "oppose",
+    "abstain",
+    "flags",
+    "recommendation",
+    "running_total_pence",
+    "running_total",
+)
+
+
+def render_ranking(ranking: Any, fmt: str) -> None:
+    rows = ranking.rows()
+    if fmt == "json":
+        from grants.money import money_fields
+
+        print_json(
+            {
+                "pots": {pot: money_fields("size", size) for pot, size in ranking.pot_sizes.items()},
+                "bids": rows,
+            }
+        )
+    elif fmt == "csv":
+        from grants.exports import spreadsheet_safe
+
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: spreadsheet_safe("; ".join(v) if isinstance(v, list) else v) for k, v in row.items()}
+            )
+        typer.echo(out.getvalue(), nl=False)
+    elif fmt == "markdown":
+        header = (
+            "Rank",
+            "Reference",
+            "Title",
+            "Organisation",
+            "Amount",
+            "Pot",
+            "Mean",
+            "Spread",
+            "Quorum",
+            "Support/Oppose/Abstain",
+            "Recommendation",
+            "Running total",
+        )
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for r in rows:
+            cells = (
+                r["rank"] or "",
+                r["reference"],
+                r["title"],
+                r["organisation"],
+                r["amount"],
+                r["pot"],
+                r["mean"] or "—",
+                r["spread"] or "",
+                "yes" if r["quorum"] else "no",
+                f"{r['support']}/{r['oppose']}/{r['abstain']}",
+                r["recommendation"],
+                r["running_total"] or "",
+            )
+            lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+        typer.echo("\n".join(lines))
+    else:
+        console.print(_ranking_table(ranking))
+
+
+def scoring_ranking(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="table, json, csv or markdown.")] = "table",
+    json_: JsonFlag = False,
+) -> None:
+    """Rank the year's bids by mean score, with quorum, stances, flags and the running total.
+
+    Example: grants --as kcc-officer scoring ranking --format markdown
+    """
+    from grants.scoring import ranking
+
+    fmt = "json" if json_ else fmt
+    if fmt not in FORMATS:
+        fail(f"format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
+    render_ranking(call(ctx, ranking, write=False), fmt)
+
+
+def scoring_sheets(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
+    """Show the sheets of a bid (after you have submitted yours; officers and the chair always).
+
+    Example: grants --as wg-police scoring sheets CRG-2425-001
+    """
+    from grants.scoring import bid_sheets, percent_text
+
+    a = call(ctx, lambda scope: bid_sheets(scope, reference), write=False)
+    if json_:
+        print_json({**a.to_row(None), "recused": a.recused, "sheet_details": a.sheets_json()})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Sheets of {a.bid.reference}: mean {percent_text(a.mean)}")
+    for column in ("Member", "Organisation", "Score", "Stance", "Comment"):
+        table.add_column(column)
+    for s in a.sheets:
+        table.add_row(s.member, s.organisation, percent_text(s.percent), s.stance.value, s.comment)
+    console.print(table)
+    if a.recused:
+        note(f"Recused: {', '.join(a.recused)}")
+
+
+def shortlist(
+    ctx: typer.Context,
+    reference: Ref,
+    override: Annotated[bool, typer.Option(help="Shortlist without consensus (needs --reason).")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why; required with --override or to moderate.")] = None,
+) -> None:
+    """Shortlist a bid in scoring when quorum and consensus hold (officer).
+
+    Example: grants --as kcc-officer shortlist CRG-2425-001
+    """
+    from grants.scoring import shortlist as do_shortlist
+
+    bid = call(
+        ctx, lambda scope: do_shortlist(scope, reference, override=override, reason=reason), write=True
+    )
+    console.print(f"Shortlisted {bid.reference}{' (consensus overridden)' if override else ''}.")
+
+
+def decline(
+    ctx: typer.Context,
+    reference: Ref,
+    reason: Annotated[str, typer.Option(help="Why it is not shortlisted.")],
+) -> None:
+    """Decline a bid in scoring: it is not shortlisted (officer).
+
+    Example: grants --as kcc-officer decline CRG-2425-009 --reason "No consensus of support"
+    """
+    from grants.scoring import decline as do_decline
+
+    bid = call(ctx, lambda scope: do_decline(scope, reference, reason), write=True)
+    console.print(f"Declined {bid.reference}: not shortlisted.")
+
+
+def register(app: typer.Typer, scoring_app: typer.Typer) -> None:
+    app.add_typer(criteria_app, name="criteria")
+    app.command("score")(score)
+    app.command("shortlist")(shortlist)
+    app.command("decline")(decline)
+    scoring_app.command("ranking")(scoring_ranking)
+    scoring_app.command("sheets")(scoring_sheets)

@@ -1,0 +1,682 @@
+"""Scoring and shortlisting: criteria, blind score sheets, conflicts, quorum and consensus."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import func, select
+
+from grants import lifecycle
+from grants.audit import canonical_json
+from grants.bids import BidRow, content_hash, find_bid, subject
+from grants.errors import BadInput, NotFound, Refused
+from grants.identity import find_member, member_roles
+from grants.models import (
+    Bid,
+    Criterion,
+    FundingYear,
+    Interest,
+    Member,
+    Organisation,
+    ScoreSheet,
+    Stance,
+)
+from grants.money import Money
+from grants.partnerships import clean_text
+from grants.scope import Scope
+from grants.years import ensure_open, find_year
+from workflows.bid_lifecycle import SCORABLE, BidStatus, Role
+
+MAX_SCORE = 5
+CRITERION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+COMMENT_LIMIT = 2000
+
+# (key, title, weight, description): DESIGN §5's defaults.
+DEFAULT_CRITERIA: tuple[tuple[str, str, int, str], ...] = (
+    (
+        "fit_pcc",
+        "Fit with the PCC's priorities",
+        25,
+        "How well it delivers the PCC's priorities for the year.",
+    ),
+    (
+        "fit_csa",
+        "Fit with the CSA priorities",
+        20,
+        "How well it serves the Community Safety Agreement's priorities.",
+    ),
+    ("need", "Evidence of need", 15, "Data or experience showing the problem it addresses."),
+    (
+        "outcomes",
+        "Outcomes and how they are measured",
+        15,
+        "Clear outcomes and a credible way to measure them.",
+    ),
+    ("value", "Value for money", 15, "What it achieves for what it costs."),
+    ("deliverable", "Deliverability within the year", 10, "Whether it can be delivered before 31 March."),
+)
+
+
+# --- the maths -------------------------------------------------------------------------------
+
+
+def sheet_percent(scores: dict[str, int | None], weights: dict[str, int]) -> Fraction | None:
+    """Weighted mean of the scored criteria as a percentage; `na` (None) counts in neither part."""
+    scored = [(weights[key], value) for key, value in scores.items() if value is not None and key in weights]
+    denominator = sum(weight * MAX_SCORE for weight, _ in scored)
+    if not denominator:
+        return None
+    return Fraction(100 * sum(weight * value for weight, value in scored), denominator)
+
+
+def percent_text(value: Fraction | None) -> str:
+    """One decimal place, halves rounded up: Fraction(145, 2) → '72.5%'."""
+    if value is None:
+        return "—"
+    tenths = (value * 10 + Fraction(1, 2)).__floor__()
+    return f"{tenths // 10}.{tenths % 10}%"
+
+
+def tenths(value: Fraction | None) -> int | None:
+    return None if value is None else (value * 10 + Fraction(1, 2)).__floor__()
+
+
+# --- criteria --------------------------------------------------------------------------------
+
+
+def criteria_of(scope: Scope, year: FundingYear) -> list[Criterion]:
+    return list(
+        scope.session.execute(
+            select(Criterion).where(Criterion.year_id == year.id).order_by(Criterion.position, Criterion.key)
+        ).scalars()
+    )
+
+
+def copy_criteria(session: Any, year: FundingYear, previous: FundingYear | None) -> None:
+    """Give a new year the previous year's criteria, or the defaults."""
+    if previous is not None:
+        rows = [
+            (c.key, c.title, c.weight, c.description, c.position)
+            for c in session.execute(select(Criterion).where(Criterion.year_id == previous.id)).scalars()
+        ]
+    else:
+        rows = [(k, t, w, d, i) for i, (k, t, w, d) in enumerate(DEFAULT_CRITERIA, start=1)]
+    for key, title, weight, description, position in rows:
+        session.add(
+            Criterion(
+                year_id=year.id,
+                key=key,
+                title=title,
+                weight=weight,
+                description=description,
+                position=position,
+            )
+        )
+
+
+def set_criterion(
+    scope: Scope, key: str, *, title: str | None, weight: int | None, description: str | None
+) -> tuple[Criterion, bool]:
+    """Add or change a criterion of the year (officer), only before any sheet is scored."""
+    scope.require("set criteria", Role.officer)
+    year = find_year(scope)
+    ensure_open(year)
+    if not CRITERION_KEY.match(key):
+        raise BadInput(
+            f"criterion key {key!r} is not usable: use lower-case letters, digits and '_', e.g. fit_pcc"
+        )
+    if weight is not None and not 1 <= weight <= 100:
+        raise BadInput(f"weight {weight} is out of range; give a whole number from 1 to 100")
+    sheets = scope.session.execute(
+        select(func.count())
+        .select_from(ScoreSheet)
+        .join(Bid, Bid.id == ScoreSheet.bid_id)
+        .where(Bid.year_id == year.id)
+    ).scalar_one()
+    if sheets:
+        raise Refused(
+            f"the criteria of {year.label} are fixed once scoring has begun ({sheets} sheets scored); "
+            "changing them would change every score"
+        )
+    existing = {c.key: c for c in criteria_of(scope, year)}
+    criterion = existing.get(key)
+    created = criterion is None
+    if created:
+        if not title or weight is None:
+            raise BadInput(f"a new criterion needs --title and --weight (there is no criterion {key!r} yet)")
+        criterion = Criterion(
+            year_id=year.id, key=key, title="", weight=weight, description="", position=len(existing) + 1
+        )
+    before = {"title": criterion.title, "weight": criterion.weight, "description": criterion.description}
+    if title is not None:
+        criterion.title = clean_text(title, "criterion title")
+    if weight is not None:
+        criterion.weight = weight
+    if description is not None:
+        criterion.description = clean_text(description, "criterion description", limit=1000, required=False)
+    scope.session.add(criterion)
+    scope.session.flush()
+    scope.audit(
+        "criterion.set",
+        f"criterion {key} {year.label}",
+        details={
+            "before": None if created else before,
+            "after": {
+                "title": criterion.title,
+                "weight": criterion.weight,
+                "description": criterion.description,
+            },
+        },
+    )
+    return criterion, created
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+
+def recusal(scope: Scope, bid: Bid, member: Member) -> str | None:
+    """Why the member may not score this bid, or None."""
+    if member.organisation_id == bid.lead_organisation_id:
+        org = scope.session.get(Organisation, bid.lead_organisation_id)
+        return f"{member.handle} is a member of {org.name}, the lead organisation of {bid.reference}"
+    interest = scope.session.execute(
+        select(Interest).where(Interest.bid_id == bid.id, Interest.member_id == member.id)
+    ).scalar_one_or_none()
+    if interest is not None:
+        return f"{member.handle} declared an interest in {bid.reference}: {interest.reason}"
+    return None
+
+
+def declare_interest(scope: Scope, handle: str, reference: str, reason: str) -> Interest:
+    """Record a member's interest in a bid (the member themself, or an officer)."""
+    actor = scope.actor
+    member = find_member(scope.session, scope.partnership, handle)
+    if member is None:
+        raise NotFound(f"there is no member {handle!r}")
+    if member.id != actor.id and Role.officer not in member_roles(actor):
+        raise Refused(
+            f"{actor.handle} may not declare an interest for {handle}: it needs the role officer "
+            "(or the member declaring their own)"
+        )
+    reason = clean_text(reason, "reason", limit=COMMENT_LIMIT)
+    bid = find_bid(scope, reference, lock=True)
+    ensure_open(scope.session.get(FundingYear, bid.year_id))
+    if scope.session.execute(
+        select(Interest.id).where(Interest.bid_id == bid.id, Interest.member_id == member.id)
+    ).first():
+        raise Refused(f"{handle} has already declared an interest in {bid.reference}")
+    interest = Interest(
+        bid_id=bid.id,
+        member_id=member.id,
+        reason=reason,
+        declared_by_id=actor.id,
+        created_at=datetime.now(UTC),
+    )
+    scope.session.add(interest)
+    scope.session.flush()
+    scope.audit(
+        "member.interest",
+        subject(bid),
+        from_state=bid.status.value,
+        to_state=bid.status.value,
+        reason=reason,
+        details={"member": handle},
+        content_hash=content_hash(bid),
+    )
+    return interest
+
+
+# --- sheets ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetForm:
+    """What a member needs in front of them to score a bid."""
+
+    row: BidRow
+    criteria: list[Criterion]
+    previous: ScoreSheet | None
+
+
+def _scorable(scope: Scope, reference: str, *, lock: bool) -> tuple[Bid, Member]:
+    member = scope.require("score bids", Role.member)
+    bid = find_bid(scope, reference, lock=lock)
+    ensure_open(scope.session.get(FundingYear, bid.year_id))
+    why = recusal(scope, bid, member)
+    if why:
+        raise Refused(f"{member.handle} may not score {bid.reference}: {why} (conflict of interest)")
+    if bid.status not in SCORABLE:
+        raise Refused(
+            f"{bid.reference} is {bid.status.value}: sheets can be scored or changed only while it is in scoring"
+        )
+    return bid, member
+
+
+def own_sheet(scope: Scope, bid: Bid, member: Member) -> ScoreSheet | None:
+    return scope.session.execute(
+        select(ScoreSheet).where(
+            ScoreSheet.bid_id == bid.id, ScoreSheet.member_id == member.id, ScoreSheet.current
+        )
+    ).scalar_one_or_none()
+
+
+def sheet_form(scope: Scope, reference: str) -> SheetForm:
+    """Check the actor may score the bid and give them its details and the criteria."""
+    from grants.bids import bid_detail
+
+    bid, member = _scorable(scope, reference, lock=False)
+    row, _ = bid_detail(scope, bid.reference)
+    return SheetForm(row, criteria_of(scope, row.year), own_sheet(scope, bid, member))
+
+
+def parse_score(key: str, text: str) -> int | None:
+    value = text.strip().lower()
+    if value in ("na", "n/a"):
+        return None
+    if value.isdigit() and 0 <= int(value) <= MAX_SCORE:
+        return int(value)
+    raise BadInput(f"score {text!r} for {key} is not usable; give a whole number from 0 to 5, or na")
+
+
+def parse_criterion_flags(flags: list[str]) -> dict[str, str]:
+    """`fit_pcc=4` … → {'fit_pcc': '4'}."""
+    given: dict[str, str] = {}
+    for flag in flags:
+        key, sep, value = flag.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--criterion {flag!r} should look like KEY=N or KEY=na, e.g. fit_pcc=4")
+        given[key.strip()] = value
+    return given
+
+
+def parse_stance(text: str) -> Stance:
+    try:
+        return Stance(text.strip().lower())
+    except ValueError as error:
+        raise BadInput(f"stance {text!r} is not one of support, oppose, abstain") from error
+
+
+@dataclass(frozen=True)
+class SheetResult:
+    bid: Bid
+    sheet: ScoreSheet
+    percent: Fraction | None
+    replaced: bool
+
+
+def submit_sheet(
+    scope: Scope, reference: str, given: dict[str, str], stance: Stance, comment: str = ""
+) -> SheetResult:
+    """Record the actor's sheet for a bid in scoring; a re-score replaces it and keeps history."""
+    bid, member = _scorable(scope, reference, lock=True)
+    criteria = criteria_of(scope, scope.session.get(FundingYear, bid.year_id))
+    keys = [c.key for c in criteria]
+    unknown = sorted(set(given) - set(keys))
+    if unknown:
+        raise BadInput(f"unknown criterion {', '.join(unknown)}; the criteria are: {', '.join(keys)}")
+    missing = [k for k in keys if k not in given]
+    if missing:
+        raise BadInput(f"give a score for every criterion; missing: {', '.join(missing)}")
+    scores = {key: parse_score(key, given[key]) for key in keys}
+    if all(v is None for v in scores.values()):
+        raise BadInput("score at least one criterion; a sheet of only na has no score")
+    comment = clean_text(comment or "", "comment", limit=COMMENT_LIMIT, required=False)
+    previous = own_sheet(scope, bid, member)
+    if previous is not None:
+        previous.current = False
+        scope.session.add(previous)
+        scope.session.flush()
+    sheet = ScoreSheet(
+        bid_id=bid.id,
+        member_id=member.id,
+        version=(previous.version + 1) if previous else 1,
+        current=True,
+        scores=canonical_json(scores),
+        stance=stance,
+        comment=comment,
+        created_at=datetime.now(UTC),
+    )
+    scope.session.add(sheet)
+    scope.session.flush()
+    percent = sheet_percent(scores, {c.key: c.weight for c in criteria})
+    scope.audit(
+        "score.rescore" if previous else "score.submit",
+        subject(bid),
+        from_state=bid.status.value,
+        to_state=bid.status.value,
+        details={
+            "member": member.handle,
+            "version": sheet.version,
+            "scores": scores,
+            "stance": stance.value,
+            "comment": comment,
+            "percent": percent_text(percent),
+        },
+        content_hash=content_hash(bid),
+    )
+    return SheetResult(bid, sheet, percent, previous is not None)
+
+
+def next_for(scope: Scope) -> str | None:
+    """The first bid in scoring still waiting for the actor's sheet (not one they are recused from)."""
+    member = scope.require("score bids", Role.member)
+    year = find_year(scope)
+    done = select(ScoreSheet.bid_id).where(ScoreSheet.member_id == member.id, ScoreSheet.current)
+    declared = select(Interest.bid_id).where(Interest.member_id == member.id)
+    return scope.session.execute(
+        select(Bid.reference)
+        .where(
+            Bid.year_id == year.id,
+            Bid.status.in_(SCORABLE),
+            Bid.lead_organisation_id != member.organisation_id,
+            Bid.id.not_in(done),
+            Bid.id.not_in(declared),
+        )
+        .order_by(Bid.sequence)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+# --- assessing bids --------------------------------------------------------------------------
+
+
+@dataclass
+class SheetView:
+    member: str
+    organisation: str
+    responsible_authority: bool
+    scores: dict[str, int | None]
+    stance: Stance
+    comment: str
+    percent: Fraction | None
+    version: int
+
+
+@dataclass
+class Assessment:
+    """Everything the working group needs to decide on one bid."""
+
+    bid: Bid
+    organisation: Organisation
+    sheets: list[SheetView] = field(default_factory=list)
+    recused: list[str] = field(default_factory=list)
+    mean: Fraction | None = None
+    spread: Fraction | None = None
+    authorities: list[str] = field(default_factory=list)
+    missing_authorities: list[str] = field(default_factory=list)
+    quorum: bool = False
+    consensus: bool = False
+    flags: list[str] = field(default_factory=list)
+    recommendation: str = ""
+    running_total: Money | None = None
+
+    def stance_counts(self) -> dict[str, int]:
+        counts = Counter(s.stance.value for s in self.sheets)
+        return {stance.value: counts.get(stance.value, 0) for stance in Stance}
+
+    def to_row(self, rank: int | None) -> dict[str, Any]:
+        """One ranking line, the same for the table, JSON, CSV and Markdown."""
+        from grants.money import money_fields
+
+        counts = self.stance_counts()
+        row: dict[str, Any] = {
+            "rank": rank,
+            "reference": self.bid.reference,
+            "title": self.bid.title,
+            "organisation": self.organisation.key,
+            **money_fields("amount", Money(self.bid.amount_requested_pence)),
+            "pot": self.bid.pot.value,
+            "state": self.bid.status.value,
+            "mean": percent_text(self.mean) if self.sheets else None,
+            "mean_tenths": tenths(self.mean),
+            "spread": percent_text(self.spread)[:-1] if self.spread is not None else None,
+            "sheets": len(self.sheets),
+            "organisations": len({s.organisation for s in self.sheets}),
+            "authorities": self.authorities,
+            "quorum": self.quorum,
+            "support": counts["support"],
+            "oppose": counts["oppose"],
+            "abstain": counts["abstain"],
+            "flags": self.flags,
+            "recommendation": self.recommendation,
+        }
+        if self.running_total is not None:
+            row.update(money_fields("running_total", self.running_total))
+        else:
+            row.update(running_total_pence=None, running_total=None)
+        return row
+
+    def sheets_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "member": s.member,
+                "organisation": s.organisation,
+                "scores": s.scores,
+                "stance": s.stance.value,
+                "comment": s.comment,
+                "percent": percent_text(s.percent),
+                "version": s.version,
+            }
+            for s in self.sheets
+        ]
+
+
+def _settings(scope: Scope) -> tuple[int, int, int]:
+    p = scope.partnership
+    return p.quorum_authorities, p.consensus_threshold, p.moderation_spread
+
+
+def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessment]:
+    """Mean, spread, quorum, consensus and flags for each bid, from the current, eligible sheets."""
+    if not bids:
+        return []
+    quorum_needed, threshold, spread_limit = _settings(scope)
+    ids = [bid.id for bid, _ in bids]
+    year = scope.session.get(FundingYear, bids[0][0].year_id)
+    weights = {c.key: c.weight for c in criteria_of(scope, year)}
+    authorities = {
+        org.id: org
+        for org in scope.session.execute(
+            select(Organisation).where(
+                Organisation.partnership_id == scope.partnership.id, Organisation.responsible_authority
+            )
+        ).scalars()
+    }
+    interests = {
+        (bid_id, member_id)
+        for bid_id, member_id in scope.session.execute(
+            select(Interest.bid_id, Interest.member_id).where(Interest.bid_id.in_(ids))
+        )
+    }
+    declared = Counter(bid_id for bid_id, _ in interests)
+    sheets: dict[int, list[tuple[ScoreSheet, Member, Organisation]]] = {}
+    for sheet, member, org in scope.session.execute(
+        select(ScoreSheet, Member, Organisation)
+        .join(Member, Member.id == ScoreSheet.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(ScoreSheet.bid_id.in_(ids), ScoreSheet.current)
+        .order_by(Member.handle)
+    ):
+        sheets.setdefault(sheet.bid_id, []).append((sheet, member, org))
+    results = []
+    for bid, lead in bids:
+        a = Assessment(bid, lead)
+        for sheet, member, org in sheets.get(bid.id, []):
+            if org.id == bid.lead_organisation_id or (bid.id, member.id) in interests:
+                a.recused.append(member.handle)
+                continue
+            scores = json.loads(sheet.scores)
+            a.sheets.append(
+                SheetView(
+                    member.handle,
+                    org.key,
+                    org.responsible_authority,
+                    scores,
+                    sheet.stance,
+                    sheet.comment,
+                    sheet_percent(scores, weights),
+                    sheet.version,
+                )
+            )
+        percents = [s.percent for s in a.sheets if s.percent is not None]
+        if percents:
+            a.mean = sum(percents, Fraction(0)) / len(percents)
+            a.spread = max(percents) - min(percents)
+        represented = {s.organisation for s in a.sheets if s.responsible_authority}
+        a.authorities = sorted(represented)
+        a.missing_authorities = sorted(
+            org.key
+            for org in authorities.values()
+            if org.key not in represented and org.id != bid.lead_organisation_id
+        )
+        a.quorum = len(represented) >= quorum_needed
+        opposed = any(s.stance == Stance.oppose for s in a.sheets)
+        a.consensus = a.quorum and not opposed and a.mean is not None and a.mean >= threshold
+        if not a.quorum:
+            a.flags.append("no quorum")
+        if opposed:
+            a.flags.append("opposed")
+        if a.spread is not None and a.spread > spread_limit:
+            a.flags.append("moderate")
+        if declared.get(bid.id):
+            a.flags.append("interest declared")
+        a.recommendation = "shortlist" if a.consensus else "more sheets needed" if not a.quorum else "decline"
+        results.append(a)
+    return results
+
+
+def quorum_message(scope: Scope, a: Assessment) -> str:
+    needed = scope.partnership.quorum_authorities
+    lead_note = (
+        f" ({a.organisation.key} leads the bid, so its members are recused)"
+        if a.organisation.responsible_authority
+        else ""
+    )
+    return (
+        f"the quorum rule needs sheets from {needed} responsible authorities; {a.bid.reference} has "
+        f"{len(a.authorities)} ({', '.join(a.authorities) or 'none'}); missing: "
+        f"{', '.join(a.missing_authorities) or 'none'}{lead_note}"
+    )
+
+
+def consensus_message(scope: Scope, a: Assessment) -> str:
+    reasons = []
+    opposing = [s.member for s in a.sheets if s.stance == Stance.oppose]
+    if opposing:
+        reasons.append(f"{', '.join(opposing)} {'oppose' if len(opposing) > 1 else 'opposes'}")
+    threshold = scope.partnership.consensus_threshold
+    if a.mean is None or a.mean < threshold:
+        reasons.append(f"its mean {percent_text(a.mean)} is below the {threshold}% threshold")
+    return (
+        f"{a.bid.reference} has no consensus ({'; '.join(reasons)}); to shortlist it anyway give "
+        "--override with --reason"
+    )
+
+
+def _assessment_fact(check: str):  # type: ignore[no-untyped-def]
+    def compute(scope: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
+        a = assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
+        reason = (args.get("reason") or "").strip()
+        if check == "quorum":
+            return a.quorum, quorum_message(scope, a)
+        if check == "consensus":
+            return a.consensus or (bool(args.get("override")) and bool(reason)), consensus_message(scope, a)
+        limit = scope.partnership.moderation_spread
+        diverges = "moderate" in a.flags
+        return (not diverges or bool(reason)), (
+            f"the sheets of {bid.reference} diverge by {percent_text(a.spread)[:-1]} points (more than "
+            f"{limit}): record the moderation with --reason"
+        )
+
+    return compute
+
+
+lifecycle.register_fact("quorum_met", _assessment_fact("quorum"))
+lifecycle.register_fact("consensus_or_override", _assessment_fact("consensus"))
+lifecycle.register_fact("moderation_noted", _assessment_fact("moderation"))
+
+
+def shortlist(scope: Scope, reference: str, *, override: bool, reason: str | None) -> Bid:
+    if override and not (reason or "").strip():
+        raise BadInput("--override needs --reason: the reason for overriding the consensus rule is audited")
+    details = {"override": True} if override else {}
+    return lifecycle.fire(scope, reference, "shortlist", reason=reason, override=override, details=details)[0]
+
+
+def decline(scope: Scope, reference: str, reason: str) -> Bid:
+    return lifecycle.fire(scope, reference, "decline", reason=reason)[0]
+
+
+def can_see_scores(scope: Scope, bid: Bid) -> bool:
+    """Blind scoring: officers and the chair see every sheet; a member after their own (or if recused)."""
+    actor = scope.actor
+    roles = member_roles(actor)
+    if roles & {Role.officer, Role.chair}:
+        return True
+    return own_sheet(scope, bid, actor) is not None or recusal(scope, bid, actor) is not None
+
+
+def bid_sheets(scope: Scope, reference: str) -> Assessment:
+    bid = find_bid(scope, reference)
+    if not can_see_scores(scope, bid):
+        raise Refused(
+            f"scoring is blind: {scope.actor.handle} sees the sheets of {bid.reference} after "
+            f"submitting their own (`grants score {bid.reference}`)"
+        )
+    return assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
+
+
+RANKED_STATES = (BidStatus.scoring, BidStatus.shortlisted, BidStatus.not_shortlisted)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The ranked bids and the size of each pot they are counted against."""
+
+    assessments: list[Assessment]
+    pot_sizes: dict[str, Money]
+
+    def rows(self) -> list[dict[str, Any]]:
+        ranked = [a for a in self.assessments if a.sheets]
+        return [a.to_row(ranked.index(a) + 1 if a in ranked else None) for a in self.assessments]
+
+
+def ranking(scope: Scope) -> Ranking:
+    """The year's scored bids by mean score, with the running total of recommended amounts per pot.
+
+    Members see the figures only of bids they have scored or are recused from (blind scoring).
+    """
+    year = find_year(scope)
+    rows = list(
+        scope.session.execute(
+            select(Bid, Organisation)
+            .join(Organisation, Organisation.id == Bid.lead_organisation_id)
+            .where(Bid.year_id == year.id, Bid.status.in_(RANKED_STATES))
+            .order_by(Bid.sequence)
+        )
+    )
+    visible = [(bid, org) for bid, org in rows if can_see_scores(scope, bid)]
+    hidden = [
+        Assessment(bid, org, recommendation="score it to see")
+        for bid, org in rows
+        if not can_see_scores(scope, bid)
+    ]
+    assessed = assess(scope, visible)
+    assessed.sort(key=lambda a: (a.mean is None, -(a.mean or 0), a.bid.sequence))
+    totals: dict[str, Money] = {}
+    for a in assessed:
+        if a.recommendation == "shortlist":
+            totals[a.bid.pot.value] = totals.get(a.bid.pot.value, Money(0)) + Money(
+                a.bid.amount_requested_pence
+            )
+            a.running_total = totals[a.bid.pot.value]
+    from grants.years import pot_figures
+
+    sizes = {f.kind.value: f.allocated for f in pot_figures(scope.session, year)}
+    return Ranking(assessed + hidden, sizes)
