@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,22 +54,26 @@ TERMINAL = frozenset({S.not_shortlisted, S.rejected, S.withdrawn, S.closed, S.ca
 DECIDED = frozenset(TERMINAL | LIVE | {S.delivered})
 SCORABLE = frozenset({S.scoring})
 
-# Guard name → the rule it stands for, used when the caller gives no more exact words.
+# Guard name → the rule it stands for. Each guard is a boolean fact the caller computes; the caller
+# may give more exact words for a refusal, otherwise the refusal quotes the rule.
 GUARDS: dict[str, str] = {
-    "required_fields_present": "a bid needs its required fields before it is submitted",
-    "year_open": "a closed year takes no changes",
-    "amount_within_pot": "the amount requested must be more than £0 and no more than its pot",
-    "quorum_met": "the quorum rule: sheets from enough responsible authorities",
-    "consensus_or_override": "the consensus rule: quorum, nobody opposing and a mean at the threshold, or an officer's override with a reason",
-    "moderation_noted": "widely diverging sheets need a note with the decision",
-    "reason_given": "a reason must be given",
-    "tactical_pot_open": "the tactical pot opens only once every upfront bid is decided",
-    "chair_not_conflicted": "the chair may not decide a bid of their own organisation",
-    "award_within_requested": "the award may not exceed the amount requested",
-    "award_within_uncommitted": "the award must fit in what the pot has uncommitted",
-    "question_given": "a clarification needs a question",
-    "answer_given": "an answer must be given",
-    "outcome_given": "completing delivery needs an outcome summary",
+    "required_fields_present": "the required-fields rule: a bid needs its required fields before it is submitted",
+    "year_open": "the open-year rule: a closed year takes no changes",
+    "amount_within_pot": "the pot-size rule: the amount requested must be more than £0 and no more than its pot",
+    "quorum_met": "the quorum rule: sheets from members of enough responsible authorities",
+    "consensus_or_override": (
+        "the consensus rule: quorum met, nobody opposing and a mean score at the threshold, "
+        "or an officer's override with a reason"
+    ),
+    "moderation_noted": "the moderation rule: widely diverging sheets need a note with the decision",
+    "reason_given": "the reason rule: a reason must be given",
+    "tactical_pot_open": "the tactical-pot rule: the tactical pot opens only once every upfront bid is decided",
+    "chair_not_conflicted": "the conflict-of-interest rule: the chair may not approve a bid they have an interest in",
+    "award_within_requested": "the award rule: the award may not exceed the amount requested",
+    "award_within_uncommitted": "the budget rule: the award must fit in what its pot has uncommitted",
+    "question_given": "the clarification rule: a clarification needs a question",
+    "answer_given": "the answer rule: an answer must be given",
+    "outcome_given": "the outcome rule: completing delivery needs an outcome summary",
 }
 
 
@@ -178,89 +183,115 @@ class NotPermitted(WorkflowError):
 
 
 class GuardRefused(WorkflowError):
-    """A guard's fact does not hold; the message names the rule."""
+    """A guard's fact is false or missing; the message names the rule."""
 
-    def __init__(self, guard: str, message: str) -> None:
-        self.guard = guard
-        super().__init__(message)
+    def __init__(self, status: BidStatus, trigger: str, guard: str, detail: str | None = None) -> None:
+        self.status, self.trigger, self.guard = status, trigger, guard
+        self.rule = GUARDS.get(guard, guard)
+        self.detail = detail
+        super().__init__(detail or f"{trigger} refused by {self.rule}")
 
 
-def validate_table(table: tuple[Transition, ...] = TRANSITIONS, guards: Mapping[str, str] = GUARDS) -> None:
-    """Every state reachable from draft, every guard defined, no ambiguous transition."""
-    undefined = sorted({g for t in table for g in t.guards if g not in guards})
-    if undefined:
-        raise TableError(f"guards used but not defined: {', '.join(undefined)}")
+def _reachable(table: tuple[Transition, ...]) -> set[BidStatus]:
     reached, frontier = {S.draft}, [S.draft]
     while frontier:
         state = frontier.pop()
-        for t in table:
-            if state in t.sources and t.dest not in reached:
-                reached.add(t.dest)
-                frontier.append(t.dest)
+        for row in table:
+            if state in row.sources and row.dest not in reached:
+                reached.add(row.dest)
+                frontier.append(row.dest)
+    return reached
+
+
+def validate_table(table: tuple[Transition, ...] = TRANSITIONS, guards: Mapping[str, str] = GUARDS) -> None:
+    """Raise TableError unless every state is reachable, every guard defined and no row ambiguous."""
+    for row in table:
+        if not row.sources or not row.roles:
+            raise TableError(f"the {row.trigger} transition to {row.dest.value} needs sources and roles")
+    undefined = sorted({g for row in table for g in row.guards if g not in guards})
+    if undefined:
+        raise TableError(f"guards used but not defined: {', '.join(undefined)}")
+    reached = _reachable(table)
     unreachable = [s.value for s in S if s not in reached]
     if unreachable:
         raise TableError(f"states not reachable from draft: {', '.join(unreachable)}")
     for i, a in enumerate(table):
         for b in table[i + 1 :]:
-            if a.trigger == b.trigger and set(a.sources) & set(b.sources) and a.roles & b.roles:
+            shared = [s.value for s in S if s in a.sources and s in b.sources]
+            if a.trigger == b.trigger and shared and a.roles & b.roles:
+                # Same trigger from the same state is fine only when the role picks the row.
                 raise TableError(
-                    f"two transitions on {a.trigger} from "
-                    f"{', '.join(s.value for s in set(a.sources) & set(b.sources))} share a role"
+                    f"two {a.trigger} transitions from {', '.join(shared)} share the role "
+                    f"{' or '.join(r.value for r in Role if r in a.roles & b.roles)}"
                 )
 
 
 validate_table()
 
 
-def _role_allows(event: Any) -> bool:
-    """Machine condition: the transition's roles meet the roles passed with the event."""
-    return bool(event.transition.grants_roles & event.kwargs["roles"])
+def _held_by(roles: frozenset[Role]) -> Callable[[Any], bool]:
+    """Machine condition: the acting member holds one of the row's roles."""
+
+    def holds(event: Any) -> bool:
+        return bool(roles & event.kwargs.get("roles", frozenset()))
+
+    return holds
 
 
-class _Adapter:
+def _fact(guard: str) -> Callable[[Any], bool]:
+    """Machine condition: the caller's fact for this guard is true."""
+
+    def holds(event: Any) -> bool:
+        return bool(event.kwargs.get("facts", {}).get(guard, False))
+
+    return holds
+
+
+class _BidProxy:
     """A plain stand-in for a bid while the shared machine runs one trigger on it."""
 
     def __init__(self) -> None:
         self.state: BidStatus | None = None
 
 
-def _machine_transitions(table: tuple[Transition, ...]) -> list[dict[str, Any]]:
-    return [
-        {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest, "conditions": [_role_allows]}
-        for t in table
-    ]
-
-
+# One shared machine; models are added for a single call. `auto_transitions=False` so no
+# `to_<state>()` shortcut can skip the table. The role and guard conditions repeat what `fire`
+# checks first, so the machine cannot be driven past the rules even when used directly.
 MACHINE = Machine(
     model=None,
     states=BidStatus,
-    transitions=_machine_transitions(TRANSITIONS),
+    transitions=[
+        {
+            "trigger": row.trigger,
+            "source": list(row.sources),
+            "dest": row.dest,
+            "conditions": [_held_by(row.roles), *(_fact(g) for g in row.guards)],
+        }
+        for row in TRANSITIONS
+    ],
     initial=S.draft,
     auto_transitions=False,
     send_event=True,
     model_attribute="state",
 )
-# Each machine transition learns the roles of its row, so the role condition can read them.
-for _row in TRANSITIONS:
-    for _source in _row.sources:
-        for _transition in MACHINE.events[_row.trigger].transitions[_source.name]:
-            if _transition.dest == _row.dest.name:
-                _transition.grants_roles = _row.roles
+_MACHINE_LOCK = threading.Lock()  # add_model/remove_model change the machine's shared model list
 
 
-def triggers_from(status: BidStatus) -> list[Transition]:
-    return [t for t in TRANSITIONS if status in t.sources]
+def _rows_from(status: BidStatus) -> list[Transition]:
+    return [row for row in TRANSITIONS if status in row.sources]
 
 
 def allowed_triggers(status: BidStatus, roles: Iterable[Role] | None = None) -> list[str]:
-    """Triggers that may be fired from this state (by these roles, when given)."""
+    """Triggers that may be fired from this state (by these roles, when given), sorted."""
+    status = BidStatus(status)
     held = None if roles is None else set(roles)
-    return sorted({t.trigger for t in triggers_from(status) if held is None or t.roles & held})
+    return sorted({row.trigger for row in _rows_from(status) if held is None or row.roles & held})
 
 
 def transition_for(status: BidStatus, trigger: str, roles: Iterable[Role]) -> Transition:
-    """The row a member with these roles would fire, or InvalidTransition / NotPermitted."""
-    rows = [t for t in triggers_from(status) if t.trigger == trigger]
+    """The row a member with these roles would fire; raises InvalidTransition or NotPermitted."""
+    status = BidStatus(status)
+    rows = [row for row in _rows_from(status) if row.trigger == trigger]
     if not rows:
         raise InvalidTransition(status, trigger, allowed_triggers(status))
     held = set(roles)
@@ -271,6 +302,7 @@ def transition_for(status: BidStatus, trigger: str, roles: Iterable[Role]) -> Tr
 
 
 def guards_for(status: BidStatus, trigger: str, roles: Iterable[Role]) -> tuple[str, ...]:
+    """The guard names the caller must compute facts for, in the order they are checked."""
     return transition_for(status, trigger, roles).guards
 
 
@@ -281,36 +313,42 @@ def fire(
     facts: Mapping[str, bool] | None = None,
     details: Mapping[str, str] | None = None,
 ) -> BidStatus:
-    """Fire a trigger from a state for a member with these roles; returns the new state.
+    """Fire a trigger from a state for a member holding these roles; returns the new state.
 
-    Guards are facts the caller computed; a missing fact refuses like a false one.
+    Checks the state, then the roles, then each guard in declared order. A missing fact refuses
+    like a false one; `details[guard]` replaces the rule's words in the refusal.
     """
+    status = BidStatus(status)
     held = frozenset(roles)
     row = transition_for(status, trigger, held)
-    facts, details = facts or {}, details or {}
+    facts, details = dict(facts or {}), dict(details or {})
     for guard in row.guards:
         if not facts.get(guard, False):
-            raise GuardRefused(guard, details.get(guard) or f"refused by the rule: {GUARDS[guard]}")
-    model = _Adapter()
-    MACHINE.add_model(model, initial=status)
-    try:
-        if not model.trigger(trigger, roles=held):
-            raise NotPermitted(status, trigger, row.roles)
-        return BidStatus(model.state)
-    except MachineError as error:  # pragma: no cover - transition_for checked the state already
-        raise InvalidTransition(status, trigger, allowed_triggers(status)) from error
-    finally:
-        MACHINE.remove_model(model)
+            raise GuardRefused(status, trigger, guard, details.get(guard))
+    model = _BidProxy()
+    with _MACHINE_LOCK:
+        MACHINE.add_model(model, initial=status)
+        try:
+            fired = model.trigger(trigger, roles=held, facts=facts)  # type: ignore[attr-defined]
+        except MachineError as error:  # pragma: no cover - transition_for checked the state
+            raise InvalidTransition(status, trigger, allowed_triggers(status)) from error
+        finally:
+            MACHINE.remove_model(model)
+    if not fired:  # pragma: no cover - the checks above mirror the machine's conditions
+        raise WorkflowError(f"the machine refused to {trigger} a bid that is {status.value}")
+    return BidStatus(model.state)
 
 
 def mermaid_diagram() -> str:
-    """The Mermaid state diagram, drawn by `transitions` from the same table."""
+    """The Mermaid `stateDiagram-v2` source, drawn by `transitions` from TRANSITIONS."""
     from transitions.extensions.diagrams import GraphMachine
 
     graph = GraphMachine(
-        model=_Adapter(),
+        model=_BidProxy(),
         states=BidStatus,
-        transitions=[{"trigger": t.trigger, "source": list(t.sources), "dest": t.dest} for t in TRANSITIONS],
+        transitions=[
+            {"trigger": row.trigger, "source": list(row.sources), "dest": row.dest} for row in TRANSITIONS
+        ],
         initial=S.draft,
         auto_transitions=False,
         graph_engine="mermaid",
