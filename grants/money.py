@@ -20,6 +20,23 @@ _SHAPE = re.compile(r"^(?P<sign>-?)£?(?P<sign2>-?)(?P<whole>[0-9][0-9,]*)(?:\.(
 _GROUPED = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")
 
 
+def _grouping_hint(whole: str) -> str:
+    """What a mistyped grouping probably meant: a digit dropped from the last group, or the
+    digits as written, or pence after a comma; each offered once."""
+    groups = whole.split(",")
+    digits = "".join(groups)
+    readings = []
+    if len(groups[-1]) < 3:
+        readings.append(f"{int(digits + '0' * (3 - len(groups[-1]))):,}")
+    readings.append(f"{int(digits):,}")
+    if len(groups[-1]) == 2:
+        readings.append(f"{int(''.join(groups[:-1])):,}.{groups[-1]}")
+    if groups[0] == "0" and len(groups) == 2:
+        readings.insert(0, f"0.{groups[1][:2]}")
+    unique = list(dict.fromkeys(readings))
+    return "write " + (", ".join(unique[:-1]) + " or " + unique[-1] if len(unique) > 1 else unique[0])
+
+
 class MoneyError(BadInput):
     """An amount of money that cannot be read."""
 
@@ -54,6 +71,14 @@ class Money:
         what: str = "amount",
     ) -> Money:
         """Read `6000`, `6,000`, `£6,000`, `6000.50`, `£26,440.00`; refuse anything doubtful."""
+        if isinstance(text, float):
+            raise MoneyError(
+                f"{what} {text!r} is a float; money is never read from a float, give it as text such as '6000.50'"
+            )
+        if isinstance(text, int) and not isinstance(text, bool):
+            text = str(text)
+        if text is not None and not isinstance(text, str):
+            raise MoneyError(f"{what} must be text such as '6,000', not {type(text).__name__}")
         raw = (text or "").strip()
         if not raw:
             raise MoneyError(f"{what} is empty; {EXAMPLE}")
@@ -62,12 +87,10 @@ class Money:
         if match is None or (match["sign"] and match["sign2"]):
             raise MoneyError(f"{what} {shown!r} is not a number; {EXAMPLE}")
         whole, frac = match["whole"], match["frac"]
-        if "," in whole and not _GROUPED.match(whole):
-            suggestion = whole.replace(",", "")
+        if "," in whole and (not _GROUPED.match(whole) or whole.startswith("0")):
             raise MoneyError(
                 f"{what} {shown!r} has bad digit grouping: commas must separate groups of three "
-                f"digits (write {int(suggestion) * 10 if len(suggestion) < 4 else int(suggestion):,} "
-                f"or {int(suggestion)})"
+                f"digits, and pence follow a point ({_grouping_hint(whole)})"
             )
         if frac is not None and len(frac) > 2:
             raise MoneyError(
@@ -161,7 +184,9 @@ def parse_share(text: str) -> Fraction:
     """`1/3`, `0.25` or `25%` → a Fraction between 0 and 1."""
     raw = (text or "").strip()
     try:
-        if raw.endswith("%"):
+        if len(raw) > 20:
+            raise ValueError(raw)
+        if raw.endswith("%") and re.fullmatch(r"-?[0-9]*\.?[0-9]+", raw[:-1].strip()):
             share = Fraction(raw[:-1].strip()) / 100
         elif re.fullmatch(r"[0-9]+/[0-9]+|[0-9]*\.?[0-9]+", raw):
             share = Fraction(raw)
