@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import bids, database, demo, integrity, scoring, setup, status, workflow, years
+from cli import approvals, bids, database, demo, integrity, scoring, setup, status, workflow, years
 
 app = typer.Typer(
     name="grants",
@@ -72,6 +72,7 @@ setup.register(app)
 years.register(app)
 bids.register(app)
 scoring.register(app, bids.scoring_app)
+approvals.register(app, years.pot_app)
 workflow.register(app)
 status.register(app)
 integrity.register(app)

@@ -7,7 +7,7 @@ from typing import Any
 from rich.table import Table
 
 
-def pots_json(year: Any, figures: list[Any]) -> dict[str, Any]:
+def pots_json(year: Any, figures: list[Any], gate: Any = None) -> dict[str, Any]:
     from grants.money import money_fields
 
     pots = {}
@@ -16,7 +16,17 @@ def pots_json(year: Any, figures: list[Any]) -> dict[str, Any]:
         for name in ("allocated", "committed", "spent", "released", "returned", "uncommitted"):
             entry.update(money_fields(name, getattr(f, name)))
         pots[f.kind.value] = entry
-    return {"year": year.label, "status": year.status.value, "pots": pots}
+    data: dict[str, Any] = {"year": year.label, "status": year.status.value, "pots": pots}
+    if gate is not None:
+        data["tactical_gate"] = gate.to_json()
+    return data
+
+
+def gate_line(gate: Any) -> str:
+    """One sentence on the tactical pot's gate."""
+    if gate.open:
+        return "Tactical pot: [green]open[/] (every upfront bid is decided)."
+    return f"Tactical pot: [yellow]closed[/] until every upfront bid is decided; held by {', '.join(gate.held_by)}."
 
 
 def pots_table(year: Any, figures: list[Any]) -> Table:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import pots_json, pots_table
+from cli.render import gate_line, pots_json, pots_table
 
 year_app = typer.Typer(help="Funding years (UK financial years, e.g. 2024/25).", no_args_is_help=True)
 pot_app = typer.Typer(help="The upfront and tactical pots of a year.", no_args_is_help=True)
@@ -136,16 +136,18 @@ def pot_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
     Example: grants pot show --year 2024/25 --json
     """
     from grants import years
+    from grants.budget import tactical_gate
 
     def work(scope):  # type: ignore[no-untyped-def]
         year = years.find_year(scope)
-        return year, years.pot_figures(scope.session, year)
+        return year, years.pot_figures(scope.session, year), tactical_gate(scope.session, year)
 
-    year, figures = call(ctx, work, write=False)
+    year, figures, gate = call(ctx, work, write=False)
     if json_:
-        print_json(pots_json(year, figures))
+        print_json(pots_json(year, figures, gate))
         return
     console.print(pots_table(year, figures))
+    console.print(gate_line(gate))
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlmodel import Session
 
 from grants import ledger
@@ -95,6 +95,60 @@ def check_pot_caches(session: Session, partnership: Partnership) -> list[Problem
     return problems
 
 
+def check_award_caches(session: Session, partnership: Partnership) -> list[Problem]:
+    """Each bid's cached award and spend equal its award and spent accounts in the ledger.
+
+    Over all years (a carried-forward award moves between years but stays the bid's): the award
+    account holds what is awarded and not yet spent, released or carried; it is empty once the
+    project is closed or cancelled.
+    """
+    from grants.models import Bid
+    from workflows.bid_lifecycle import BidStatus
+
+    inflow = select(LedgerEntry.to_account.label("account"), LedgerEntry.amount_pence.label("amount")).where(
+        LedgerEntry.partnership_id == partnership.id
+    )
+    outflow = select(
+        LedgerEntry.from_account.label("account"), (-LedgerEntry.amount_pence).label("amount")
+    ).where(LedgerEntry.partnership_id == partnership.id)
+    moves = union_all(inflow, outflow).subquery()
+    held = {
+        account: int(total)
+        for account, total in session.execute(
+            select(moves.c.account, func.sum(moves.c.amount))
+            .where(moves.c.account.like("award:%") | moves.c.account.like("spent:%"))
+            .group_by(moves.c.account)
+        )
+    }
+    problems = []
+    emptied = (BidStatus.closed, BidStatus.cancelled)
+    for bid in session.execute(
+        select(Bid).where(Bid.partnership_id == partnership.id).order_by(Bid.reference)
+    ).scalars():
+        award, spent = bid.award_pence or 0, bid.spent_pence
+        expected = 0 if bid.status in emptied else award - spent
+        in_award = held.get(ledger.award_account(bid.reference), 0)
+        in_spent = held.get(ledger.spent_account(bid.reference), 0)
+        if in_award != expected:
+            problems.append(
+                Problem(
+                    "award-cache",
+                    f"bid {bid.reference}",
+                    f"bid {bid.reference} records an award of {Money(award)} with {Money(spent)} spent, "
+                    f"but its award account holds {Money(in_award)} (expected {Money(expected)})",
+                )
+            )
+        if in_spent != spent:
+            problems.append(
+                Problem(
+                    "spend-cache",
+                    f"bid {bid.reference}",
+                    f"bid {bid.reference} records {Money(spent)} spent but the ledger gives {Money(in_spent)}",
+                )
+            )
+    return problems
+
+
 def check_audit_chain(session: Session, partnership: Partnership) -> list[Problem]:
     """The audit events form an unbroken hash chain."""
     broken = verify_chain(session, partnership)
@@ -158,7 +212,7 @@ def check_bid_content(session: Session, partnership: Partnership) -> list[Proble
     return problems
 
 
-LEDGER_CHECKS = (check_ledger_sums, check_no_negative_balances, check_pot_caches)
+LEDGER_CHECKS = (check_ledger_sums, check_no_negative_balances, check_pot_caches, check_award_caches)
 AUDIT_CHECKS = (check_audit_chain, check_bid_content)
 ALL_CHECKS = (*LEDGER_CHECKS, *AUDIT_CHECKS)
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from grants import bids, lifecycle, partnerships, scoring, years
+from grants import approvals, bids, lifecycle, partnerships, scoring, years
 from grants.db import get_engine, is_sqlite, normalise_url, schema_revision, session_scope
-from grants.demo_data import PROPOSALS, SCORERS, Proposal, demo_sheet
+from grants.demo_data import PROPOSALS, SCORERS, TACTICAL_PROPOSAL, Proposal, demo_sheet
 from grants.errors import Refused
 from grants.models import FundingYear, PotKind, Stance
 from grants.money import DEFAULT_TACTICAL_SHARE, Money
@@ -79,7 +79,12 @@ def prepare_database(url: str, *, replace: bool) -> None:
             session.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-STAGES = ("setup", "bids", "scored", "shortlisting")
+STAGES = ("setup", "bids", "scored", "shortlisting", "approvals", "tactical")
+
+# The OPCC asks the NHS proposal one question before funding it.
+CLARIFIED = 1
+QUESTION = "How many partner staff will the sessions reach, and from which agencies?"
+ANSWER = "Up to 120 frontline staff from police, health, district councils and the VRU."
 
 
 def build(
@@ -129,7 +134,7 @@ def build(
         return DemoResult(url, steps)
 
     progress(f"Receiving the {len(PROPOSALS)} proposals of {YEAR} and opening them for scoring")
-    steps += add_proposals(url, PROPOSALS)
+    steps += 2 * len(add_proposals(url, PROPOSALS))
     with open_scope(as_officer, write=True) as scope:
         opened = [bid.reference for bid in lifecycle.open_scoring(scope, [], every_submitted=True)]
     steps += 1
@@ -151,13 +156,52 @@ def build(
                     scope, reference, "No consensus of support at the working group of 29 April 2024"
                 )
         steps += 1
+    if until == "shortlisting":
+        return DemoResult(url, steps)
+
+    shortlisted = [ref for ref, proposal in zip(opened, PROPOSALS, strict=True) if proposal.recommended]
+    progress(f"The Chair approves the {len(shortlisted)}; the OPCC asks one question, then funds them")
+    steps += decide(url, shortlisted, clarify=(opened[CLARIFIED], PROPOSALS[CLARIFIED].lead))
+    if until == "approvals":
+        return DemoResult(url, steps)
+
+    progress("The tactical pot is open: a tactical bid is scored, approved and funded in-year")
+    (tactical,) = add_proposals(url, (TACTICAL_PROPOSAL,))
+    steps += 2
+    with open_scope(as_officer, write=True) as scope:
+        lifecycle.open_scoring(scope, [tactical], every_submitted=False)
+    steps += 1 + score_proposals(url, [tactical], first_position=len(PROPOSALS))
+    with open_scope(as_officer, write=True) as scope:
+        scoring.shortlist(scope, tactical, override=False, reason=None)
+    steps += 1 + decide(url, [tactical], clarify=None)
     return DemoResult(url, steps)
 
 
-def score_proposals(url: str, references: list[str]) -> int:
+def decide(url: str, references: list[str], *, clarify: tuple[str, str] | None) -> int:
+    """The Chair approves each bid; the OPCC asks its question (if any), then funds each in full."""
+    steps = 0
+    for reference in references:
+        with open_scope(Options(db=url, actor="chair"), write=True) as scope:
+            approvals.approve(scope, reference, note="Recommended by the working group")
+        steps += 1
+    if clarify is not None:
+        reference, lead = clarify
+        with open_scope(Options(db=url, actor="opcc"), write=True) as scope:
+            approvals.clarify(scope, reference, QUESTION)
+        with open_scope(Options(db=url, actor=lead), write=True) as scope:
+            approvals.answer(scope, reference, ANSWER)
+        steps += 2
+    for reference in references:
+        with open_scope(Options(db=url, actor="opcc"), write=True) as scope:
+            approvals.approve(scope, reference)
+        steps += 1
+    return steps
+
+
+def score_proposals(url: str, references: list[str], *, first_position: int = 0) -> int:
     """Every scorer not recused submits a sheet for every proposal, one command each."""
     steps = 0
-    for position, reference in enumerate(references):
+    for position, reference in enumerate(references, start=first_position):
         for scorer in SCORERS:
             with open_scope(Options(db=url, actor=scorer), write=True) as scope:
                 bid = bids.find_bid(scope, reference)
@@ -172,9 +216,9 @@ def score_proposals(url: str, references: list[str]) -> int:
     return steps
 
 
-def add_proposals(url: str, proposals: tuple[Proposal, ...]) -> int:
-    """Each lead enters and submits their proposal, one command at a time."""
-    steps = 0
+def add_proposals(url: str, proposals: tuple[Proposal, ...]) -> list[str]:
+    """Each lead enters and submits their proposal, one command at a time; returns the references."""
+    references = []
     for proposal in proposals:
         as_lead = Options(db=url, actor=proposal.lead)
         with open_scope(as_lead, write=True) as scope:
@@ -195,5 +239,5 @@ def add_proposals(url: str, proposals: tuple[Proposal, ...]) -> int:
             )
         with open_scope(as_lead, write=True) as scope:
             lifecycle.submit(scope, bid.reference)
-        steps += 2
-    return steps
+        references.append(bid.reference)
+    return references

@@ -171,8 +171,8 @@ TACTICAL_PROPOSAL = Proposal(
 # VRU's member sits in the county council).
 SCORERS = ("wg-police", "wg-kfrs", "wg-nhs", "wg-probation", "wg-kcc", "wg-vru")
 
-# Each proposal's typical score (0–5), by its position in PROPOSALS.
-BASE_SCORES = (4, 4, 4, 3, 4, 3, 4, 2, 3)
+# Each proposal's typical score (0–5), by its position in PROPOSALS, then the tactical proposal.
+BASE_SCORES = (4, 4, 4, 3, 4, 3, 4, 2, 3, 4)
 OFFSETS = (0, 1, -1, 0, 1, 0)
 
 

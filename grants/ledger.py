@@ -39,6 +39,7 @@ def post(
     actor_id: int,
     on: date,
     reason: str | None = None,
+    bid_id: int | None = None,
 ) -> LedgerEntry:
     """Record one movement. Entries are never updated or deleted; corrections are new entries."""
     if amount.pence <= 0:
@@ -50,6 +51,7 @@ def post(
         from_account=from_account,
         to_account=to_account,
         amount_pence=amount.pence,
+        bid_id=bid_id,
         booked_on=on,
         actor_id=actor_id,
         reason=reason,
@@ -119,6 +121,12 @@ def pot_balance(session: Session, pot_id: int) -> Money:
 
 
 def spent_from_pot(session: Session, year_id: int, kind: PotKind) -> int:
-    """Pence spent on the pot's projects in the year (spend entries of bids in that pot)."""
-    # Bids arrive with the lifecycle; until then nothing has been spent.
-    return 0
+    """Pence spent in the year on the projects of one pot (spend entries joined to their bids)."""
+    from grants.models import Bid
+
+    total = session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.amount_pence), 0))
+        .join(Bid, Bid.id == LedgerEntry.bid_id)
+        .where(LedgerEntry.year_id == year_id, LedgerEntry.kind == "spend", Bid.pot == kind)
+    ).scalar_one()
+    return int(total)

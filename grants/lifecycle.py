@@ -75,7 +75,22 @@ def register_fact(name: str, computer: FactComputer) -> None:
     FACTS[name] = computer
 
 
+# The modules that register the facts of later capabilities; loaded on first need so that firing
+# any trigger works whichever service module the caller happened to import.
+FACT_MODULES = ("grants.scoring", "grants.approvals")
+
+
+def _load_fact_modules() -> None:
+    import importlib
+
+    for name in FACT_MODULES:
+        importlib.import_module(name)
+
+
 def compute_facts(scope: Scope, bid: Bid, guards: Iterable[str], args: dict[str, Any]) -> Facts:
+    guards = list(guards)
+    if any(guard not in FACTS for guard in guards):
+        _load_fact_modules()
     values: dict[str, bool] = {}
     details: dict[str, str] = {}
     for guard in guards:

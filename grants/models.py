@@ -163,6 +163,7 @@ class LedgerEntry(SQLModel, table=True):
     from_account: str = Field(sa_column=Column(String(60), nullable=False))
     to_account: str = Field(sa_column=Column(String(60), nullable=False))
     amount_pence: int = Field(sa_column=pence_column(default=None))
+    bid_id: int | None = Field(default=None, foreign_key="bid.id", index=True)
     booked_on: date
     actor_id: int = Field(foreign_key="member.id")
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -92,4 +92,12 @@ def open_scope(options: Options, *, write: bool) -> Iterator[Scope]:
     url = options.url
     with session_scope(url, write=write) as session:
         ensure_schema(session, url)
-        yield Scope(session, options, find_partnership(session, options.partnership))
+        partnership = find_partnership(session, options.partnership)
+        if write:
+            # Every write appends to the partnership's audit chain, whose head is this row, so
+            # writes to one partnership are serial anyway. Taking the lock first, before any bid
+            # or pot row, gives every command the same lock order: no deadlocks between, say, an
+            # award (bid, then pot) and a transfer (pots). SQLite's BEGIN IMMEDIATE already
+            # serialises writers; there FOR UPDATE is a no-op.
+            session.execute(select(Partnership.id).where(Partnership.id == partnership.id).with_for_update())
+        yield Scope(session, options, partnership)

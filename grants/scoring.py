@@ -31,7 +31,7 @@ from grants.money import Money
 from grants.partnerships import clean_text
 from grants.scope import Scope
 from grants.years import ensure_open, find_year
-from workflows.bid_lifecycle import SCORABLE, BidStatus, Role
+from workflows.bid_lifecycle import SCORABLE, SCORED, Role
 
 MAX_SCORE = 5
 CRITERION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -632,7 +632,7 @@ def bid_sheets(scope: Scope, reference: str) -> Assessment:
     return assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
 
 
-RANKED_STATES = (BidStatus.scoring, BidStatus.shortlisted, BidStatus.not_shortlisted)
+RANKED_STATES = SCORED
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,13 @@ class Cli:
         runner = CliRunner()
         return runner.invoke(app, hoist_global_options([*argv, *args]), input=input, env=env)
 
+    def snapshot(self) -> str:
+        """Every row of the SQLite database as SQL text: equal snapshots mean nothing changed."""
+        import sqlite3
+
+        with sqlite3.connect(self.url.split("///", 1)[1]) as connection:
+            return "\n".join(connection.iterdump())
+
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
@@ -45,6 +52,24 @@ def cli(sqlite_url: str) -> Cli:
 @pytest.fixture
 def kcsp(cli: Cli) -> Cli:
     """A partnership with its officer and the demo's members, and 2024/25 open at £39,661."""
+    from grants.demo import build
+
+    build(cli.url, replace=True, until="setup")
+    return cli
+
+
+@pytest.fixture
+def shortlisted(cli: Cli) -> Cli:
+    """The demo up to the working group's shortlist: seven shortlisted, two declined."""
+    from grants.demo import build
+
+    build(cli.url, replace=True, until="shortlisting")
+    return cli
+
+
+@pytest.fixture
+def demo(cli: Cli) -> Cli:
+    """The whole demo as `grants demo` builds it."""
     from grants.demo import build
 
     build(cli.url, replace=True)

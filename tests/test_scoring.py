@@ -244,8 +244,8 @@ def test_criteria_set_before_scoring_and_fixed_after(round_: Cli) -> None:
     assert "the criteria of 2024/25 are fixed once scoring has begun (1 sheets scored)" in fixed.stderr
 
 
-def test_demo_ranking_recommends_seven_totalling_seed_figure(kcsp: Cli) -> None:
-    data = json.loads(kcsp("scoring", "ranking", "--json", actor="kcc-officer").stdout)
+def test_demo_ranking_recommends_seven_totalling_seed_figure(shortlisted: Cli) -> None:
+    data = json.loads(shortlisted("scoring", "ranking", "--json", actor="kcc-officer").stdout)
     assert len(data["bids"]) == 9
     recommended = [b for b in data["bids"] if b["recommendation"] == "shortlist"]
     assert len(recommended) == 7
@@ -256,10 +256,10 @@ def test_demo_ranking_recommends_seven_totalling_seed_figure(kcsp: Cli) -> None:
     assert states == {"shortlisted", "not_shortlisted"}
 
 
-def test_ranking_formats(kcsp: Cli) -> None:
-    md = kcsp("scoring", "ranking", "--format", "markdown", actor="kcc-officer").stdout
+def test_ranking_formats(shortlisted: Cli) -> None:
+    md = shortlisted("scoring", "ranking", "--format", "markdown", actor="kcc-officer").stdout
     assert md.splitlines()[0].startswith("| Rank | Reference | Title |") and md.count("\n") == 11
-    csv_text = kcsp("scoring", "ranking", "--format", "csv", actor="kcc-officer").stdout
+    csv_text = shortlisted("scoring", "ranking", "--format", "csv", actor="kcc-officer").stdout
     assert csv_text.splitlines()[0].startswith("rank,reference,title,organisation,amount_pence")
-    bad = kcsp("scoring", "ranking", "--format", "pdf", actor="kcc-officer")
+    bad = shortlisted("scoring", "ranking", "--format", "pdf", actor="kcc-officer")
     assert bad.exit_code == 2

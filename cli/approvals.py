@@ -1,0 +1,177 @@
+"""Commands for decisions after shortlisting and for moving money between pots."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import JsonFlag, call, console, print_json
+
+Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
+Reason = Annotated[str, typer.Option(help="Why; recorded in the audit trail.")]
+
+
+def _report(decision: Any, json_: bool, sentence: str) -> None:
+    if json_:
+        print_json(decision.to_json())
+        return
+    console.print(sentence)
+
+
+def approve(
+    ctx: typer.Context,
+    reference: Ref,
+    amount: Annotated[
+        str | None, typer.Option(help="The OPCC's award, if less than requested (never more).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="A note for the audit trail.")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Approve a bid: the chair approves a shortlisted bid; the OPCC funds a chair-approved one.
+
+    Example: grants --as opcc approve CRG-2425-003 --amount 5,500
+    """
+    from grants.approvals import approve as do_approve
+    from grants.money import Money
+
+    def work(scope):  # type: ignore[no-untyped-def]
+        award = Money.parse(amount, what="award") if amount is not None else None
+        return do_approve(scope, reference, award, note)
+
+    decision = call(ctx, work, write=True)
+    if decision.award is None:
+        sentence = f"{decision.bid.reference} approved by the chair; it goes to the OPCC."
+    else:
+        sentence = f"{decision.bid.reference} funded: an award of {decision.award} is committed."
+    _report(decision, json_, sentence)
+
+
+def reject(ctx: typer.Context, reference: Ref, reason: Reason, json_: JsonFlag = False) -> None:
+    """Reject a bid (the chair from shortlisted; the OPCC from chair-approved or clarification).
+
+    Example: grants --as chair reject CRG-2425-004 --reason "Duplicates existing provision"
+    """
+    from grants.approvals import reject as do_reject
+
+    decision = call(ctx, lambda scope: do_reject(scope, reference, reason), write=True)
+    _report(decision, json_, f"{decision.bid.reference} rejected.")
+
+
+def clarify(
+    ctx: typer.Context,
+    reference: Ref,
+    question: Annotated[str, typer.Option(help="What the OPCC needs to know.")],
+    json_: JsonFlag = False,
+) -> None:
+    """Ask the bid's lead a question before deciding (OPCC); the bid may be edited meanwhile.
+
+    Example: grants --as opcc clarify CRG-2425-002 --question "Which schools take part?"
+    """
+    from grants.approvals import clarify as do_clarify
+
+    decision = call(ctx, lambda scope: do_clarify(scope, reference, question), write=True)
+    _report(
+        decision,
+        json_,
+        f"{decision.bid.reference} is in clarification; the lead answers with `grants answer`.",
+    )
+
+
+def answer(
+    ctx: typer.Context,
+    reference: Ref,
+    text: Annotated[str, typer.Option(help="The answer to the OPCC's question.")],
+    json_: JsonFlag = False,
+) -> None:
+    """Answer the OPCC's question (the lead organisation or an officer); the bid goes back to the OPCC.
+
+    Example: grants --as wg-kcc answer CRG-2425-002 --text "Twelve secondary schools"
+    """
+    from grants.approvals import answer as do_answer
+
+    decision = call(ctx, lambda scope: do_answer(scope, reference, text), write=True)
+    _report(decision, json_, f"{decision.bid.reference} answered; it is back with the OPCC.")
+
+
+def vary(
+    ctx: typer.Context,
+    reference: Ref,
+    amount: Annotated[str, typer.Argument(help="The new award, e.g. 4,500.")],
+    reason: Reason,
+    json_: JsonFlag = False,
+) -> None:
+    """Change a funded award up or down (OPCC); never below what is spent.
+
+    Example: grants --as opcc vary CRG-2425-003 4,500 --reason "Smaller venue"
+    """
+    from grants.approvals import vary as do_vary
+    from grants.money import Money
+
+    def work(scope):  # type: ignore[no-untyped-def]
+        return do_vary(scope, reference, Money.parse(amount, what="award"), reason)
+
+    decision = call(ctx, work, write=True)
+    _report(decision, json_, f"{decision.bid.reference}: the award is now {decision.award}.")
+
+
+def cancel(ctx: typer.Context, reference: Ref, reason: Reason, json_: JsonFlag = False) -> None:
+    """Stop a funded or live project (officer or OPCC) and release what was not spent to its pot.
+
+    Example: grants --as opcc cancel CRG-2425-005 --reason "Provider withdrew"
+    """
+    from grants.approvals import cancel as do_cancel
+
+    decision = call(ctx, lambda scope: do_cancel(scope, reference, reason), write=True)
+    _report(
+        decision,
+        json_,
+        f"{decision.bid.reference} cancelled; {decision.released} released to the {decision.bid.pot.value} pot.",
+    )
+
+
+def pot_transfer(
+    ctx: typer.Context,
+    amount: Annotated[str, typer.Argument(help="How much to move, e.g. 2,000.")],
+    source: Annotated[str, typer.Option("--from", help="upfront or tactical.")],
+    target: Annotated[str, typer.Option("--to", help="upfront or tactical.")],
+    reason: Reason,
+    json_: JsonFlag = False,
+) -> None:
+    """Move uncommitted money from one pot of the year to the other (officer).
+
+    Example: grants --as kcc-officer pot transfer 2,000 --from upfront --to tactical --reason "Upfront underspent"
+    """
+    from grants.budget import parse_pot_kind, transfer
+    from grants.money import Money, money_fields
+
+    def work(scope):  # type: ignore[no-untyped-def]
+        return transfer(
+            scope,
+            Money.parse(amount, what="amount"),
+            parse_pot_kind(source),
+            parse_pot_kind(target),
+            reason,
+        )
+
+    moved = call(ctx, work, write=True)
+    if json_:
+        print_json(
+            {
+                "year": moved.year.label,
+                "from": moved.source.value,
+                "to": moved.target.value,
+                **money_fields("amount", moved.amount),
+            }
+        )
+        return
+    console.print(
+        f"Moved {moved.amount} from the {moved.source.value} pot to the {moved.target.value} pot "
+        f"of {moved.year.label}."
+    )
+
+
+def register(app: typer.Typer, pot_app: typer.Typer) -> None:
+    for command in (approve, reject, clarify, answer, vary, cancel):
+        app.command(command.__name__)(command)
+    pot_app.command("transfer")(pot_transfer)

@@ -1,0 +1,185 @@
+"""Decisions after shortlisting: the Chair's and the OPCC's approvals, clarification, rejection,
+variations and cancellations, each committing or releasing money in the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from grants import lifecycle
+from grants.bids import content_hash, find_bid, subject
+from grants.budget import commit_award, pot_of, release_award, tactical_gate
+from grants.errors import BadInput, Refused
+from grants.identity import member_roles
+from grants.models import Bid, FundingYear, Interest, PotKind
+from grants.money import Money, money_fields
+from grants.partnerships import clean_text
+from grants.scope import Scope
+from grants.years import ensure_open
+from workflows.bid_lifecycle import LIVE, BidStatus, Role
+
+TEXT_LIMIT = 2000
+
+
+def _year(scope: Scope, bid: Bid) -> FundingYear:
+    return scope.session.get(FundingYear, bid.year_id)
+
+
+def _tactical_open(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
+    if bid.pot != PotKind.tactical:
+        return True, ""
+    year = _year(scope, bid)
+    gate = tactical_gate(scope.session, year)
+    return gate.open, f"it is a tactical bid, and {gate.message(year)}"
+
+
+def _chair_not_conflicted(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
+    declared = scope.session.execute(
+        select(Interest.reason).where(Interest.bid_id == bid.id, Interest.member_id == scope.actor.id)
+    ).scalar_one_or_none()
+    return (
+        declared is None,
+        f"{scope.actor.handle} declared an interest in {bid.reference} ({declared}) and may not decide it",
+    )
+
+
+def _award_within_requested(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
+    award: Money = args["award"]
+    requested = Money(bid.amount_requested_pence)
+    return (
+        0 < award.pence <= requested.pence,
+        f"the award {award} is more than the {requested} requested; an award may be less, never more",
+    )
+
+
+def _award_within_uncommitted(scope: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
+    # A friendly early answer; the conditional update in commit_award is what makes it safe.
+    award: Money = args["award"]
+    pot = pot_of(scope.session, _year(scope, bid), bid.pot)
+    left = Money(pot.uncommitted_pence)
+    return award.pence <= left.pence, f"the {bid.pot.value} pot has {left} uncommitted; the award is {award}"
+
+
+def _text_given(name: str):  # type: ignore[no-untyped-def]
+    def compute(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
+        return bool((args.get("text") or "").strip()), f"give the {name} for {bid.reference}"
+
+    return compute
+
+
+lifecycle.register_fact("tactical_pot_open", _tactical_open)
+lifecycle.register_fact("chair_not_conflicted", _chair_not_conflicted)
+lifecycle.register_fact("award_within_requested", _award_within_requested)
+lifecycle.register_fact("award_within_uncommitted", _award_within_uncommitted)
+lifecycle.register_fact("question_given", _text_given("question (--question)"))
+lifecycle.register_fact("answer_given", _text_given("answer (--text)"))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a decision did: the bid, where it came from, and any money it moved."""
+
+    bid: Bid
+    before: BidStatus
+    award: Money | None = None
+    released: Money | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "reference": self.bid.reference,
+            "from": self.before.value,
+            "to": self.bid.status.value,
+        }
+        if self.award is not None:
+            data.update(money_fields("award", self.award))
+        if self.released is not None:
+            data.update(money_fields("released", self.released))
+        return data
+
+
+def approve(scope: Scope, reference: str, amount: Money | None = None, note: str | None = None) -> Decision:
+    """The chair approves a shortlisted bid; the OPCC funds a chair-approved one, committing the award."""
+    actor = scope.actor
+    bid = find_bid(scope, reference, lock=True)
+    note = clean_text(note, "note", limit=TEXT_LIMIT, required=False) if note else None
+    pcc_step = bid.status == BidStatus.chair_approved and Role.pcc in member_roles(actor)
+    if not pcc_step:
+        if amount is not None and bid.status == BidStatus.shortlisted:
+            raise BadInput("--amount is for the OPCC's award; the chair approves the bid as requested")
+        bid, before = lifecycle.fire(scope, reference, "approve", reason=note)
+        return Decision(bid, before)
+    award = amount if amount is not None else Money(bid.amount_requested_pence)
+    bid, before = lifecycle.fire(
+        scope, reference, "approve", reason=note, award=award, details=money_fields("award", award)
+    )
+    commit_award(scope, bid, _year(scope, bid), award, kind="award", reason=note or "award")
+    bid.award_pence = award.pence
+    scope.session.flush()
+    return Decision(bid, before, award=award)
+
+
+def reject(scope: Scope, reference: str, reason: str) -> Decision:
+    bid, before = lifecycle.fire(scope, reference, "reject", reason=reason)
+    return Decision(bid, before)
+
+
+def clarify(scope: Scope, reference: str, question: str) -> Decision:
+    question = clean_text(question, "question", limit=TEXT_LIMIT, required=False)
+    bid, before = lifecycle.fire(scope, reference, "clarify", text=question, details={"question": question})
+    return Decision(bid, before)
+
+
+def answer(scope: Scope, reference: str, text: str) -> Decision:
+    text = clean_text(text, "answer", limit=TEXT_LIMIT, required=False)
+    bid, before = lifecycle.fire(scope, reference, "answer", text=text, details={"answer": text})
+    return Decision(bid, before)
+
+
+def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
+    """Change a live award up or down (OPCC), never below what is already spent; budget-checked."""
+    scope.require("vary awards", Role.pcc)
+    reason = clean_text(reason, "reason", limit=TEXT_LIMIT)
+    bid = find_bid(scope, reference, lock=True)
+    year = _year(scope, bid)
+    ensure_open(year)
+    if bid.status not in LIVE:
+        raise Refused(f"{bid.reference} is {bid.status.value}: only a funded or live award can be varied")
+    old, spent = Money(bid.award_pence or 0), Money(bid.spent_pence)
+    if amount.pence <= 0:
+        raise BadInput(
+            f"the new award must be more than £0, not {amount}; to stop the project use `grants cancel`"
+        )
+    if amount.pence < spent.pence:
+        raise Refused(
+            f"{bid.reference} has spent {spent} already; the award cannot go below that to {amount}"
+        )
+    if amount == old:
+        raise BadInput(f"the award of {bid.reference} is already {old}")
+    delta = amount - old
+    if delta.pence > 0:
+        commit_award(scope, bid, year, delta, kind="vary", reason=reason)
+    else:
+        release_award(scope, bid, year, -delta, kind="vary", reason=reason)
+    bid.award_pence = amount.pence
+    scope.session.flush()
+    scope.audit(
+        "bid.vary",
+        subject(bid),
+        from_state=bid.status.value,
+        to_state=bid.status.value,
+        reason=reason,
+        details={"actor_role": "pcc", **money_fields("from", old), **money_fields("to", amount)},
+        content_hash=content_hash(bid),
+    )
+    return Decision(bid, bid.status, award=amount)
+
+
+def cancel(scope: Scope, reference: str, reason: str) -> Decision:
+    """Stop a funded or live project (officer or OPCC) and release what was not spent."""
+    bid, before = lifecycle.fire(scope, reference, "cancel", reason=reason)
+    unspent = Money((bid.award_pence or 0) - bid.spent_pence)
+    release_award(scope, bid, _year(scope, bid), unspent, kind="release", reason=f"cancelled: {reason}")
+    scope.session.flush()
+    return Decision(bid, before, released=unspent)

@@ -1,0 +1,145 @@
+"""The budget: the tactical pot's gate, moving money between pots, awards and releases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from grants import ledger
+from grants.errors import BadInput, Refused
+from grants.models import Bid, FundingYear, Pot, PotKind
+from grants.money import Money
+from grants.partnerships import clean_text
+from grants.scope import Scope
+from grants.years import ensure_open, find_year, pots_of
+from workflows.bid_lifecycle import PRE_DECISION, Role
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Whether the tactical pot is open, and which upfront bids still hold it shut."""
+
+    open: bool
+    held_by: list[str]
+
+    def message(self, year: FundingYear) -> str:
+        return (
+            f"the tactical pot of {year.label} opens only once every upfront bid is decided; "
+            f"still undecided: {', '.join(self.held_by)}"
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {"open": self.open, "held_by": self.held_by}
+
+
+def tactical_gate(session: Session, year: FundingYear) -> Gate:
+    """Open when no upfront bid of the year is submitted, in scoring, shortlisted, approved by the
+    chair or in clarification."""
+    holding = list(
+        session.execute(
+            select(Bid.reference)
+            .where(Bid.year_id == year.id, Bid.pot == PotKind.upfront, Bid.status.in_(PRE_DECISION))
+            .order_by(Bid.sequence)
+        ).scalars()
+    )
+    return Gate(not holding, holding)
+
+
+def pot_of(session: Session, year: FundingYear, kind: PotKind) -> Pot:
+    return pots_of(session, year)[kind]
+
+
+def commit_award(
+    scope: Scope, bid: Bid, year: FundingYear, amount: Money, *, kind: str, reason: str | None
+) -> None:
+    """Move money from the bid's pot to its award account; refused with the figures when short."""
+    pot = pot_of(scope.session, year, bid.pot)
+    ledger.debit_pot(scope.session, pot, amount, what=f"the {'award' if kind == 'award' else 'increase'}")
+    ledger.post(
+        scope.session,
+        year,
+        kind,
+        ledger.pot_account(bid.pot),
+        ledger.award_account(bid.reference),
+        amount,
+        actor_id=scope.actor.id,
+        on=scope.today,
+        reason=reason,
+        bid_id=bid.id,
+    )
+
+
+def release_award(
+    scope: Scope, bid: Bid, year: FundingYear, amount: Money, *, kind: str, reason: str | None
+) -> None:
+    """Give unspent award money back to the bid's pot."""
+    if amount.pence <= 0:
+        return
+    pot = pot_of(scope.session, year, bid.pot)
+    ledger.credit_pot(scope.session, pot, amount)
+    ledger.post(
+        scope.session,
+        year,
+        kind,
+        ledger.award_account(bid.reference),
+        ledger.pot_account(bid.pot),
+        amount,
+        actor_id=scope.actor.id,
+        on=scope.today,
+        reason=reason,
+        bid_id=bid.id,
+    )
+
+
+def parse_pot_kind(text: str) -> PotKind:
+    try:
+        return PotKind(text.strip().lower())
+    except ValueError as error:
+        raise BadInput(f"pot {text!r} is not a pot; use upfront or tactical") from error
+
+
+@dataclass(frozen=True)
+class Transfer:
+    year: FundingYear
+    amount: Money
+    source: PotKind
+    target: PotKind
+
+
+def transfer(scope: Scope, amount: Money, source: PotKind, target: PotKind, reason: str) -> Transfer:
+    """Move uncommitted money between the year's pots (officer); audited."""
+    actor = scope.require("transfer between pots", Role.officer)
+    reason = clean_text(reason, "reason", limit=2000)
+    if source == target:
+        raise BadInput(f"--from and --to are both {source.value}; choose two different pots")
+    if amount.pence <= 0:
+        raise BadInput(f"the amount to transfer must be more than £0, not {amount}")
+    year = find_year(scope)
+    ensure_open(year)
+    if target == PotKind.tactical:
+        gate = tactical_gate(scope.session, year)
+        if not gate.open:
+            raise Refused(f"cannot transfer into the tactical pot yet: {gate.message(year)}")
+    pots = pots_of(scope.session, year)
+    ledger.debit_pot(scope.session, pots[source], amount, what="the transfer")
+    ledger.credit_pot(scope.session, pots[target], amount)
+    ledger.post(
+        scope.session,
+        year,
+        "transfer",
+        ledger.pot_account(source),
+        ledger.pot_account(target),
+        amount,
+        actor_id=actor.id,
+        on=scope.today,
+        reason=reason,
+    )
+    scope.audit(
+        "pot.transfer",
+        f"year {year.label}",
+        reason=reason,
+        details={"amount_pence": amount.pence, "from": source.value, "to": target.value},
+    )
+    return Transfer(year, amount, source, target)
