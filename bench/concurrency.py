@@ -25,15 +25,37 @@ POT_KIND = "upfront"
 SCORERS = ("wg-police", "wg-kfrs", "wg-nhs", "wg-probation")  # four authorities: quorum
 
 
-def prepare(url: str, bids: int, pounds: int) -> list[str]:
-    """The demo's partnership and year, then `bids` upfront bids taken to chair_approved.
+def setup(url: str, allocation_pounds: int | None = None) -> None:
+    """The demo's partnership, members and 2024/25, with the demo's allocation or another."""
+    from grants.demo import ALLOCATION, MEMBERS, OFFICER, PARTNERSHIP, SLUG, YEAR, prepare_database
+    from grants.money import DEFAULT_TACTICAL_SHARE, Money
+    from grants.options import Options
+    from grants.partnerships import add_member, init_partnership
+    from grants.scope import open_scope
+    from grants.years import open_year
+
+    prepare_database(url, replace=True)
+    as_officer = Options(db=url, actor=OFFICER)
+    init_partnership(as_officer, name=PARTNERSHIP, slug=SLUG, officer_handle=OFFICER, officer_name="Officer")
+    with open_scope(as_officer, write=True) as scope:
+        for handle, name, org, roles in MEMBERS:
+            add_member(scope, handle=handle, name=name, organisation=org, roles=roles)
+        allocation = ALLOCATION if allocation_pounds is None else Money.pounds(allocation_pounds)
+        open_year(scope, YEAR, allocation, DEFAULT_TACTICAL_SHARE)
+
+
+def prepare(
+    url: str, bids: int, pounds: int, *, allocation_pounds: int | None = None, fund: bool = False
+) -> list[str]:
+    """The demo's partnership and year, then `bids` upfront bids taken to chair_approved (or,
+    with `fund`, funded by the OPCC).
 
     Everything after the demo's setup is one transaction with each member acting in turn, so
     that preparing hundreds of bids takes seconds, through the real services all the same.
     """
     from grants import approvals, lifecycle, scoring
     from grants.bids import BidFields, new_bid
-    from grants.demo import OFFICER, build
+    from grants.demo import OFFICER
     from grants.demo_data import PROPOSALS, demo_sheet
     from grants.models import PotKind, Stance
     from grants.money import Money
@@ -41,7 +63,7 @@ def prepare(url: str, bids: int, pounds: int) -> list[str]:
     from grants.scope import Scope, open_scope
     from grants.years import find_year
 
-    build(url, replace=True, until="setup")
+    setup(url, allocation_pounds)
     template = PROPOSALS[0]
     references = []
     with open_scope(Options(db=url, actor=OFFICER), write=True) as officer:
@@ -73,6 +95,8 @@ def prepare(url: str, bids: int, pounds: int) -> list[str]:
                 scoring.submit_sheet(acting(scorer), bid.reference, given, Stance.support, "")
             scoring.shortlist(officer, bid.reference, override=False, reason=None)
             approvals.approve(acting("chair"), bid.reference, note="load test")
+            if fund:
+                approvals.approve(acting("opcc"), bid.reference)
             references.append(bid.reference)
     return references
 

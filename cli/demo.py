@@ -18,26 +18,35 @@ def demo(
         ),
     ] = None,
     replace: Annotated[bool, typer.Option(help="Replace what is already in --db.")] = False,
+    rollover: Annotated[
+        bool, typer.Option(help="Also roll 2024/25 over: return the underspend, open 2025/26.")
+    ] = False,
 ) -> None:
-    """Build a demo database replaying the Kent partnership's 2024/25 round, then show its status.
+    """Build a demo database replaying the Kent partnership's 2024/25 round — bids, scoring,
+    approvals, delivery and spend — then show the year-end statement and the dashboard.
 
-    Example: grants demo
+    Example: grants demo --rollover
     """
     from grants.demo import build
     from grants.options import Options
 
     target = db or options(ctx).db
     quiet = not console.is_terminal
-    result = guarded(lambda: build(target, replace=replace, progress=(lambda _: None) if quiet else note))
+    result = guarded(
+        lambda: build(
+            target, replace=replace, rollover=rollover, progress=(lambda _: None) if quiet else note
+        )
+    )
     note(f"Demo database: {result.url}")
     from cli.status import status
 
     ctx.find_root().obj = Options(db=result.url, actor="kcc-officer")
     from cli.common import call
-    from cli.scoring import render_ranking
-    from grants.scoring import ranking
+    from cli.yearend import render_statement
+    from grants.demo import YEAR
+    from grants.rollover import year_end
 
-    render_ranking(call(ctx, ranking, write=False), "table")
+    render_statement(call(ctx, lambda scope: year_end(scope, YEAR), write=False))
     status(ctx, json_=False)
     note(f"Explore it: grants --db {result.url} --as kcc-officer year show")
 

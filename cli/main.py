@@ -7,7 +7,22 @@ from typing import Annotated
 
 import typer
 
-from cli import approvals, bids, database, demo, integrity, scoring, setup, status, workflow, years
+from cli import (
+    approvals,
+    bids,
+    database,
+    delivery,
+    demo,
+    exports,
+    integrity,
+    reports,
+    scoring,
+    setup,
+    status,
+    workflow,
+    yearend,
+    years,
+)
 
 app = typer.Typer(
     name="grants",
@@ -73,6 +88,10 @@ years.register(app)
 bids.register(app)
 scoring.register(app, bids.scoring_app)
 approvals.register(app, years.pot_app)
+delivery.register(app)
+reports.register(app)
+exports.register(app)
+yearend.register(app)
 workflow.register(app)
 status.register(app)
 integrity.register(app)

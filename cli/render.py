@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 
@@ -30,7 +31,7 @@ def gate_line(gate: Any) -> str:
 
 
 def pots_table(year: Any, figures: list[Any]) -> Table:
-    table = Table(title=f"Pots {year.label} ({year.status.value})")
+    table = Table(title=f"Pots {year.label} ({year.status.value})", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Pot")
     for column in ("Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted"):
         table.add_column(column, justify="right")

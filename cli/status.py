@@ -1,33 +1,60 @@
-"""`grants status`: the year at a glance."""
+"""`grants status`: the dashboard of the year."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import gate_line, pots_json, pots_table
+from cli.render import gate_line
+
+BAR = 24
+
+
+def pot_bar(f: Any) -> str:
+    """Spent (solid), committed and not yet spent (shaded), free (light), out of what the pot
+    has had: its allocation plus what came back to it."""
+    whole = f.allocated.pence + f.released.pence
+    if whole <= 0:
+        return "[dim]" + "░" * BAR + "[/]"
+    spent = min(BAR, f.spent.pence * BAR // whole)
+    committed = min(BAR - spent, max(0, (f.committed.pence - f.spent.pence) * BAR // whole))
+    free = BAR - spent - committed
+    return f"[green]{'█' * spent}[/][yellow]{'▓' * committed}[/][dim]{'░' * free}[/]"
 
 
 def status(ctx: typer.Context, json_: JsonFlag = False) -> None:
-    """Show the year's pots at a glance, and whether the tactical pot is open.
+    """Show the year at a glance: each pot's money, bids by state, the tactical gate and warnings.
 
     Example: grants status --year 2024/25
     """
-    from grants import years
-    from grants.budget import tactical_gate
+    from grants.dashboard import dashboard
 
-    def work(scope):  # type: ignore[no-untyped-def]
-        year = years.find_year(scope)
-        gate = tactical_gate(scope.session, year)
-        return scope.partnership, year, years.pot_figures(scope.session, year), gate
-
-    partnership, year, figures, gate = call(ctx, work, write=False)
+    board = call(ctx, dashboard, write=False)
     if json_:
-        print_json({"partnership": partnership.slug, **pots_json(year, figures, gate)})
+        print_json(board.to_json())
         return
-    console.print(f"[bold]{partnership.name}[/] — {year.label} ({year.status.value})")
-    console.print(pots_table(year, figures))
-    console.print(gate_line(gate))
+    from rich import box
+    from rich.table import Table
+
+    console.print(f"[bold]{board.partnership.name}[/] — {board.year.label} ({board.year.status.value})")
+    pots = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for column in ("Pot", "Allocated", "Committed", "Spent", "Free", "█ spent ▓ committed ░ free"):
+        pots.add_column(column, justify="left" if column == "Pot" or "▓" in column else "right", no_wrap=True)
+    for f in board.pots:
+        pots.add_row(
+            f.kind.value, str(f.allocated), str(f.committed), str(f.spent), str(f.uncommitted), pot_bar(f)
+        )
+    console.print(pots)
+    console.print(gate_line(board.gate))
+    if board.by_state:
+        states = ", ".join(f"{count} {state.value}" for state, count in board.by_state.items())
+        console.print(f"Bids: {states}.")
+    else:
+        console.print("No bids yet.")
+    for warning in board.warnings:
+        console.print(f"[yellow]![/] {warning}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -178,8 +178,11 @@ def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
 
 def cancel(scope: Scope, reference: str, reason: str) -> Decision:
     """Stop a funded or live project (officer or OPCC) and release what was not spent."""
-    bid, before = lifecycle.fire(scope, reference, "cancel", reason=reason)
-    unspent = Money((bid.award_pence or 0) - bid.spent_pence)
+    found = find_bid(scope, reference, lock=True)
+    unspent = Money((found.award_pence or 0) - found.spent_pence)
+    bid, before = lifecycle.fire(
+        scope, reference, "cancel", reason=reason, details=money_fields("released", unspent)
+    )
     release_award(scope, bid, _year(scope, bid), unspent, kind="release", reason=f"cancelled: {reason}")
     scope.session.flush()
     return Decision(bid, before, released=unspent)

@@ -66,6 +66,11 @@ def find_bid(scope: Scope, reference: str, *, lock: bool = False) -> Bid:
     return bid
 
 
+def working_year(session: Session, bid: Bid) -> FundingYear:
+    """The year a bid's money lives in now: its own, or the year the rollover carried it into."""
+    return session.get(FundingYear, bid.carried_to_year_id or bid.year_id)
+
+
 def acting_roles(scope: Scope, bid: Bid) -> frozenset[Role]:
     """The actor's roles for this bid: their own, plus `lead` when they belong to its lead org."""
     actor = scope.actor
@@ -294,6 +299,7 @@ class BidRow:
         }
         if bid.award_pence is not None:
             data.update(money_fields("award", Money(bid.award_pence)))
+            data.update(money_fields("spent", Money(bid.spent_pence)))
         data.update(
             summary=bid.summary,
             pcc_priorities=[p for p in bid.pcc_priorities.split(",") if p],
@@ -302,6 +308,7 @@ class BidRow:
             measures=bid.measures,
             delivery_end=bid.delivery_end.isoformat() if bid.delivery_end else None,
             end_explanation=bid.end_explanation or None,
+            outcome_summary=bid.outcome_summary or None,
             contact=self.contact.handle if self.contact else None,
             created_at=bid.created_at.isoformat(),
             submitted_at=bid.submitted_at.isoformat() if bid.submitted_at else None,

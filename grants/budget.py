@@ -74,8 +74,24 @@ def commit_award(
 def release_award(
     scope: Scope, bid: Bid, year: FundingYear, amount: Money, *, kind: str, reason: str | None
 ) -> None:
-    """Give unspent award money back to the bid's pot."""
+    """Give unspent award money back to the bid's pot; for a project the rollover carried into
+    a later year (outside that year's allocation), back to the PCC instead."""
     if amount.pence <= 0:
+        return
+    if bid.carried_to_year_id is not None:
+        carried_into = scope.session.get(FundingYear, bid.carried_to_year_id)
+        ledger.post(
+            scope.session,
+            carried_into,
+            "return",
+            ledger.award_account(bid.reference),
+            ledger.RETURNED,
+            amount,
+            actor_id=scope.actor.id,
+            on=scope.today,
+            reason=reason,
+            bid_id=bid.id,
+        )
         return
     pot = pot_of(scope.session, year, bid.pot)
     ledger.credit_pot(scope.session, pot, amount)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from grants import ledger
 from grants.audit import verify_chain
-from grants.models import FundingYear, LedgerEntry, Partnership, Pot
+from grants.models import FundingYear, Partnership, Pot
 from grants.money import Money
 
 
@@ -25,6 +25,19 @@ class Problem:
         return {"check": self.check, "subject": self.subject, "message": self.message}
 
 
+_MEMO = "grants.checks.balances"
+
+
+def _balances(session: Session, year_id: int) -> dict[str, int]:
+    """The year's balances, computed once per run of the checks (several checks read them)."""
+    memo = session.info.get(_MEMO)
+    if memo is None:
+        return ledger.balances(session, year_id)
+    if year_id not in memo:
+        memo[year_id] = ledger.balances(session, year_id)
+    return memo[year_id]
+
+
 def _years(session: Session, partnership: Partnership) -> list[FundingYear]:
     return list(
         session.execute(
@@ -36,26 +49,14 @@ def _years(session: Session, partnership: Partnership) -> list[FundingYear]:
 
 
 def check_ledger_sums(session: Session, partnership: Partnership) -> list[Problem]:
-    """Every year's accounts sum to zero and no entry moves money to itself."""
+    """Every year's accounts sum to zero (the schema refuses an entry moving money to itself)."""
     problems = []
     for year in _years(session, partnership):
-        total = sum(ledger.balances(session, year.id).values())
+        total = sum(_balances(session, year.id).values())
         if total != 0:
             problems.append(
                 Problem("ledger-sum", f"year {year.label}", f"accounts sum to {Money(total)}, not £0")
             )
-    selfish = session.execute(
-        select(func.count())
-        .select_from(LedgerEntry)
-        .where(
-            LedgerEntry.partnership_id == partnership.id,
-            LedgerEntry.from_account == LedgerEntry.to_account,
-        )
-    ).scalar_one()
-    if selfish:
-        problems.append(
-            Problem("ledger-entry", "ledger", f"{selfish} entries move money to the same account")
-        )
     return problems
 
 
@@ -63,7 +64,7 @@ def check_no_negative_balances(session: Session, partnership: Partnership) -> li
     """No pot, award or spend account is below zero (only the funder gives money out)."""
     problems = []
     for year in _years(session, partnership):
-        for account, pence in sorted(ledger.balances(session, year.id).items()):
+        for account, pence in sorted(_balances(session, year.id).items()):
             if account != ledger.FUNDER and pence < 0 and account != ledger.CARRIED:
                 problems.append(
                     Problem(
@@ -79,7 +80,7 @@ def check_pot_caches(session: Session, partnership: Partnership) -> list[Problem
     """Each pot's cached uncommitted balance equals the ledger's balance of that pot."""
     problems = []
     for year in _years(session, partnership):
-        balances = ledger.balances(session, year.id)
+        balances = _balances(session, year.id)
         for pot in session.execute(select(Pot).where(Pot.year_id == year.id)).scalars():
             from_ledger = balances.get(ledger.pot_account(pot.kind), 0)
             if pot.uncommitted_pence != from_ledger:
@@ -105,21 +106,11 @@ def check_award_caches(session: Session, partnership: Partnership) -> list[Probl
     from grants.models import Bid
     from workflows.bid_lifecycle import BidStatus
 
-    inflow = select(LedgerEntry.to_account.label("account"), LedgerEntry.amount_pence.label("amount")).where(
-        LedgerEntry.partnership_id == partnership.id
-    )
-    outflow = select(
-        LedgerEntry.from_account.label("account"), (-LedgerEntry.amount_pence).label("amount")
-    ).where(LedgerEntry.partnership_id == partnership.id)
-    moves = union_all(inflow, outflow).subquery()
-    held = {
-        account: int(total)
-        for account, total in session.execute(
-            select(moves.c.account, func.sum(moves.c.amount))
-            .where(moves.c.account.like("award:%") | moves.c.account.like("spent:%"))
-            .group_by(moves.c.account)
-        )
-    }
+    held: dict[str, int] = {}
+    for year in _years(session, partnership):
+        for account, pence in _balances(session, year.id).items():
+            if account.startswith(("award:", "spent:")):
+                held[account] = held.get(account, 0) + pence
     problems = []
     emptied = (BidStatus.closed, BidStatus.cancelled)
     for bid in session.execute(
@@ -144,6 +135,58 @@ def check_award_caches(session: Session, partnership: Partnership) -> list[Probl
                     "spend-cache",
                     f"bid {bid.reference}",
                     f"bid {bid.reference} records {Money(spent)} spent but the ledger gives {Money(in_spent)}",
+                )
+            )
+    return problems
+
+
+def check_spend_rows(session: Session, partnership: Partnership) -> list[Problem]:
+    """Each bid's payments add up to the spend it records (and so, by check_award_caches, to the
+    ledger's spent account)."""
+    from grants.models import Bid, Spend
+
+    paid = (
+        select(Spend.bid_id.label("bid_id"), func.sum(Spend.amount_pence).label("paid"))
+        .group_by(Spend.bid_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Bid.reference, Bid.spent_pence, func.coalesce(paid.c.paid, 0))
+        .outerjoin(paid, paid.c.bid_id == Bid.id)
+        .where(Bid.partnership_id == partnership.id, Bid.spent_pence != func.coalesce(paid.c.paid, 0))
+        .order_by(Bid.reference)
+    )
+    return [
+        Problem(
+            "spend-rows",
+            f"bid {reference}",
+            f"bid {reference} records {Money(spent)} spent but its payments add up to {Money(int(paid_total))}",
+        )
+        for reference, spent, paid_total in rows
+    ]
+
+
+def check_closed_years(session: Session, partnership: Partnership) -> list[Problem]:
+    """A closed year holds nothing in its pots or awards: its allocation is exactly what was
+    spent, returned to the PCC and carried forward."""
+    from grants.models import YearStatus
+
+    problems = []
+    for year in _years(session, partnership):
+        if year.status != YearStatus.closed:
+            continue
+        balances = _balances(session, year.id)
+        left = {a: p for a, p in balances.items() if a.startswith(("pot:", "award:")) and p}
+        if left:
+            spent = sum(p for a, p in balances.items() if a.startswith("spent:"))
+            returned, carried = balances.get(ledger.RETURNED, 0), balances.get(ledger.CARRIED, 0)
+            problems.append(
+                Problem(
+                    "closed-year",
+                    f"year {year.label}",
+                    f"{year.label} is closed but {', '.join(f'{a} holds {Money(p)}' for a, p in sorted(left.items()))}; "
+                    f"its allocation of {Money(year.allocation_pence)} should equal spent {Money(spent)} + "
+                    f"returned {Money(returned)} + carried forward {Money(carried)}",
                 )
             )
     return problems
@@ -212,7 +255,14 @@ def check_bid_content(session: Session, partnership: Partnership) -> list[Proble
     return problems
 
 
-LEDGER_CHECKS = (check_ledger_sums, check_no_negative_balances, check_pot_caches, check_award_caches)
+LEDGER_CHECKS = (
+    check_ledger_sums,
+    check_no_negative_balances,
+    check_pot_caches,
+    check_award_caches,
+    check_spend_rows,
+    check_closed_years,
+)
 AUDIT_CHECKS = (check_audit_chain, check_bid_content)
 ALL_CHECKS = (*LEDGER_CHECKS, *AUDIT_CHECKS)
 
@@ -220,6 +270,10 @@ ALL_CHECKS = (*LEDGER_CHECKS, *AUDIT_CHECKS)
 def run_checks(session: Session, partnership: Partnership, checks=ALL_CHECKS) -> list[Problem]:  # type: ignore[no-untyped-def]
     """Run the checks and gather every problem they find."""
     problems: list[Problem] = []
-    for check in checks:
-        problems.extend(check(session, partnership))
+    session.info[_MEMO] = {}
+    try:
+        for check in checks:
+            problems.extend(check(session, partnership))
+    finally:
+        session.info.pop(_MEMO, None)
     return problems

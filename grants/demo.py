@@ -9,11 +9,19 @@ from pathlib import Path
 
 from grants import approvals, bids, lifecycle, partnerships, scoring, years
 from grants.db import get_engine, is_sqlite, normalise_url, schema_revision, session_scope
-from grants.demo_data import PROPOSALS, SCORERS, TACTICAL_PROPOSAL, Proposal, demo_sheet
+from grants.demo_data import (
+    DELIVERY,
+    PROPOSALS,
+    SCORERS,
+    TACTICAL_PROPOSAL,
+    TACTICAL_REFERENCE,
+    Proposal,
+    demo_sheet,
+)
 from grants.errors import Refused
 from grants.models import FundingYear, PotKind, Stance
 from grants.money import DEFAULT_TACTICAL_SHARE, Money
-from grants.scope import Options, open_scope
+from grants.scope import Options, acting_on, open_scope
 
 PARTNERSHIP = "Kent Community Safety Partnership"
 SLUG = "kcsp"
@@ -79,7 +87,7 @@ def prepare_database(url: str, *, replace: bool) -> None:
             session.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-STAGES = ("setup", "bids", "scored", "shortlisting", "approvals", "tactical")
+STAGES = ("setup", "bids", "scored", "shortlisting", "approvals", "tactical", "delivery")
 
 # The OPCC asks the NHS proposal one question before funding it.
 CLARIFIED = 1
@@ -92,14 +100,51 @@ def build(
     *,
     replace: bool = False,
     until: str = STAGES[-1],
+    rollover: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DemoResult:
-    """Build the demo database step by step, each step one transaction as a command would be."""
+    """Build the demo database step by step, each step one transaction as a command would be,
+    each on its day of the 2024/25 round (the ledger books money on those dates)."""
     url = normalise_url(db) if db else f"sqlite:///{default_demo_path()}"
     prepare_database(url, replace=replace or db is None)
-    as_officer = Options(db=url, actor=OFFICER)
     steps = 0
+    for stage in STAGES:
+        with acting_on(STAGE_DATES[stage]):
+            steps += STAGE_STEPS[stage](url, progress)
+        if stage == until:
+            break
+    if rollover and until == STAGES[-1]:
+        steps += _rollover(url, progress)
+    return DemoResult(url, steps)
 
+
+# The OPCC agreed to carry the Hateful Extremism CPD event, deferred to the spring, into 2025/26.
+CARRIED = ("CRG-2425-007",)
+
+
+def _rollover(url: str, progress: Callable[[str], None]) -> int:
+    from grants.rollover import rollover
+
+    progress(f"Rolling {YEAR} over: the underspend goes back to the PCC; 2025/26 opens at {ALLOCATION}")
+    with acting_on(date(2025, 4, 14)), open_scope(Options(db=url, actor=OFFICER), write=True) as scope:
+        rollover(scope, YEAR, carry_forward=list(CARRIED), apply=True)
+    return 1
+
+
+# The day each stage happened (seed 002: the working group met on 29 April 2024).
+STAGE_DATES = {
+    "setup": date(2024, 4, 2),
+    "bids": date(2024, 4, 15),
+    "scored": date(2024, 4, 29),
+    "shortlisting": date(2024, 4, 29),
+    "approvals": date(2024, 5, 14),
+    "tactical": date(2024, 6, 10),
+    "delivery": date(2024, 6, 17),
+}
+
+
+def _setup(url: str, progress: Callable[[str], None]) -> int:
+    as_officer = Options(db=url, actor=OFFICER)
     progress("Creating the Kent Community Safety Partnership")
     partnerships.init_partnership(
         as_officer,
@@ -111,7 +156,6 @@ def build(
         funder="Kent Police and Crime Commissioner",
         funder_prefix="kentpcc",
     )
-    steps += 1
     with open_scope(as_officer, write=True) as scope:
         partnerships.add_organisation(
             scope,
@@ -120,35 +164,48 @@ def build(
             responsible_authority=False,
             org_id=None,
         )
-    steps += 1
     progress("Adding the working group, the Chair, the OPCC and the treasurer")
     for handle, name, org, roles in MEMBERS:
         with open_scope(as_officer, write=True) as scope:
             partnerships.add_member(scope, handle=handle, name=name, organisation=org, roles=roles)
-        steps += 1
     progress(f"Opening {YEAR} with {ALLOCATION}")
     with open_scope(as_officer, write=True) as scope:
         years.open_year(scope, YEAR, ALLOCATION, DEFAULT_TACTICAL_SHARE)
-    steps += 1
-    if until == "setup":
-        return DemoResult(url, steps)
+    return 3 + len(MEMBERS)
 
+
+def _references(url: str) -> list[str]:
+    """The round's upfront references in order (each stage finds them as a person would)."""
+    from sqlalchemy import select
+
+    from grants.models import Bid
+
+    with open_scope(Options(db=url, actor=OFFICER), write=False) as scope:
+        return list(
+            scope.session.execute(
+                select(Bid.reference).where(Bid.pot == PotKind.upfront).order_by(Bid.sequence)
+            ).scalars()
+        )
+
+
+def _bids(url: str, progress: Callable[[str], None]) -> int:
     progress(f"Receiving the {len(PROPOSALS)} proposals of {YEAR} and opening them for scoring")
-    steps += 2 * len(add_proposals(url, PROPOSALS))
-    with open_scope(as_officer, write=True) as scope:
-        opened = [bid.reference for bid in lifecycle.open_scoring(scope, [], every_submitted=True)]
-    steps += 1
-    if until == "bids":
-        return DemoResult(url, steps)
+    steps = 2 * len(add_proposals(url, PROPOSALS))
+    with open_scope(Options(db=url, actor=OFFICER), write=True) as scope:
+        lifecycle.open_scoring(scope, [], every_submitted=True)
+    return steps + 1
 
+
+def _scored(url: str, progress: Callable[[str], None]) -> int:
     progress("The working group scores the proposals")
-    steps += score_proposals(url, opened)
-    if until == "scored":
-        return DemoResult(url, steps)
+    return score_proposals(url, _references(url))
 
+
+def _shortlisting(url: str, progress: Callable[[str], None]) -> int:
     progress("Recording the shortlisting decisions")
-    for reference, proposal in zip(opened, PROPOSALS, strict=True):
-        with open_scope(as_officer, write=True) as scope:
+    steps = 0
+    for reference, proposal in zip(_references(url), PROPOSALS, strict=True):
+        with open_scope(Options(db=url, actor=OFFICER), write=True) as scope:
             if proposal.recommended:
                 scoring.shortlist(scope, reference, override=False, reason=None)
             else:
@@ -156,45 +213,120 @@ def build(
                     scope, reference, "No consensus of support at the working group of 29 April 2024"
                 )
         steps += 1
-    if until == "shortlisting":
-        return DemoResult(url, steps)
+    return steps
 
+
+def _approvals(url: str, progress: Callable[[str], None]) -> int:
+    opened = _references(url)
     shortlisted = [ref for ref, proposal in zip(opened, PROPOSALS, strict=True) if proposal.recommended]
     progress(f"The Chair approves the {len(shortlisted)}; the OPCC asks one question, then funds them")
-    steps += decide(url, shortlisted, clarify=(opened[CLARIFIED], PROPOSALS[CLARIFIED].lead))
-    if until == "approvals":
-        return DemoResult(url, steps)
+    return decide(
+        url,
+        shortlisted,
+        clarify=(opened[CLARIFIED], PROPOSALS[CLARIFIED].lead),
+        days=(date(2024, 5, 14), date(2024, 5, 20), date(2024, 5, 24), date(2024, 6, 3)),
+    )
 
+
+def _tactical(url: str, progress: Callable[[str], None]) -> int:
     progress("The tactical pot is open: a tactical bid is scored, approved and funded in-year")
+    as_officer = Options(db=url, actor=OFFICER)
     (tactical,) = add_proposals(url, (TACTICAL_PROPOSAL,))
-    steps += 2
-    with open_scope(as_officer, write=True) as scope:
-        lifecycle.open_scoring(scope, [tactical], every_submitted=False)
-    steps += 1 + score_proposals(url, [tactical], first_position=len(PROPOSALS))
-    with open_scope(as_officer, write=True) as scope:
-        scoring.shortlist(scope, tactical, override=False, reason=None)
-    steps += 1 + decide(url, [tactical], clarify=None)
-    return DemoResult(url, steps)
+    with acting_on(date(2024, 6, 24)):
+        with open_scope(as_officer, write=True) as scope:
+            lifecycle.open_scoring(scope, [tactical], every_submitted=False)
+        steps = 3 + score_proposals(url, [tactical], first_position=len(PROPOSALS))
+        with open_scope(as_officer, write=True) as scope:
+            scoring.shortlist(scope, tactical, override=False, reason=None)
+    days = (date(2024, 7, 1), date(2024, 7, 1), date(2024, 7, 1), date(2024, 7, 8))
+    return steps + 1 + decide(url, [tactical], clarify=None, days=days)
 
 
-def decide(url: str, references: list[str], *, clarify: tuple[str, str] | None) -> int:
-    """The Chair approves each bid; the OPCC asks its question (if any), then funds each in full."""
+def _delivery(url: str, progress: Callable[[str], None]) -> int:
+    from grants import delivery, spend
+
+    progress("The projects start; the treasurer imports the year's payments from the finance system")
+    funded = [ref for ref, _ in DELIVERY]
+    for reference in funded:
+        day = date(2024, 7, 15) if reference == TACTICAL_REFERENCE else date(2024, 6, 17)
+        with acting_on(day), open_scope(Options(db=url, actor=OFFICER), write=True) as scope:
+            delivery.start(scope, reference)
+    csv_path = spend_csv_path(url)
+    write_spend_csv(csv_path)
+    with acting_on(date(2025, 3, 24)), open_scope(Options(db=url, actor="treasurer"), write=True) as scope:
+        spend.import_spend(scope, csv_path)
+    progress("Projects complete and the treasurer closes them; one comes in £1,000 under budget")
+    steps = len(funded) + 1
+    for reference, plan in DELIVERY:
+        if plan.outcome is None:
+            continue  # still delivering at the year's end
+        with acting_on(date(2025, 3, 26)), open_scope(Options(db=url, actor=OFFICER), write=True) as scope:
+            delivery.complete(scope, reference, plan.outcome)
+        with (
+            acting_on(date(2025, 3, 28)),
+            open_scope(Options(db=url, actor="treasurer"), write=True) as scope,
+        ):
+            delivery.close(scope, reference)
+        steps += 2
+    return steps
+
+
+def spend_csv_path(url: str) -> Path:
+    """Beside a SQLite demo database; in the temporary folder for a server database."""
+    import tempfile
+
+    if is_sqlite(url) and "///" in url:
+        return Path(url.split("///", 1)[1]).with_name("demo-spend-2024-25.csv")
+    return Path(tempfile.gettempdir()) / "grants-demo-spend-2024-25.csv"
+
+
+def write_spend_csv(path: Path) -> None:
+    """The finance system's export of the year's payments, as the treasurer would receive it."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date", "reference", "amount", "supplier", "invoice"])
+        for reference, plan in DELIVERY:
+            for n, (day, pounds) in enumerate(plan.payments, start=1):
+                writer.writerow([day, reference, f"{pounds:,.2f}", plan.supplier, f"{plan.invoice}-{n:02d}"])
+
+
+STAGE_STEPS: dict[str, Callable[[str, Callable[[str], None]], int]] = {
+    "setup": _setup,
+    "bids": _bids,
+    "scored": _scored,
+    "shortlisting": _shortlisting,
+    "approvals": _approvals,
+    "tactical": _tactical,
+    "delivery": _delivery,
+}
+
+
+def decide(
+    url: str, references: list[str], *, clarify: tuple[str, str] | None, days: tuple[date, date, date, date]
+) -> int:
+    """The Chair approves each bid; the OPCC asks its question (if any), then funds each in full.
+
+    `days`: the chair's decisions, the question, the answer and the OPCC's awards."""
     steps = 0
-    for reference in references:
-        with open_scope(Options(db=url, actor="chair"), write=True) as scope:
-            approvals.approve(scope, reference, note="Recommended by the working group")
-        steps += 1
+    with acting_on(days[0]):
+        for reference in references:
+            with open_scope(Options(db=url, actor="chair"), write=True) as scope:
+                approvals.approve(scope, reference, note="Recommended by the working group")
+            steps += 1
     if clarify is not None:
         reference, lead = clarify
-        with open_scope(Options(db=url, actor="opcc"), write=True) as scope:
+        with acting_on(days[1]), open_scope(Options(db=url, actor="opcc"), write=True) as scope:
             approvals.clarify(scope, reference, QUESTION)
-        with open_scope(Options(db=url, actor=lead), write=True) as scope:
+        with acting_on(days[2]), open_scope(Options(db=url, actor=lead), write=True) as scope:
             approvals.answer(scope, reference, ANSWER)
         steps += 2
-    for reference in references:
-        with open_scope(Options(db=url, actor="opcc"), write=True) as scope:
-            approvals.approve(scope, reference)
-        steps += 1
+    with acting_on(days[3]):
+        for reference in references:
+            with open_scope(Options(db=url, actor="opcc"), write=True) as scope:
+                approvals.approve(scope, reference)
+            steps += 1
     return steps
 
 

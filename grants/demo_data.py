@@ -191,3 +191,86 @@ def demo_sheet(position: int, scorer: str, criteria: list[str]) -> tuple[dict[st
     if position == 8 and scorer == "wg-police":
         stance, comment = "oppose", "Duplicates the existing town centre scheme"
     return scores, stance, comment
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a funded project is paid for and ends in the demo: payments (date, pounds) from the
+    finance system, and its outcome (None: still delivering at the year's end)."""
+
+    supplier: str
+    invoice: str
+    payments: tuple[tuple[str, int], ...]
+    outcome: str | None
+
+
+TACTICAL_REFERENCE = "CRG-2425-010"
+
+# The funded projects' delivery. CRG-2425-001 comes in £1,000 under its £6,000 award, so its
+# underspend goes back to the upfront pot at close; CRG-2425-007 is still delivering.
+DELIVERY: tuple[tuple[str, Delivery], ...] = (
+    (
+        "CRG-2425-001",
+        Delivery(
+            "ASB Training Partnership",
+            "ASBT-2024",
+            (("2024-09-12", 2_500), ("2025-01-20", 2_500)),
+            "Two expert-level sessions held; 46 practitioners trained in ASB case reviews.",
+        ),
+    ),
+    (
+        "CRG-2425-002",
+        Delivery(
+            "Neurodiversity Learning CIC",
+            "NDL-0412",
+            (("2024-10-03", 2_650), ("2025-02-14", 2_650)),
+            "Four sessions for 112 frontline staff from police, health and councils.",
+        ),
+    ),
+    (
+        "CRG-2425-003",
+        Delivery(
+            "Safer Futures Training",
+            "SFT-77",
+            (("2024-11-25", 2_400),),
+            "Eight VAWG sessions across the districts; 160 attendees.",
+        ),
+    ),
+    (
+        "CRG-2425-004",
+        Delivery(
+            "Counter Extremism Learning Ltd",
+            "CEL-2024",
+            (("2024-08-30", 2_289), ("2024-12-09", 2_289)),
+            "Extreme right-wing awareness training for 90 practitioners.",
+        ),
+    ),
+    (
+        "CRG-2425-005",
+        Delivery(
+            "Kent Conference Centre",
+            "KCC-EV-19",
+            (("2024-10-17", 3_000),),
+            "Partnership workshop on the new statutory duties; 14 partner agencies attended.",
+        ),
+    ),
+    (
+        "CRG-2425-006",
+        Delivery(
+            "Community Safety Learning Hub",
+            "CSLH-5",
+            (("2024-07-31", 750), ("2025-01-31", 750)),
+            "Community safety learning programme for 70 staff and volunteers.",
+        ),
+    ),
+    ("CRG-2425-007", Delivery("Prevent Education Services", "PES-31", (("2025-02-27", 2_000),), None)),
+    (
+        "CRG-2425-010",
+        Delivery(
+            "Youth Sport Kent CIC",
+            "YSK-2024",
+            (("2024-08-16", 1_800), ("2024-09-27", 1_200)),
+            "Summer sessions reached 210 young people; 18 referred to mentoring.",
+        ),
+    ),
+)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from grants.bids import acting_roles, content_hash, find_bid, missing_fields, subject
+from grants.bids import acting_roles, content_hash, find_bid, missing_fields, subject, working_year
 from grants.errors import BadInput, Refused
 from grants.models import Bid, FundingYear, YearStatus
 from grants.money import Money
@@ -77,7 +77,7 @@ def register_fact(name: str, computer: FactComputer) -> None:
 
 # The modules that register the facts of later capabilities; loaded on first need so that firing
 # any trigger works whichever service module the caller happened to import.
-FACT_MODULES = ("grants.scoring", "grants.approvals")
+FACT_MODULES = ("grants.scoring", "grants.approvals", "grants.delivery")
 
 
 def _load_fact_modules() -> None:
@@ -114,8 +114,7 @@ def fire(
 ) -> tuple[Bid, BidStatus]:
     """Fire a trigger on a bid as the acting member; returns the bid and the state it left."""
     bid = find_bid(scope, reference, lock=True)
-    year = scope.session.get(FundingYear, bid.year_id)
-    ensure_open(year)
+    ensure_open(working_year(scope.session, bid))
     if reason is not None:
         from grants.partnerships import clean_text
 

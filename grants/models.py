@@ -152,18 +152,22 @@ class LedgerEntry(SQLModel, table=True):
     __tablename__ = "ledger_entry"
     __table_args__ = (
         CheckConstraint("amount_pence > 0", name="amount_positive"),
-        Index("ix_ledger_entry_year_from", "year_id", "from_account"),
-        Index("ix_ledger_entry_year_to", "year_id", "to_account"),
+        CheckConstraint("from_account <> to_account", name="distinct_accounts"),
+        # Covering indexes: every balance is a sum read from an index alone.
+        Index("ix_ledger_entry_year_from", "year_id", "from_account", "amount_pence"),
+        Index("ix_ledger_entry_year_to", "year_id", "to_account", "amount_pence"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    # Not indexed: the ledger is read by year (the covering indexes below) and written a million
+    # rows at a time by imports, where each index costs.
+    partnership_id: int = Field(foreign_key="partnership.id")
     year_id: int = Field(foreign_key="funding_year.id")
     kind: str = Field(sa_column=Column(String(20), nullable=False))
     from_account: str = Field(sa_column=Column(String(60), nullable=False))
     to_account: str = Field(sa_column=Column(String(60), nullable=False))
     amount_pence: int = Field(sa_column=pence_column(default=None))
-    bid_id: int | None = Field(default=None, foreign_key="bid.id", index=True)
+    bid_id: int | None = Field(default=None, foreign_key="bid.id")
     booked_on: date
     actor_id: int = Field(foreign_key="member.id")
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -246,10 +250,53 @@ class Bid(SQLModel, table=True):
     award_pence: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     spent_pence: int = Field(sa_column=pence_column())
     outcome_summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Set when the rollover carried the project's remaining award into the next year (the
+    # PCC-agreed case): its spend and ledger entries from then on belong to that year.
+    carried_to_year_id: int | None = Field(default=None, foreign_key="funding_year.id")
     created_by_id: int = Field(foreign_key="member.id")
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None = None
+
+
+class SpendImport(SQLModel, table=True):
+    """One finance-system file taken in by `grants spend import`: what it held and what it gave."""
+
+    __tablename__ = "spend_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    file_name: str = Field(sa_column=Column(String(300), nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    rows: int
+    imported: int
+    skipped: int
+    total_pence: int = Field(sa_column=pence_column())
+    actor_id: int = Field(foreign_key="member.id")
+    created_at: datetime
+
+
+class Spend(SQLModel, table=True):
+    """A payment on a funded project. Its ledger entry moves the money award:BID → spent:BID.
+
+    The same invoice is never recorded twice for a bid, which is what makes re-running an import
+    safe (a payment without an invoice number is entered by hand and never matched)."""
+
+    __tablename__ = "spend"
+    __table_args__ = (
+        UniqueConstraint("bid_id", "invoice"),
+        CheckConstraint("amount_pence > 0", name="spend_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bid_id: int = Field(foreign_key="bid.id")
+    paid_on: date
+    amount_pence: int = Field(sa_column=pence_column(default=None))
+    supplier: str = Field(sa_column=Column(String(200), nullable=False))
+    invoice: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    import_id: int | None = Field(default=None, foreign_key="spend_import.id")
+    actor_id: int = Field(foreign_key="member.id")
+    created_at: datetime
 
 
 class Stance(enum.StrEnum):

@@ -17,6 +17,7 @@ DEFAULT_TACTICAL_SHARE = Fraction(1, 3)
 # Optional sign, optional £, then digits either plain or grouped in threes, then up to any
 # number of decimals (too many are refused with their own message).
 _SHAPE = re.compile(r"^(?P<sign>-?)£?(?P<sign2>-?)(?P<whole>[0-9][0-9,]*)(?:\.(?P<frac>[0-9]+))?$")
+_PLAIN = re.compile(r"([1-9][0-9]{0,11}|0)(?:\.([0-9]{2}))?")
 _GROUPED = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")
 
 
@@ -71,6 +72,12 @@ class Money:
         what: str = "amount",
     ) -> Money:
         """Read `6000`, `6,000`, `£6,000`, `6000.50`, `£26,440.00`; refuse anything doubtful."""
+        if type(text) is str:
+            plain = _PLAIN.fullmatch(text)
+            if plain is not None:  # the common case, e.g. 1250.00 from a finance system: fast
+                pence = int(plain[1]) * 100 + int(plain[2] or 0)
+                if pence <= LIMIT_PENCE and (pence or allow_zero):
+                    return cls(pence)
         if isinstance(text, float):
             raise MoneyError(
                 f"{what} {text!r} is a float; money is never read from a float, give it as text such as '6000.50'"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ from workflows.bid_lifecycle import Role
 MAX_NAME = 200
 
 
+# Control characters other than newline and tab (which a multi-line reason may hold).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool = True) -> str:
     """Trimmed text without control characters, within a length; refuses otherwise."""
     value = (value or "").strip()
@@ -30,7 +35,7 @@ def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool =
         raise BadInput(f"{what} is empty; give a {what}")
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value) or "\x7f" in value:
+    if _CONTROL.search(value):
         raise BadInput(f"{what} contains control characters; remove them and try again")
     return value
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,9 +20,25 @@ from grants.models import AuditEvent, Member, Partnership
 from grants.options import Options
 from workflows.bid_lifecycle import Role
 
+# The date a replay (the demo) is acting on; see `acting_on`.
+_REPLAY_DATE: ContextVar[date | None] = ContextVar("grants_replay_date", default=None)
+
+
+@contextmanager
+def acting_on(day: date) -> Iterator[None]:
+    """Run the enclosed commands as if on `day`: the demo replays a year on its real dates."""
+    token = _REPLAY_DATE.set(day)
+    try:
+        yield
+    finally:
+        _REPLAY_DATE.reset(token)
+
 
 def today() -> date:
-    """Today, or GRANTS_TODAY (YYYY-MM-DD) so that a demo or a test can replay a year."""
+    """Today; or the replayed date; or GRANTS_TODAY (YYYY-MM-DD) so a test can replay a year."""
+    replayed = _REPLAY_DATE.get()
+    if replayed is not None:
+        return replayed
     fixed = os.environ.get("GRANTS_TODAY")
     if fixed:
         try:

@@ -209,8 +209,11 @@ class PotFigures:
     uncommitted: Money
 
 
-def pot_figures(session: Session, year: FundingYear) -> list[PotFigures]:
+def pot_figures(
+    session: Session, year: FundingYear, account_flows: dict[str, tuple[int, int]] | None = None
+) -> list[PotFigures]:
     """Per pot, its figures from ledger aggregates (the cached balance is checked elsewhere)."""
+    spent_by_pot = ledger.spent_by_pot(session, year.id, account_flows)
     figures = []
     for kind in (PotKind.upfront, PotKind.tactical):
         flows = ledger.flows_by_kind(session, year.id, ledger.pot_account(kind))
@@ -225,14 +228,13 @@ def pot_figures(session: Session, year: FundingYear) -> list[PotFigures]:
         committed = out("award", "vary")
         released = into("vary", "release")
         returned = out("return")
-        spent = ledger.spent_from_pot(session, year.id, kind)
         uncommitted = allocated - committed + released - returned
         figures.append(
             PotFigures(
                 kind,
                 Money(allocated),
                 Money(committed),
-                Money(spent),
+                Money(spent_by_pot[kind]),
                 Money(released),
                 Money(returned),
                 Money(uncommitted),

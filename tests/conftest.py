@@ -68,6 +68,15 @@ def shortlisted(cli: Cli) -> Cli:
 
 
 @pytest.fixture
+def funded(cli: Cli) -> Cli:
+    """The demo up to the eight projects funded (seven upfront, one tactical), none started."""
+    from grants.demo import build
+
+    build(cli.url, replace=True, until="tactical")
+    return cli
+
+
+@pytest.fixture
 def demo(cli: Cli) -> Cli:
     """The whole demo as `grants demo` builds it."""
     from grants.demo import build

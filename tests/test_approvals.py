@@ -50,24 +50,24 @@ def with_tactical(shortlisted: Cli) -> Cli:
     return shortlisted
 
 
-def test_demo_funds_the_seven_and_one_tactical_bid(demo: Cli) -> None:
-    data = pots(demo)
+def test_demo_funds_the_seven_and_one_tactical_bid(funded: Cli) -> None:
+    data = pots(funded)
     assert data["pots"]["upfront"]["committed"] == "£26,278"
     assert data["pots"]["upfront"]["uncommitted"] == "£162"
     assert data["pots"]["tactical"]["committed"] == "£3,000"
     assert data["tactical_gate"] == {"open": True, "held_by": []}
-    listed = json.loads(ok(demo("bid", "list", "--json")).stdout)
-    funded = sorted(b["reference"] for b in listed if b["status"] == "funded")
-    assert funded == [*SEVEN, "CRG-2425-010"]
-    history = ok(demo("bid", "history", "CRG-2425-002", "--json")).stdout
+    listed = json.loads(ok(funded("bid", "list", "--json")).stdout)
+    references = sorted(b["reference"] for b in listed if b["status"] == "funded")
+    assert references == [*SEVEN, "CRG-2425-010"]
+    history = ok(funded("bid", "history", "CRG-2425-002", "--json")).stdout
     actions = [event["action"] for event in json.loads(history)]
     assert actions[-4:] == ["bid.approve", "bid.clarify", "bid.answer", "bid.approve"]
-    ok(demo("check"))
-    ok(demo("audit", "verify"))
+    ok(funded("check"))
+    ok(funded("audit", "verify"))
 
 
-def test_demo_ranking_shows_the_whole_round(demo: Cli) -> None:
-    data = json.loads(ok(demo("scoring", "ranking", "--json", actor="kcc-officer")).stdout)
+def test_demo_ranking_shows_the_whole_round(funded: Cli) -> None:
+    data = json.loads(ok(funded("scoring", "ranking", "--json", actor="kcc-officer")).stdout)
     assert len(data["bids"]) == 10
 
 
@@ -191,37 +191,39 @@ def test_reject_by_chair_and_by_opcc_from_clarification(shortlisted: Cli) -> Non
     assert listed["CRG-2425-001"] == listed["CRG-2425-002"] == "rejected"
 
 
-def test_vary_down_releases_and_up_commits(demo: Cli) -> None:
-    ok(demo("vary", "CRG-2425-001", "5,500", "--reason", "Smaller venue", actor="opcc"))
-    upfront = pots(demo)["pots"]["upfront"]
+def test_vary_down_releases_and_up_commits(funded: Cli) -> None:
+    ok(funded("vary", "CRG-2425-001", "5,500", "--reason", "Smaller venue", actor="opcc"))
+    upfront = pots(funded)["pots"]["upfront"]
     assert (upfront["committed"], upfront["released"], upfront["uncommitted"]) == ("£26,278", "£500", "£662")
-    ok(demo("vary", "CRG-2425-001", "5,700", "--reason", "Extra session", actor="opcc"))
-    upfront = pots(demo)["pots"]["upfront"]
+    ok(funded("vary", "CRG-2425-001", "5,700", "--reason", "Extra session", actor="opcc"))
+    upfront = pots(funded)["pots"]["upfront"]
     assert (upfront["committed"], upfront["released"], upfront["uncommitted"]) == ("£26,478", "£500", "£462")
-    assert refused(demo, "vary", "CRG-2425-001", "5,700", "--reason", "Same", actor="opcc", code=2) == (
+    assert refused(funded, "vary", "CRG-2425-001", "5,700", "--reason", "Same", actor="opcc", code=2) == (
         "Error: the award of CRG-2425-001 is already £5,700"
     )
-    assert "role pcc" in refused(demo, "vary", "CRG-2425-001", "5,000", "--reason", "x", actor="kcc-officer")
-    assert refused(demo, "vary", "CRG-2425-008", "1,000", "--reason", "x", actor="opcc") == (
+    assert "role pcc" in refused(
+        funded, "vary", "CRG-2425-001", "5,000", "--reason", "x", actor="kcc-officer"
+    )
+    assert refused(funded, "vary", "CRG-2425-008", "1,000", "--reason", "x", actor="opcc") == (
         "Error: CRG-2425-008 is not_shortlisted: only a funded or live award can be varied"
     )
-    events = json.loads(ok(demo("bid", "history", "CRG-2425-001", "--json")).stdout)
+    events = json.loads(ok(funded("bid", "history", "CRG-2425-001", "--json")).stdout)
     assert events[-1]["action"] == "bid.vary" and events[-1]["details"]["to"] == "£5,700"
-    ok(demo("check"))
-    ok(demo("audit", "verify"))
+    ok(funded("check"))
+    ok(funded("audit", "verify"))
 
 
-def test_cancel_releases_the_unspent_award(demo: Cli) -> None:
-    result = ok(demo("cancel", "CRG-2425-010", "--reason", "Provider withdrew", "--json", actor="opcc"))
+def test_cancel_releases_the_unspent_award(funded: Cli) -> None:
+    result = ok(funded("cancel", "CRG-2425-010", "--reason", "Provider withdrew", "--json", actor="opcc"))
     assert json.loads(result.stdout)["released"] == "£3,000"
-    tactical = pots(demo)["pots"]["tactical"]
+    tactical = pots(funded)["pots"]["tactical"]
     assert (tactical["released"], tactical["uncommitted"]) == ("£3,000", "£13,221")
-    refused(demo, "cancel", "CRG-2425-001", "--reason", "x", actor="wg-police")
-    refused(demo, "cancel", "CRG-2425-010", "--reason", "again", actor="opcc")
-    ok(demo("check"))
+    refused(funded, "cancel", "CRG-2425-001", "--reason", "x", actor="wg-police")
+    refused(funded, "cancel", "CRG-2425-010", "--reason", "again", actor="opcc")
+    ok(funded("check"))
 
 
-def test_pot_transfer_moves_uncommitted_money(demo: Cli) -> None:
+def test_pot_transfer_moves_uncommitted_money(funded: Cli) -> None:
     args = (
         "pot",
         "transfer",
@@ -233,15 +235,15 @@ def test_pot_transfer_moves_uncommitted_money(demo: Cli) -> None:
         "--reason",
         "Upfront underspent",
     )
-    ok(demo(*args, actor="kcc-officer"))
-    data = pots(demo)["pots"]
+    ok(funded(*args, actor="kcc-officer"))
+    data = pots(funded)["pots"]
     assert (data["upfront"]["allocated"], data["upfront"]["uncommitted"]) == ("£26,340", "£62")
     assert (data["tactical"]["allocated"], data["tactical"]["uncommitted"]) == ("£13,321", "£10,321")
-    message = refused(demo, *args[:2], "63", *args[3:], actor="kcc-officer")
+    message = refused(funded, *args[:2], "63", *args[3:], actor="kcc-officer")
     assert message == "Error: the upfront pot has £62 uncommitted; the transfer is £63"
-    assert "role officer" in refused(demo, *args, actor="chair")
+    assert "role officer" in refused(funded, *args, actor="chair")
     message = refused(
-        demo,
+        funded,
         "pot",
         "transfer",
         "1",
@@ -256,7 +258,7 @@ def test_pot_transfer_moves_uncommitted_money(demo: Cli) -> None:
     )
     assert message == "Error: --from and --to are both upfront; choose two different pots"
     assert "not a pot" in refused(
-        demo,
+        funded,
         "pot",
         "transfer",
         "1",
@@ -269,13 +271,15 @@ def test_pot_transfer_moves_uncommitted_money(demo: Cli) -> None:
         actor="kcc-officer",
         code=2,
     )
-    log = json.loads(ok(demo("audit", "log", "--json")).stdout)
+    log = json.loads(ok(funded("audit", "log", "--json")).stdout)
     assert log[-1]["action"] == "pot.transfer"
-    ok(demo("check"))
+    ok(funded("check"))
 
 
-def test_unknown_bid_is_not_found(demo: Cli) -> None:
-    assert "there is no bid 'CRG-2425-099'" in refused(demo, "approve", "CRG-2425-099", actor="chair", code=3)
+def test_unknown_bid_is_not_found(funded: Cli) -> None:
+    assert "there is no bid 'CRG-2425-099'" in refused(
+        funded, "approve", "CRG-2425-099", actor="chair", code=3
+    )
 
 
 def test_chair_with_a_declared_interest_may_not_approve(shortlisted: Cli) -> None:
@@ -297,12 +301,12 @@ def test_chair_with_a_declared_interest_may_not_approve(shortlisted: Cli) -> Non
     )
 
 
-def test_raw_edit_of_an_award_is_reported_by_check(demo: Cli) -> None:
+def test_raw_edit_of_an_award_is_reported_by_check(funded: Cli) -> None:
     import sqlite3
 
-    with sqlite3.connect(demo.url.split("///", 1)[1]) as connection:
+    with sqlite3.connect(funded.url.split("///", 1)[1]) as connection:
         connection.execute("UPDATE bid SET award_pence = 100 WHERE reference = 'CRG-2425-001'")
-    result = demo("check")
+    result = funded("check")
     assert result.exit_code == 4
     assert "bid CRG-2425-001 records an award of £1 with £0 spent, but its award account holds £6,000" in (
         " ".join(result.stdout.split())

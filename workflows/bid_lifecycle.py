@@ -53,6 +53,8 @@ AWARDED = frozenset({S.funded, S.in_delivery, S.delivered, S.closed})
 TERMINAL = frozenset({S.not_shortlisted, S.rejected, S.withdrawn, S.closed, S.cancelled})
 DECIDED = frozenset(TERMINAL | LIVE | {S.delivered})
 SCORABLE = frozenset({S.scoring})
+# Projects that may still be paid: funded, in delivery, or delivered and not yet closed.
+SPENDABLE = frozenset({S.funded, S.in_delivery, S.delivered})
 # Bids the working group is scoring or has scored: what a ranking of the round shows.
 SCORED = frozenset(set(S) - {S.draft, S.submitted, S.withdrawn})
 

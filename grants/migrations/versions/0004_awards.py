@@ -19,7 +19,6 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bid_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_ledger_entry_bid_id'), ['bid_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_ledger_entry_bid_id_bid'), 'bid', ['bid_id'], ['id'])
 
 
@@ -27,6 +26,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_ledger_entry_bid_id_bid'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_ledger_entry_bid_id'))
         batch_op.drop_column('bid_id')
 

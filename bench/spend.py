@@ -1,0 +1,137 @@
+"""The treasurer's big jobs on a million payments: import, reconcile, and the books beside ledger
+and hledger reading the exported journal.
+
+    python -m bench.spend                 # 1,000,000 lines (and a 100,000-line run for memory)
+    python -m bench.spend --lines 200000  # smaller
+
+Every figure is a whole command run as a person runs it (a fresh `grants` process), timed with
+the wall clock, its peak memory read from the kernel (the child's maximum resident set size).
+
+1. A SQLite database with the demo's partnership, a year with a large allocation and `--bids`
+   funded projects with room in their awards.
+2. A finance-system CSV of `--lines` payments (deterministic: --seed) against those projects.
+3. `grants spend import FILE` — target under 20 s for 1,000,000 lines, memory flat (the same
+   peak at a tenth of the lines).
+4. `grants report reconcile --format json`, then `grants export journal --out F`, and on that
+   journal `ledger -f F bal` and `hledger -f F bal` — target: reconcile faster than ledger, peak
+   memory under 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+BIDS = 500
+AWARD_POUNDS = 100_000
+ALLOCATION_POUNDS = 90_000_000  # upfront two thirds: £60,000,000, room for 500 awards of £100,000
+
+
+@dataclass(frozen=True)
+class Run:
+    command: str
+    seconds: float
+    peak_mb: float
+    returncode: int
+
+    def line(self) -> str:
+        return f"{self.command}: {self.seconds:.2f} s, peak {self.peak_mb:.0f} MB (exit {self.returncode})"
+
+
+def measure(argv: list[str], *, env: dict[str, str] | None = None, stdout=subprocess.DEVNULL) -> Run:  # type: ignore[no-untyped-def]
+    """Run one command in a fresh process; its wall time and its own peak RSS (wait4's rusage)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sys.stderr.write(process.stderr.read().decode() if process.stderr else "")
+    shown = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(argv))
+    return Run(shown, seconds, usage.ru_maxrss / 1024, process.returncode)
+
+
+def write_payments(path: Path, references: list[str], lines: int, seed: int) -> None:
+    """A finance-system export: date, reference, amount (£1.00–£60.00), supplier, invoice."""
+    rng = random.Random(seed)
+    start = date(2024, 4, 1)
+    suppliers = [f"Supplier {n:03d} Ltd" for n in range(300)]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date", "reference", "amount", "supplier", "invoice"])
+        for n in range(lines):
+            pence = rng.randrange(100, 6_001)
+            writer.writerow(
+                [
+                    (start + timedelta(days=rng.randrange(365))).isoformat(),
+                    references[n % len(references)],
+                    f"{pence // 100:,}.{pence % 100:02d}",
+                    suppliers[rng.randrange(len(suppliers))],
+                    f"INV-{n:07d}",
+                ]
+            )
+
+
+def prepare(url: str, bids: int) -> list[str]:
+    from bench.concurrency import prepare as prepare_bids
+
+    return prepare_bids(url, bids, AWARD_POUNDS, allocation_pounds=ALLOCATION_POUNDS, fund=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--bids", type=int, default=BIDS)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--folder", default=None, help="keep the files here (default: a temporary folder)")
+    args = parser.parse_args()
+
+    grants = str(Path(sys.executable).with_name("grants"))
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(args.folder or scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        results = []
+        for lines in sorted({max(1, args.lines // 10), args.lines}):
+            db = folder / f"spend-{lines}.sqlite"
+            url = f"sqlite:///{db}"
+            started = time.perf_counter()
+            references = prepare(url, args.bids)
+            csv_path = folder / f"payments-{lines}.csv"
+            write_payments(csv_path, references, lines, args.seed)
+            print(
+                f"prepared {len(references)} funded projects and {lines:,} payment lines "
+                f"({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+            )
+            env = {**os.environ, "GRANTS_DATABASE_URL": url, "GRANTS_USER": "treasurer"}
+            run = measure([grants, "spend", "import", str(csv_path)], env=env)
+            print(f"  {lines:,} lines: {run.line()}")
+            results.append((lines, run))
+        big = folder / f"spend-{args.lines}.sqlite"
+        env = {**os.environ, "GRANTS_DATABASE_URL": f"sqlite:///{big}", "GRANTS_USER": "treasurer"}
+        reconcile = measure([grants, "report", "reconcile", "--format", "json"], env=env)
+        print(f"  {reconcile.line()}")
+        journal = folder / "spend.journal"
+        export = measure([grants, "export", "journal", "--out", str(journal)], env=env)
+        print(f"  {export.line()} ({journal.stat().st_size / 1e6:.0f} MB journal)")
+        for tool in ("ledger", "hledger"):
+            if not any((Path(p) / tool).exists() for p in os.environ["PATH"].split(os.pathsep)):
+                print(f"  {tool}: not installed")
+                continue
+            print(f"  {measure([tool, '-f', str(journal), 'bal']).line()}")
+        check = measure([grants, "check"], env=env)
+        print(f"  {check.line()}")
+
+
+if __name__ == "__main__":
+    main()

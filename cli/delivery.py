@@ -1,0 +1,250 @@
+"""Commands for delivery and spend: starting and completing projects, payments, closing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import JsonFlag, call, console, err_console, fail, note, options, print_json
+
+delivery_app = typer.Typer(help="Delivering funded projects.", no_args_is_help=True)
+spend_app = typer.Typer(help="Payments on funded projects (the treasurer).", no_args_is_help=True)
+
+Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
+
+
+def _said(step: Any, json_: bool, sentence: str) -> None:
+    if json_:
+        print_json(step.to_json())
+    else:
+        console.print(sentence)
+
+
+@delivery_app.command("start")
+def delivery_start(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
+    """A funded project starts delivery (its lead organisation or an officer).
+
+    Example: grants --as kcc-officer delivery start CRG-2425-001
+    """
+    from grants.delivery import start
+
+    step = call(ctx, lambda scope: start(scope, reference), write=True)
+    _said(step, json_, f"{step.bid.reference} is in delivery.")
+
+
+@delivery_app.command("complete")
+def delivery_complete(
+    ctx: typer.Context,
+    reference: Ref,
+    outcome: Annotated[str, typer.Option(help="What the project achieved, for the record.")],
+    json_: JsonFlag = False,
+) -> None:
+    """A project has delivered: record its outcome (its lead organisation or an officer).
+
+    Example: grants --as kcc-officer delivery complete CRG-2425-001 --outcome "48 practitioners trained"
+    """
+    from grants.delivery import complete
+
+    step = call(ctx, lambda scope: complete(scope, reference, outcome), write=True)
+    _said(step, json_, f"{step.bid.reference} is delivered; the treasurer closes it with `grants close`.")
+
+
+def close(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
+    """Close a delivered project and release its underspend to its pot (treasurer).
+
+    Example: grants --as treasurer close CRG-2425-001
+    """
+    from grants.delivery import close as do_close
+
+    step = call(ctx, lambda scope: do_close(scope, reference), write=True)
+    if step.released.pence and step.bid.carried_to_year_id is not None:
+        sentence = (
+            f"{step.bid.reference} closed: {step.released} of its award was not spent and goes back "
+            "to the PCC (it was carried forward outside this year's allocation)."
+        )
+    elif step.released.pence:
+        sentence = (
+            f"{step.bid.reference} closed: {step.released} of its award was not spent and goes back "
+            f"to the {step.bid.pot.value} pot."
+        )
+    else:
+        sentence = f"{step.bid.reference} closed: its award was spent in full."
+    _said(step, json_, sentence)
+
+
+@spend_app.command("add")
+def spend_add(
+    ctx: typer.Context,
+    reference: Ref,
+    amount: Annotated[str, typer.Argument(help="The payment, e.g. 1,250.00.")],
+    date: Annotated[str, typer.Option("--date", help="Date paid, 2024-06-30 or 30/06/2024.")],
+    supplier: Annotated[str, typer.Option(help="Who was paid.")],
+    invoice: Annotated[str | None, typer.Option(help="The supplier's invoice number.")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Record a payment on a funded project (treasurer); never beyond its award.
+
+    Example: grants --as treasurer spend add CRG-2425-001 1,250 --date 2024-07-15 --supplier "ASB Help" --invoice INV-104
+    """
+    from grants.money import Money
+    from grants.spend import Payment, add, parse_paid_on
+
+    def work(scope):  # type: ignore[no-untyped-def]
+        paid = add(
+            scope,
+            reference,
+            Money.parse(amount, what="amount", allow_zero=False),
+            parse_paid_on(date),
+            supplier,
+            invoice,
+        )
+        return Payment(
+            reference.strip().upper(), paid.paid_on, Money(paid.amount_pence), paid.supplier, paid.invoice
+        )
+
+    payment = call(ctx, work, write=True)
+    if json_:
+        print_json(payment.to_json())
+        return
+    console.print(
+        f"Paid {payment.amount} to {payment.supplier} on {payment.paid_on:%d %B %Y} for {payment.reference}."
+    )
+
+
+@spend_app.command("list")
+def spend_list(
+    ctx: typer.Context,
+    reference: Annotated[
+        str | None, typer.Argument(help="A bid's reference (default: the whole year).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many, newest first (0: all).")] = 200,
+    json_: JsonFlag = False,
+) -> None:
+    """List payments, of one project or of the year.
+
+    Example: grants spend list CRG-2425-001
+    """
+    from grants.spend import list_spend
+
+    if limit < 0:
+        fail("--limit must be 0 (all) or more", 2)
+    found = call(ctx, lambda scope: list_spend(scope, reference, limit), write=False)
+    if json_:
+        print_json(
+            {
+                "count": found.count,
+                "total_pence": found.total.pence,
+                "total": str(found.total),
+                "payments": [p.to_json() for p in found.payments],
+            }
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Payments{' of ' + reference.upper() if reference else ''}")
+    for column in ("Date", "Reference", "Supplier", "Invoice", "Amount"):
+        table.add_column(column, justify="right" if column == "Amount" else "left")
+    for p in found.payments:
+        table.add_row(p.paid_on.isoformat(), p.reference, p.supplier, p.invoice or "", str(p.amount))
+    console.print(table)
+    shown = len(found.payments)
+    more = f" (showing the newest {shown}; --limit 0 shows all)" if shown < found.count else ""
+    console.print(f"{found.count} payment{'s' if found.count != 1 else ''}, {found.total} in all{more}.")
+
+
+@spend_app.command("import")
+def spend_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A CSV export from the finance system, with a header row.")],
+    column: Annotated[
+        list[str] | None,
+        typer.Option(help='Another system\'s column name for a field, e.g. --column date="Posting Date".'),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Check the file and report; import nothing.")] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """Import payments from a CSV (date, reference, amount, supplier, invoice) (treasurer).
+
+    Every row is checked first; one bad row and nothing is imported. Rows already imported (the
+    same bid and invoice) are skipped, so running an import twice is safe.
+
+    Example: grants --as treasurer spend import payments-2024-07.csv --dry-run
+    """
+    from grants.spend import BadImport, import_spend, parse_columns
+
+    def work(scope):  # type: ignore[no-untyped-def]
+        columns = parse_columns(column)
+        if not err_console.is_terminal or json_:
+            return import_spend(scope, file, columns, dry_run=dry_run)
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        size = file.stat().st_size if file.is_file() else 0
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"Reading {file.name}", total=size)
+            return import_spend(
+                scope, file, columns, dry_run=dry_run, progress=lambda at: bar.update(task, completed=at)
+            )
+
+    try:
+        result = _run_import(ctx, work)
+    except BadImport as error:
+        _bad_rows(error, json_)
+        raise typer.Exit(error.exit_code) from None
+    if json_:
+        print_json(result.to_json())
+        return
+    verb = "Would import" if result.dry_run else "Imported"
+    console.print(
+        f"{verb} {result.imported:,} payment{'s' if result.imported != 1 else ''} worth {result.total} "
+        f"from {result.file_name}; skipped {result.skipped:,} already imported "
+        f"({result.rows:,} row{'s' if result.rows != 1 else ''} read)."
+    )
+    if result.dry_run:
+        note("Dry run: nothing was imported.")
+
+
+def _run_import(ctx: typer.Context, work: Any) -> Any:
+    """Like `call`, but lets a BadImport through so its rows can be listed."""
+    from grants.errors import GrantsError
+    from grants.scope import open_scope
+    from grants.spend import BadImport
+
+    try:
+        with open_scope(options(ctx), write=True) as scope:
+            return work(scope)
+    except BadImport:
+        raise
+    except GrantsError as error:
+        fail(str(error), error.exit_code)
+
+
+def _bad_rows(error: Any, json_: bool) -> None:
+    if json_:
+        print_json(
+            {
+                "error": str(error),
+                "bad_rows": [row.to_json() for row in error.bad],
+                "more_bad_rows": error.more,
+            }
+        )
+    err_console.print(f"[bold red]Error:[/] {error}", markup=True, soft_wrap=True)
+    for row in error.bad:
+        err_console.print(f"  line {row.line}: {row.reason}", markup=False, soft_wrap=True)
+    if error.more:
+        err_console.print(f"  … and {error.more} more bad rows", soft_wrap=True)
+    err_console.print("Correct the file and import it again.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(delivery_app, name="delivery")
+    app.add_typer(spend_app, name="spend")
+    app.command("close")(close)

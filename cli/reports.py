@@ -1,0 +1,186 @@
+"""Reports: reconciliation of awards and spend."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import JsonFlag, call, console, fail, print_json
+
+report_app = typer.Typer(help="Reports for the treasurer, the partnership and the PCC.", no_args_is_help=True)
+
+FORMATS = ("table", "json", "csv", "markdown")
+Format = Annotated[str, typer.Option("--format", help="table, json, csv or markdown.")]
+PROJECT_COLUMNS = (
+    "Reference",
+    "Title",
+    "Status",
+    "Award",
+    "Spent",
+    "Released",
+    "Remaining",
+    "Variance",
+    "Last paid",
+)
+POT_COLUMNS = ("Pot", "Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted")
+FIGURES = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
+CSV_FIELDS = (
+    "line",
+    "reference",
+    "title",
+    "organisation",
+    "pot",
+    "status",
+    "award_pence",
+    "spent_pence",
+    "released_pence",
+    "remaining_pence",
+    "variance_pence",
+    "payments",
+    "last_payment",
+    *(f"{name}_pence" for name in FIGURES if name not in ("spent", "released")),
+)
+
+
+def _project_cells(p: Any) -> list[str]:
+    return [
+        p.reference,
+        p.title,
+        p.status,
+        str(p.award),
+        str(p.spent),
+        str(p.released),
+        str(p.remaining),
+        str(p.variance),
+        p.last_payment.isoformat() if p.last_payment else "—",
+    ]
+
+
+def _pot_rows(r: Any) -> list[list[str]]:
+    rows = [[f.kind.value, *(str(getattr(f, name)) for name in FIGURES)] for f in r.pots]
+    rows.append(["year", *(str(r.totals[name]) for name in FIGURES)])
+    return rows
+
+
+def _csv(r: Any) -> str:
+    from grants.exports import spreadsheet_safe
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for p in r.projects:
+        row = p.to_json()
+        writer.writerow(
+            {
+                "line": "project",
+                **{
+                    k: spreadsheet_safe(row[k])
+                    for k in ("reference", "title", "organisation", "pot", "status")
+                },
+                **{k: row[k] for k in CSV_FIELDS if k.endswith("_pence") and k in row},
+                "payments": p.payments,
+                "last_payment": row["last_payment"] or "",
+            }
+        )
+    for f in [*r.pots, None]:
+        figures = r.totals if f is None else {name: getattr(f, name) for name in FIGURES}
+        writer.writerow(
+            {
+                "line": "year" if f is None else "pot",
+                "pot": "" if f is None else f.kind.value,
+                "spent_pence": figures["spent"].pence,
+                "released_pence": figures["released"].pence,
+                **{
+                    f"{name}_pence": figures[name].pence
+                    for name in FIGURES
+                    if name not in ("spent", "released")
+                },
+            }
+        )
+    return out.getvalue()
+
+
+def _markdown(r: Any) -> str:
+    def table(header: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        return lines
+
+    lines = [f"# Reconciliation {r.year.label} ({r.year.status.value})", "", "## Projects", ""]
+    lines += table(PROJECT_COLUMNS, [_project_cells(p) for p in r.projects])
+    lines += ["", "## Pots", ""]
+    lines += table(POT_COLUMNS, _pot_rows(r))
+    lines += ["", "## Checks", ""]
+    lines += [f"- {p.check}: {p.message}" for p in r.problems] or [
+        "The ledger balances and every cache agrees."
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@report_app.command("reconcile")
+def report_reconcile(
+    ctx: typer.Context,
+    year: Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")] = None,
+    fmt: Format = "table",
+    json_: JsonFlag = False,
+) -> None:
+    """Reconcile the year: each project's award and spend, the pots, the ledger checks (exit 4 if
+    anything does not balance).
+
+    Example: grants report reconcile --year 2024/25 --format csv
+    """
+    from grants.reconcile import reconcile
+
+    if fmt not in FORMATS:
+        fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
+    fmt = "json" if json_ else fmt
+    r = call(ctx, lambda scope: reconcile(scope, year), write=False)
+    if fmt == "json":
+        print_json(r.to_json())
+    elif fmt == "csv":
+        typer.echo(_csv(r), nl=False)
+    elif fmt == "markdown":
+        typer.echo(_markdown(r), nl=False)
+    else:
+        from rich import box
+        from rich.table import Table
+
+        projects = Table(
+            title=f"Projects {r.year.label}", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+        )
+        # On a narrow terminal the titles and the variance (award less spent) give way, so that
+        # every other figure stays whole on one line.
+        titles = console.width >= 140
+        shown = [i for i, c in enumerate(PROJECT_COLUMNS) if titles or c not in ("Title", "Variance")]
+        for i in shown:
+            column = PROJECT_COLUMNS[i]
+            if column == "Title":
+                projects.add_column(column, overflow="ellipsis", no_wrap=True, max_width=45)
+                continue
+            left = column in ("Reference", "Status")
+            projects.add_column(column, justify="left" if left else "right", no_wrap=True)
+        for p in r.projects:
+            cells = _project_cells(p)
+            projects.add_row(*(cells[i] for i in shown))
+        console.print(projects)
+        pots = Table(
+            title=f"Pots {r.year.label} ({r.year.status.value})", box=box.SIMPLE_HEAD, pad_edge=False
+        )
+        for column in POT_COLUMNS:
+            pots.add_column(column, justify="left" if column == "Pot" else "right")
+        for row in _pot_rows(r):
+            pots.add_row(*row, style="bold" if row[0] == "year" else None)
+        console.print(pots)
+        for p in r.problems:
+            console.print(f"[red]✗[/] {p.check}: {p.message}")
+        if not r.problems:
+            console.print("The ledger balances and every cache agrees.")
+    if r.problems:
+        fail(f"{len(r.problems)} thing{'s' if len(r.problems) != 1 else ''} do not balance", 4)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")

@@ -1,0 +1,143 @@
+"""Year end: `grants rollover` and `grants report year-end`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import JsonFlag, call, console, note, print_json
+from cli.reports import report_app
+
+
+def render_statement(s: Any) -> None:
+    from rich import box
+    from rich.table import Table
+
+    state = "provisional, the year is still open" if s.provisional else s.year.status.value
+    console.print(f"[bold]Year-end statement {s.year.label}[/] ({state})")
+    pots = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for column in ("Pot", "Allocated", "Awarded", "Spent", "Underspend", "Unallocated", "Returned"):
+        pots.add_column(column, justify="left" if column == "Pot" else "right", no_wrap=True)
+    for f in s.pots:
+        pots.add_row(
+            f.kind.value,
+            str(f.allocated),
+            str(f.committed),
+            str(f.spent),
+            str(f.released),
+            str(f.uncommitted),
+            str(f.returned),
+        )
+    console.print(pots)
+    projects = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for column in ("Project", "Pot", "Status", "Award", "Spent", "Underspend", "Carried"):
+        projects.add_column(
+            column, justify="left" if column in ("Project", "Pot", "Status") else "right", no_wrap=True
+        )
+    for p in s.projects:
+        projects.add_row(
+            p.reference,
+            p.pot.value,
+            p.status.value,
+            str(p.award),
+            str(p.spent),
+            str(p.underspend),
+            str(p.carried),
+        )
+    console.print(projects)
+    verb = "Returned" if (s.applied or s.already_closed) else "To return"
+    console.print(f"{verb} to the PCC: [bold]{s.to_return}[/]")
+    if s.carried:
+        carried = ", ".join(f"{ref} {amount}" for ref, amount in s.carried)
+        console.print(f"Carried forward into {s.next_label}: {s.carried_total} ({carried})")
+    for blocker in s.blockers:
+        console.print(f"[yellow]Blocks the rollover:[/] {blocker}")
+
+
+def rollover(
+    ctx: typer.Context,
+    year: Annotated[str, typer.Argument(help="The year to close, e.g. 2024/25.")],
+    to: Annotated[str | None, typer.Option("--to", help="The year to open (the next one).")] = None,
+    allocation: Annotated[
+        str | None, typer.Option(help="The next year's allocation (default: the same as this year's).")
+    ] = None,
+    withdraw_pending: Annotated[
+        bool, typer.Option(help="Withdraw bids still before a decision, with an audited reason.")
+    ] = False,
+    carry_forward: Annotated[
+        list[str] | None,
+        typer.Option(help="A project the PCC agreed to carry into the next year; repeat for several."),
+    ] = None,
+    apply: Annotated[bool, typer.Option(help="Do it. Without --apply nothing changes.")] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """Close a year: return what the pots hold to the PCC, carry agreed projects forward and open
+    the next year (officer). Without --apply it only shows the statement it would make.
+
+    Example: grants --as kcc-officer rollover 2024/25 --carry-forward CRG-2425-007 --apply
+    """
+    from grants.money import Money
+    from grants.rollover import rollover as do_rollover
+
+    def work(scope):  # type: ignore[no-untyped-def]
+        amount = Money.parse(allocation, what="allocation") if allocation is not None else None
+        return do_rollover(
+            scope,
+            year,
+            to=to,
+            allocation=amount,
+            withdraw_pending=withdraw_pending,
+            carry_forward=carry_forward,
+            apply=apply,
+        )
+
+    s = call(ctx, work, write=apply)
+    if json_:
+        print_json(s.to_json())
+        return
+    if s.already_closed:
+        console.print(
+            f"{s.year.label} is already closed"
+            + (f" and {s.next_label} is open" if s.next_label else "")
+            + "; nothing changed."
+        )
+        render_statement(s)
+        return
+    render_statement(s)
+    if s.applied:
+        if s.withdrawn:
+            console.print(f"Withdrew {len(s.withdrawn)} pending bid(s): {', '.join(s.withdrawn)}.")
+        console.print(
+            f"Closed {s.year.label} and opened {s.next_label} with an allocation of {s.next_allocation}."
+        )
+    else:
+        action = "fix what blocks it, then" if s.blockers else ""
+        note(
+            f"Nothing has changed. To close {s.year.label} and open {s.next_label} with "
+            f"{s.next_allocation}, {action} run it again with --apply."
+        )
+
+
+@report_app.command("year-end")
+def report_year_end(
+    ctx: typer.Context,
+    year: Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """The underspend return statement: allocated, awarded, spent, underspend, returned and carried
+    forward, per pot and project (provisional while the year is open).
+
+    Example: grants report year-end --year 2024/25
+    """
+    from grants.rollover import year_end
+
+    s = call(ctx, lambda scope: year_end(scope, year), write=False)
+    if json_:
+        print_json(s.to_json())
+        return
+    render_statement(s)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rollover")(rollover)

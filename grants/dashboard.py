@@ -1,0 +1,113 @@
+"""`grants status`: the year at a glance — pots, bids by state, and what needs attention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from grants.budget import Gate, tactical_gate
+from grants.models import Bid, FundingYear, Organisation, Partnership, YearStatus
+from grants.money import Money
+from grants.scope import Scope
+from grants.years import PotFigures, find_year, pot_figures
+from workflows.bid_lifecycle import LIVE, BidStatus
+
+# Money still uncommitted this close to the year's end deserves a warning.
+MONTHS_WARNING = 3
+
+
+@dataclass
+class Dashboard:
+    partnership: Partnership
+    year: FundingYear
+    today: date
+    pots: list[PotFigures]
+    gate: Gate
+    by_state: dict[BidStatus, int]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        from grants.money import money_fields
+
+        pots = {}
+        for f in self.pots:
+            entry: dict[str, Any] = {}
+            for name in ("allocated", "committed", "spent", "released", "returned", "uncommitted"):
+                entry.update(money_fields(name, getattr(f, name)))
+            pots[f.kind.value] = entry
+        return {
+            "partnership": self.partnership.slug,
+            "year": self.year.label,
+            "status": self.year.status.value,
+            "today": self.today.isoformat(),
+            "pots": pots,
+            "tactical_gate": self.gate.to_json(),
+            "bids_by_state": {state.value: count for state, count in self.by_state.items()},
+            "warnings": self.warnings,
+        }
+
+
+def months_left(today: date, ends_on: date) -> int:
+    """Whole calendar months from today's month to the year's last month, counting both."""
+    return max(0, (ends_on.year - today.year) * 12 + ends_on.month - today.month + 1)
+
+
+def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
+    session = scope.session
+    year = find_year(scope, label)
+    today = scope.today
+    figures = pot_figures(session, year)
+    gate = tactical_gate(session, year)
+    counts = dict(
+        session.execute(
+            select(Bid.status, func.count()).where(Bid.year_id == year.id).group_by(Bid.status)
+        ).all()
+    )
+    by_state = {state: counts[state] for state in BidStatus if counts.get(state)}
+    board = Dashboard(scope.partnership, year, today, figures, gate, by_state)
+    warnings = board.warnings
+    if year.status == YearStatus.open:
+        if today > year.ends_on:
+            warnings.append(
+                f"{year.label} ended on {year.ends_on.isoformat()}; close it and open the next year "
+                f"with `grants rollover {year.label}`"
+            )
+        else:
+            left = months_left(today, year.ends_on)
+            free = sum((f.uncommitted for f in figures), Money(0))
+            if free.pence and left <= MONTHS_WARNING:
+                warnings.append(
+                    f"{free} is still uncommitted with {left} month{'s' if left != 1 else ''} of "
+                    f"{year.label} left"
+                )
+    if not gate.open:
+        warnings.append(
+            f"the tactical pot is shut until every upfront bid is decided; held by {', '.join(gate.held_by)}"
+        )
+    overdue = session.execute(
+        select(Bid.reference, Bid.delivery_end, Bid.status)
+        .where(Bid.year_id == year.id, Bid.status.in_(LIVE), Bid.delivery_end < today)
+        .order_by(Bid.sequence)
+    ).all()
+    for reference, ends, status in overdue:
+        warnings.append(f"{reference} was due to end on {ends.isoformat()} and is still {status.value}")
+    scoring = session.execute(
+        select(Bid, Organisation)
+        .join(Organisation, Organisation.id == Bid.lead_organisation_id)
+        .where(Bid.year_id == year.id, Bid.status == BidStatus.scoring)
+        .order_by(Bid.sequence)
+    ).all()
+    if scoring:
+        from grants.scoring import assess
+
+        for assessment in assess(scope, [(bid, org) for bid, org in scoring]):
+            if not assessment.quorum:
+                missing = ", ".join(assessment.missing_authorities) or "more authorities"
+                warnings.append(
+                    f"{assessment.bid.reference} lacks quorum: sheets from {len(assessment.authorities)} "
+                    f"authorities so far; still needed from {missing}"
+                )
+    return board

@@ -1,0 +1,271 @@
+"""The year as a workbook for the PCC: summary, projects, spend and scores, written by openpyxl.
+
+The workbook is written in openpyxl's write-only mode and the projects and payments are streamed
+from the database, so a year of a million payments keeps memory flat. Money goes in as numbers of
+pounds made exactly from integer pence (Decimal, never float); every text cell passes through
+`spreadsheet_safe`, so a supplier named `=HYPERLINK(...)` stays text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+
+from grants import ledger
+from grants.exports import spreadsheet_safe
+from grants.journal import output_path
+from grants.models import Bid, FundingYear, Organisation, Spend
+from grants.scope import Scope
+from grants.years import PotFigures, find_year, pot_figures
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+STREAM_BATCH = 2_000
+EXCEL_ROWS = 1_048_576
+MONEY_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
+POT_FIGURES = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
+
+SHEETS = {
+    "Summary": ("Pot", "Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted"),
+    "Projects": ("Reference", "Title", "Organisation", "Pot", "Status", "Award", "Spent", "Remaining"),
+    "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount"),
+    "Scores": (
+        "Rank",
+        "Reference",
+        "Title",
+        "Mean score",
+        "Sheets",
+        "Support",
+        "Oppose",
+        "Abstain",
+        "Recommendation",
+    ),
+}
+WIDTHS = {
+    "Summary": (14, 14, 14, 14, 14, 14, 14),
+    "Projects": (15, 50, 40, 10, 14, 14, 14, 14),
+    "Spend": (12, 15, 40, 20, 14),
+    "Scores": (6, 15, 50, 12, 8, 8, 8, 8, 22),
+}
+
+
+def pounds(pence: int) -> Decimal:
+    """Integer pence as an exact Decimal of pounds, the number a money cell holds."""
+    return pence / Decimal(100)
+
+
+def text(value: str | None) -> str:
+    """A text cell: characters XML cannot hold removed, and never read as a formula."""
+    return spreadsheet_safe(ILLEGAL_CHARACTERS_RE.sub("", value or ""))
+
+
+@dataclass(frozen=True)
+class WorkbookSummary:
+    """What went into the workbook."""
+
+    year: str
+    projects: int
+    payments: int
+    scored: int
+
+
+class _Sheet:
+    """One write-only sheet: a bold header row, then rows of typed cells.
+
+    A sheet that reaches Excel's row limit goes on in another of the same columns (`Spend 2`, …),
+    since Excel will not open a sheet longer than that."""
+
+    def __init__(self, book: Workbook, title: str) -> None:
+        self.book, self.title = book, title
+        self.parts: list[WriteOnlyWorksheet] = []
+        self.rows = 0
+        self._start()
+
+    def _start(self) -> None:
+        self.sheet: WriteOnlyWorksheet = self.book.create_sheet(
+            f"{self.title} {len(self.parts) + 1}" if self.parts else self.title
+        )
+        self.parts.append(self.sheet)
+        # Widths and frozen panes must be set before the first row of a write-only sheet.
+        for index, width in enumerate(WIDTHS[self.title], start=1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = width
+        self.sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        header = []
+        for name in SHEETS[self.title]:
+            cell = WriteOnlyCell(self.sheet, value=name)
+            cell.font = bold
+            header.append(cell)
+        self.sheet.append(header)
+        self.in_part = 1
+
+    def cell(self, value: Any, number_format: str | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.sheet, value=value)
+        if number_format:
+            cell.number_format = number_format
+        return cell
+
+    def money(self, pence: int) -> WriteOnlyCell:
+        return self.cell(pounds(pence), MONEY_FORMAT)
+
+    def day(self, value: date) -> WriteOnlyCell:
+        return self.cell(value, DATE_FORMAT)
+
+    def append(self, row: Iterable[Any]) -> None:
+        if self.in_part >= EXCEL_ROWS:
+            self._start()
+        self.sheet.append(list(row))
+        self.rows += 1
+        self.in_part += 1
+
+    def discard(self) -> None:
+        """Close every part after a failure, so openpyxl's streams end quietly."""
+        for part in self.parts:
+            with suppress(Exception):
+                part.close()
+
+
+def _summary(sheet: _Sheet, scope: Scope, year: FundingYear, figures: list[PotFigures]) -> None:
+    for pot in figures:
+        sheet.append([text(pot.kind.value), *(sheet.money(getattr(pot, name).pence) for name in POT_FIGURES)])
+    totals = [sum(getattr(pot, name).pence for pot in figures) for name in POT_FIGURES]
+    sheet.append([text("Total"), *(sheet.money(total) for total in totals)])
+    sheet.append([])
+    sheet.append([text("Year"), text(year.label)])
+    sheet.append([text("Status"), text(year.status.value)])
+    sheet.append([text("Partnership"), text(scope.partnership.name)])
+    sheet.append([text("Exported on"), sheet.day(scope.today)])
+
+
+def _projects(sheet: _Sheet, scope: Scope, year: FundingYear, balances: dict[str, int]) -> int:
+    """Every bid of the year with an award; remaining is what its award account still holds."""
+    rows = scope.session.connection().execute(
+        select(
+            Bid.reference,
+            Bid.title,
+            Organisation.name,
+            Bid.pot,
+            Bid.status,
+            Bid.award_pence,
+            Bid.spent_pence,
+        )
+        .join(Organisation, Organisation.id == Bid.lead_organisation_id)
+        .where(Bid.year_id == year.id, Bid.award_pence.is_not(None))
+        .order_by(Bid.sequence)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    count = 0
+    for reference, title, organisation, pot, status, award, spent in rows:
+        remaining = balances.get(ledger.award_account(reference), 0)
+        sheet.append(
+            [
+                text(reference),
+                text(title),
+                text(organisation),
+                text(pot.value),
+                text(status.value),
+                sheet.money(award),
+                sheet.money(spent),
+                sheet.money(remaining),
+            ]
+        )
+        count += 1
+    return count
+
+
+def _payments(scope: Scope, year: FundingYear) -> Iterator[tuple[date, str, str, str | None, int]]:
+    yield from scope.session.connection().execute(
+        select(Spend.paid_on, Bid.reference, Spend.supplier, Spend.invoice, Spend.amount_pence)
+        .join(Bid, Bid.id == Spend.bid_id)
+        .where(Bid.year_id == year.id)
+        .order_by(Spend.paid_on, Spend.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+
+
+def _spend(sheet: _Sheet, scope: Scope, year: FundingYear) -> int:
+    count = 0
+    for paid_on, reference, supplier, invoice, amount in _payments(scope, year):
+        sheet.append(
+            [sheet.day(paid_on), text(reference), text(supplier), text(invoice), sheet.money(amount)]
+        )
+        count += 1
+    return count
+
+
+def _scores(sheet: _Sheet, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        tenths = row["mean_tenths"]
+        sheet.append(
+            [
+                row["rank"],
+                text(row["reference"]),
+                text(row["title"]),
+                sheet.cell(None if tenths is None else tenths / Decimal(1000), PERCENT_FORMAT),
+                row["sheets"],
+                row["support"],
+                row["oppose"],
+                row["abstain"],
+                text(row["recommendation"]),
+            ]
+        )
+
+
+def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
+    """Write the year's workbook (--year, else the open year) to `path`."""
+    from grants.scoring import ranking
+
+    year = find_year(scope)
+    figures = pot_figures(scope.session, year)
+    # The ranking as the acting member may see it (blind scoring); asked for before anything is
+    # written, so that a missing --as is refused without a half-built workbook.
+    ranked = ranking(scope).rows()
+    balances = ledger.balances(scope.session, year.id)
+    book = Workbook(write_only=True)
+    sheets: list[_Sheet] = []
+
+    def sheet(title: str) -> _Sheet:
+        # Made one after another, so that a long sheet's continuation follows it.
+        sheets.append(_Sheet(book, title))
+        return sheets[-1]
+
+    try:
+        _summary(sheet("Summary"), scope, year, figures)
+        projects = _projects(sheet("Projects"), scope, year, balances)
+        payments = _spend(sheet("Spend"), scope, year)
+        _scores(sheet("Scores"), ranked)
+        book.save(path)
+    except BaseException:
+        for made in sheets:
+            made.discard()
+        raise
+    return WorkbookSummary(year.label, projects, payments, len(ranked))
+
+
+def save_workbook(scope: Scope, path: Path) -> WorkbookSummary:
+    """Write the workbook to a file; a failed export leaves any earlier file as it was."""
+    target = output_path(path)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        summary = write_workbook(scope, partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return summary
