@@ -15,6 +15,7 @@ from cli import (
     demo,
     exports,
     integrity,
+    publish,  # noqa: F401  (importing it adds its commands to report and export)
     reports,
     scoring,
     setup,

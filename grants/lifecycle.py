@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from grants.bids import acting_roles, content_hash, find_bid, missing_fields, su
 from grants.errors import BadInput, Refused
 from grants.models import Bid, FundingYear, YearStatus
 from grants.money import Money
-from grants.scope import Scope
+from grants.scope import Scope, now
 from grants.years import ensure_open
 from workflows import bid_lifecycle as wf
 from workflows.bid_lifecycle import BidStatus
@@ -128,7 +127,7 @@ def fire(
     except wf.WorkflowError as error:
         raise Refused(f"{bid.reference}: {error}") from error
     bid.status = after
-    bid.updated_at = datetime.now(UTC)
+    bid.updated_at = now()
     if after == BidStatus.submitted:
         bid.submitted_at = bid.updated_at
     scope.session.flush()

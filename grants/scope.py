@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -48,6 +48,13 @@ def today() -> date:
     return date.today()
 
 
+def now() -> datetime:
+    """The current time, on the replayed day when a year is being replayed (today())."""
+    current = datetime.now(UTC)
+    day = today()
+    return current if day == current.date() else datetime.combine(day, current.time(), UTC)
+
+
 @dataclass
 class Scope:
     """One command's transaction, partnership and actor."""
@@ -82,6 +89,11 @@ class Scope:
         return today()
 
     def audit(self, action: str, subject: str, **fields: object) -> AuditEvent:
+        """Record an event. Its time is always the real time of recording; when a replay acts on
+        another day (the demo), the details say which: `effective_on`."""
+        day = self.today
+        if day != datetime.now(UTC).date():
+            fields["details"] = {**(fields.get("details") or {}), "effective_on": day.isoformat()}  # type: ignore[dict-item]
         return audit.record(self.session, self.partnership.id, self.actor.handle, action, subject, **fields)
 
 

@@ -180,3 +180,17 @@ def test_dashboard_names_overdue_projects(demo: Cli) -> None:
     board = json.loads(ok(demo("status", "--json", env={"GRANTS_TODAY": "2025-03-10"})).stdout)
     assert "CRG-2425-007 was due to end on 2025-02-28 and is still in_delivery" in board["warnings"]
     assert board["bids_by_state"] == {"not_shortlisted": 2, "in_delivery": 1, "closed": 7}
+
+
+def test_demo_rollover_opens_the_next_year(cli: Cli) -> None:
+    built = cli("demo", "--db", cli.url, "--rollover")
+    assert built.exit_code == 0, built.output
+    assert "Returned to the PCC: £11,383" in built.stdout
+    assert "Carried forward into 2025/26: £1,500 (CRG-2425-007 £1,500)" in built.stdout
+    years = json.loads(ok(cli("year", "list", "--json")).stdout)
+    assert [(y["year"], y["status"], y["allocation"]) for y in years] == [
+        ("2024/25", "closed", "£39,661"),
+        ("2025/26", "open", "£39,661"),
+    ]
+    ok(cli("check"))
+    ok(cli("audit", "verify"))

@@ -1,0 +1,729 @@
+"""Papers for the partnership: the Working Group's funding update and the action plan's funded projects.
+
+Every sentence and figure comes from the year's bids, ledger and audit trail (seed 002, "KCSP Working
+Group Update" section 2 and Appendix 1, and the CSA action plan's purple actions)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+
+from grants import ledger
+from grants.bids import subject
+from grants.budget import Gate, tactical_gate
+from grants.models import (
+    AuditEvent,
+    Bid,
+    FundingYear,
+    Organisation,
+    PotKind,
+    ReferenceItem,
+    ReferenceKind,
+)
+from grants.money import Money, money_fields, sum_money
+from grants.scope import Scope
+from grants.years import PotFigures, find_year, pot_figures
+from workflows.bid_lifecycle import AWARDED, PRE_DECISION, SPENDABLE, BidStatus
+
+# The audit actions of the working group's decisions (lifecycle.fire records `bid.<trigger>`).
+SHORTLIST_ACTION = "bid.shortlist"
+DECLINE_ACTION = "bid.decline"
+
+PROGRAMME_TITLES = {"CRG": "Crime Reduction Grant"}
+
+NUMBER_WORDS = (
+    "no one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty"
+).split()
+SHARE_WORDS = {
+    Fraction(1, 2): "half",
+    Fraction(1, 3): "a third",
+    Fraction(2, 3): "two-thirds",
+    Fraction(1, 4): "a quarter",
+    Fraction(3, 4): "three-quarters",
+    Fraction(1, 5): "a fifth",
+    Fraction(4, 5): "four-fifths",
+}
+# Where a recommended project stands, as words after "is"/"are"; other states read as their names.
+STANDING = {
+    BidStatus.shortlisted: "awaiting the Chair's decision",
+    BidStatus.chair_approved: "approved by the Chair and awaiting the PCC",
+    BidStatus.clarification: "answering a question from the PCC",
+    BidStatus.funded: "funded and not yet started",
+    BidStatus.in_delivery: "in delivery",
+    BidStatus.delivered: "delivered and awaiting closure",
+}
+
+
+def standing_text(status: BidStatus) -> str:
+    return STANDING.get(status, status.value.replace("_", " "))
+
+
+def programme_title(code: str) -> str:
+    """`CRG` → `Crime Reduction Grant`; an unknown programme keeps its code."""
+    return PROGRAMME_TITLES.get(code, code)
+
+
+def count_text(n: int) -> str:
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`counted(7, "project")` → `seven projects`."""
+    return f"{count_text(n)} {noun if n == 1 else plural or noun + 's'}"
+
+
+def day_text(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def span_text(days: tuple[date, date]) -> str:
+    first, last = days
+    return f"on {day_text(first)}" if first == last else f"between {day_text(first)} and {day_text(last)}"
+
+
+def share_text(share: Fraction) -> str:
+    return SHARE_WORDS.get(share, f"{share.numerator}/{share.denominator}")
+
+
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def cell(value: str) -> str:
+    """Text safe inside one Markdown table cell."""
+    return " ".join(value.split()).replace("|", "\\|")
+
+
+def table(header: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One bid as the papers show it."""
+
+    reference: str
+    title: str
+    organisation: str
+    summary: str
+    pot: PotKind
+    amount: Money
+    award: Money | None
+    status: BidStatus
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "title": self.title,
+            "organisation": self.organisation,
+            "pot": self.pot.value,
+            **money_fields("amount", self.amount),
+            **(money_fields("award", self.award) if self.award else {"award_pence": None, "award": None}),
+            "status": self.status.value,
+        }
+
+
+def _listed(proposals: list[Proposal]) -> str:
+    return ", ".join(f"{p.title} ({p.reference}, {p.award or p.amount})" for p in proposals)
+
+
+@dataclass(frozen=True)
+class WorkingGroupReport:
+    """The funding section of the Working Group's update to the partnership, and its appendix."""
+
+    partnership: str
+    funder: str
+    programme: str
+    year: FundingYear
+    previous: FundingYear | None
+    split: dict[PotKind, Money]
+    pots: list[PotFigures]
+    received: list[Proposal]
+    received_on: tuple[date, date] | None
+    decided_on: tuple[date, date] | None
+    recommended: list[Proposal]
+    declined: list[Proposal]
+    overrides: int
+    tactical: list[Proposal]
+    gate: Gate
+    still_to_spend: Money
+
+    @property
+    def allocation(self) -> Money:
+        return Money(self.year.allocation_pence)
+
+    @property
+    def tactical_share(self) -> Fraction:
+        return Fraction(self.year.tactical_share)
+
+    @property
+    def recommended_total(self) -> Money:
+        return sum_money(p.amount for p in self.recommended)
+
+    @property
+    def awarded(self) -> list[Proposal]:
+        return [p for p in self.recommended if p.status in AWARDED]
+
+    @property
+    def withdrawn(self) -> list[Proposal]:
+        decided = {p.reference for p in self.recommended + self.declined}
+        return [p for p in self.received if p.reference not in decided and p.status == BidStatus.withdrawn]
+
+    @property
+    def awaiting(self) -> list[Proposal]:
+        decided = {p.reference for p in self.recommended + self.declined + self.withdrawn}
+        return [p for p in self.received if p.reference not in decided]
+
+    @property
+    def standing(self) -> dict[BidStatus, int]:
+        """How many recommended projects are in each state, in the lifecycle's order."""
+        counts = Counter(p.status for p in self.recommended)
+        return {status: counts[status] for status in BidStatus if counts[status]}
+
+    def figures(self, kind: PotKind) -> PotFigures:
+        return next(f for f in self.pots if f.kind == kind)
+
+    @property
+    def uncommitted(self) -> Money:
+        return sum_money(f.uncommitted for f in self.pots)
+
+    @property
+    def change(self) -> str:
+        if self.previous is None:
+            return "first"
+        before, now = self.previous.allocation_pence, self.year.allocation_pence
+        if now == before:
+            return "same"
+        return "up" if now > before else "down"
+
+    # --- the paragraphs ------------------------------------------------------------------------
+
+    def allocation_paragraph(self) -> str:
+        label = self.year.label
+        text = f"The funding allocation to the {self.partnership} for {label} "
+        if self.previous is None:
+            text += (
+                f"is {self.allocation}. This is the first year recorded, so there is no earlier "
+                "allocation to compare it with."
+            )
+        elif self.change == "same":
+            text += f"remains the same as in {self.previous.label} ({self.allocation})."
+        else:
+            before = Money(self.previous.allocation_pence)
+            text += f"is {self.allocation}, {self.change} from {before} in {self.previous.label}."
+        share = self.tactical_share
+        text += (
+            f" {sentence(share_text(share))} of the funding ({self.split[PotKind.tactical]}) has been "
+            "allocated to a tactical pot for in-year spending, with the remaining "
+            f"{share_text(1 - share)} ({self.split[PotKind.upfront]}) available for upfront project "
+            "spend. The tactical pot is accessible once every upfront business case has been decided."
+        )
+        upfront, tactical = self.figures(PotKind.upfront), self.figures(PotKind.tactical)
+        if (upfront.allocated, tactical.allocated) != (
+            self.split[PotKind.upfront],
+            self.split[PotKind.tactical],
+        ):
+            text += (
+                f" After transfers between the pots, the upfront pot holds {upfront.allocated} and the "
+                f"tactical pot {tactical.allocated}."
+            )
+        return text
+
+    def proposals_paragraph(self) -> str:
+        n = len(self.received)
+        if not n:
+            return f"No upfront project proposals have been received for {self.year.label} yet."
+        text = (
+            f"{sentence(counted(n, 'project proposal'))} {'was' if n == 1 else 'were'} received from partners"
+        )
+        if self.received_on:
+            text += f" {span_text(self.received_on)}"
+        text += " for consideration by the Working Group"
+        if self.decided_on:
+            text += f", which recorded its decisions {span_text(self.decided_on)}"
+        text += "."
+        r = len(self.recommended)
+        if r:
+            of = (
+                f"{count_text(r)} of the {count_text(n)}"
+                if r < n
+                else ("the proposal" if n == 1 else f"all {count_text(n)}")
+            )
+            consensus = (
+                "received a consensus of support (see below) and"
+                if not self.overrides
+                else f"({counted(self.overrides, 'by an override', 'by overrides')} of the consensus rule, "
+                "with the reasons recorded)"
+            )
+            text += (
+                f" Based on the shortlisting exercise by partners and discussion at the multi-agency "
+                f"Working Group, {of} {consensus} {'was' if r == 1 else 'were'} recommended for funding and "
+                f"submitted to the Chair of the {self.partnership} and the {self.funder} for approval. "
+                "Details can be found in Appendix 1."
+            )
+        return text
+
+    def outcome_lines(self) -> list[str]:
+        lines = []
+        if self.declined:
+            other = "The other" if len(self.recommended) + len(self.declined) == len(self.received) else ""
+            n = len(self.declined)
+            text = f"{other} {counted(n, 'proposal')}" if other else sentence(counted(n, "proposal"))
+            lines.append(
+                f"{text.strip()} {'was' if n == 1 else 'were'} not recommended: {_listed(self.declined)}."
+            )
+        if self.withdrawn:
+            n = len(self.withdrawn)
+            lines.append(
+                f"{sentence(counted(n, 'proposal'))} {'was' if n == 1 else 'were'} withdrawn before a "
+                f"decision: {_listed(self.withdrawn)}."
+            )
+        if self.awaiting:
+            n = len(self.awaiting)
+            lines.append(
+                f"{sentence(counted(n, 'proposal'))} {'is' if n == 1 else 'are'} still awaiting the "
+                f"Working Group's decision: {_listed(self.awaiting)}."
+            )
+        return lines
+
+    def approvals_paragraph(self) -> str:
+        r = len(self.recommended)
+        if not r:
+            return "No project has been recommended yet, so there are no approvals to report."
+        if r == 1:
+            text = f"The recommended project is {standing_text(self.recommended[0].status)}."
+        else:
+            parts = [
+                f"{count_text(n)} {'is' if n == 1 else 'are'} {standing_text(status)}"
+                for status, n in sorted(self.standing.items(), key=lambda item: -item[1])
+            ]
+            joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+            text = f"Of the {counted(r, 'recommended project')}, {joined}."
+        awarded = self.awarded
+        if awarded:
+            total = sum_money(p.award or Money(0) for p in awarded)
+            whom = (
+                "it"
+                if r == 1
+                else "all of them"
+                if len(awarded) == r
+                else f"{count_text(len(awarded))} of them"
+            )
+            text += f" The {self.funder} has funded {whom}, awarding {total}."
+        return text
+
+    def tactical_paragraph(self) -> str:
+        figures = self.figures(PotKind.tactical)
+        if self.gate.open:
+            text = "The tactical pot is open, as every upfront bid has been decided."
+        else:
+            text = (
+                "The tactical pot is not open yet: it opens once every upfront bid has been decided "
+                f"(still undecided: {', '.join(self.gate.held_by)})."
+            )
+        text += f" {figures.committed} of its {figures.allocated} has been committed"
+        if figures.released:
+            text += f" ({figures.released} of it since released back)"
+        text += f" and {figures.uncommitted} is uncommitted."
+        funded = [p for p in self.tactical if p.status in AWARDED]
+        if funded:
+            text += f" Funded from it: {_listed(funded)}."
+        pending = [p for p in self.tactical if p.status in PRE_DECISION]
+        if pending:
+            text += (
+                f" {sentence(counted(len(pending), 'further tactical proposal'))} "
+                f"{'is' if len(pending) == 1 else 'are'} being considered: {_listed(pending)}."
+            )
+        return text
+
+    def underspend_paragraph(self) -> str:
+        upfront, tactical = self.figures(PotKind.upfront), self.figures(PotKind.tactical)
+        released = upfront.released + tactical.released
+        returned = upfront.returned + tactical.returned
+        text = (
+            f"Underspend to date: {self.uncommitted} is uncommitted ({upfront.uncommitted} in the upfront "
+            f"pot and {tactical.uncommitted} in the tactical pot)"
+        )
+        if released:
+            text += f", including {released} released back from awards that were not spent"
+        text += "."
+        if returned:
+            text += f" {returned} has been returned to the {self.funder}."
+        if self.still_to_spend:
+            text += f" Projects still under way have {self.still_to_spend} of their awards left to spend."
+        return text
+
+    def to_markdown(self) -> str:
+        label = self.year.label
+        lines = [
+            f"# {self.partnership} Working Group Update",
+            "",
+            f"## 2. Funding – {programme_title(self.programme)} {label}",
+            "",
+            f"2.1 {self.allocation_paragraph()}",
+            "",
+            f"2.2 {self.proposals_paragraph()}",
+            "",
+        ]
+        if self.recommended:
+            lines += [f"- {p.title} ({p.amount})" for p in self.recommended]
+            lines += [f"- Total recommended: {self.recommended_total}", ""]
+        for line in self.outcome_lines():
+            lines += [line, ""]
+        lines += [
+            f"2.3 {self.approvals_paragraph()}",
+            "",
+            f"2.4 {self.tactical_paragraph()}",
+            "",
+            f"2.5 {self.underspend_paragraph()}",
+            "",
+            f"## Appendix 1: {self.programme} business cases – recommended projects",
+            "",
+        ]
+        if not self.recommended:
+            return "\n".join([*lines, "No project has been recommended yet."]) + "\n"
+        rows = [
+            [p.reference, p.title, p.organisation, str(p.amount), str(p.award or "—"), p.status.value]
+            for p in self.recommended
+        ]
+        awarded = sum_money(p.award or Money(0) for p in self.recommended)
+        rows.append(["", "Total", "", str(self.recommended_total), str(awarded), ""])
+        lines += table(("Reference", "Project", "Lead organisation", "Amount", "Awarded", "Status"), rows)
+        for p in self.recommended:
+            lines += ["", f"**{p.title}** ({p.reference})"]
+            if p.summary:
+                lines.append(" ".join(p.summary.split()))
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> dict[str, Any]:
+        pots = {}
+        for f in self.pots:
+            pots[f.kind.value] = {
+                name: value
+                for figure in ("allocated", "committed", "spent", "released", "returned", "uncommitted")
+                for name, value in money_fields(figure, getattr(f, figure)).items()
+            }
+        tactical = self.figures(PotKind.tactical)
+        return {
+            "partnership": self.partnership,
+            "funder": self.funder,
+            "programme": self.programme,
+            "year": self.year.label,
+            "status": self.year.status.value,
+            **money_fields("allocation", self.allocation),
+            "previous_year": None
+            if self.previous is None
+            else {
+                "year": self.previous.label,
+                **money_fields("allocation", Money(self.previous.allocation_pence)),
+            },
+            "allocation_change": self.change,
+            "tactical_share": self.year.tactical_share,
+            "split": {kind.value: money_fields("amount", amount) for kind, amount in self.split.items()},
+            "proposals_received": len(self.received),
+            "received_on": _span_json(self.received_on),
+            "decided_on": _span_json(self.decided_on),
+            "recommended_count": len(self.recommended),
+            **money_fields("recommended_total", self.recommended_total),
+            "recommended": [p.to_json() for p in self.recommended],
+            "not_recommended": [p.to_json() for p in self.declined],
+            "withdrawn_before_decision": [p.to_json() for p in self.withdrawn],
+            "awaiting_decision": [p.to_json() for p in self.awaiting],
+            "overrides": self.overrides,
+            "approvals": {status.value: n for status, n in self.standing.items()},
+            "awarded_count": len(self.awarded),
+            **money_fields("awarded_total", sum_money(p.award or Money(0) for p in self.awarded)),
+            "tactical_pot": {
+                **self.gate.to_json(),
+                **money_fields("allocated", tactical.allocated),
+                **money_fields("committed", tactical.committed),
+                **money_fields("released", tactical.released),
+                **money_fields("uncommitted", tactical.uncommitted),
+                "projects": [p.to_json() for p in self.tactical],
+            },
+            "underspend": {
+                **money_fields("uncommitted", self.uncommitted),
+                **money_fields("released", sum_money(f.released for f in self.pots)),
+                **money_fields("returned", sum_money(f.returned for f in self.pots)),
+                **money_fields("still_to_spend", self.still_to_spend),
+            },
+            "pots": pots,
+            "paragraphs": {
+                "allocation": self.allocation_paragraph(),
+                "proposals": self.proposals_paragraph(),
+                "outcomes": self.outcome_lines(),
+                "approvals": self.approvals_paragraph(),
+                "tactical_pot": self.tactical_paragraph(),
+                "underspend": self.underspend_paragraph(),
+            },
+        }
+
+
+def _span_json(days: tuple[date, date] | None) -> dict[str, str] | None:
+    return None if days is None else {"first": days[0].isoformat(), "last": days[1].isoformat()}
+
+
+def _effective_day(at: str, details: str) -> date:
+    """The day a decision took effect: a replay's `effective_on`, else the day it was recorded."""
+    return date.fromisoformat(json.loads(details or "{}").get("effective_on") or at[:10])
+
+
+def _span(days: list[date]) -> tuple[date, date] | None:
+    return (min(days), max(days)) if days else None
+
+
+def _proposals(scope: Scope, year: FundingYear) -> list[tuple[Bid, Proposal]]:
+    rows = scope.session.execute(
+        select(Bid, Organisation.name)
+        .join(Organisation, Organisation.id == Bid.lead_organisation_id)
+        .where(Bid.year_id == year.id, Bid.submitted_at.is_not(None))
+        .order_by(Bid.sequence)
+    ).all()
+    return [
+        (
+            bid,
+            Proposal(
+                bid.reference,
+                bid.title,
+                org,
+                bid.summary,
+                bid.pot,
+                Money(bid.amount_requested_pence),
+                None if bid.award_pence is None else Money(bid.award_pence),
+                bid.status,
+            ),
+        )
+        for bid, org in rows
+    ]
+
+
+def previous_year(scope: Scope, year: FundingYear) -> FundingYear | None:
+    """The partnership's newest year before this one, if any."""
+    return scope.session.execute(
+        select(FundingYear)
+        .where(FundingYear.partnership_id == scope.partnership.id, FundingYear.starts_on < year.starts_on)
+        .order_by(FundingYear.starts_on.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroupReport:
+    """The Working Group's funding update for a year (default: the open year)."""
+    session = scope.session
+    year = find_year(scope, label)
+    proposals = _proposals(scope, year)
+    upfront = [(bid, p) for bid, p in proposals if p.pot == PotKind.upfront]
+    subjects = {subject(p.reference): p for _, p in upfront}
+    decisions = session.execute(
+        select(AuditEvent.subject, AuditEvent.action, AuditEvent.at, AuditEvent.details).where(
+            AuditEvent.partnership_id == scope.partnership.id,
+            AuditEvent.action.in_((SHORTLIST_ACTION, DECLINE_ACTION)),
+            AuditEvent.subject.in_(list(subjects)),
+        )
+    ).all()
+    shortlisted = {s for s, action, _, _ in decisions if action == SHORTLIST_ACTION}
+    declined = {s for s, action, _, _ in decisions if action == DECLINE_ACTION}
+    overrides = sum(
+        1
+        for _, action, _, details in decisions
+        if action == SHORTLIST_ACTION and json.loads(details).get("override")
+    )
+    split = {
+        kind: Money(
+            ledger.flows_by_kind(session, year.id, ledger.pot_account(kind)).get("allocation", (0, 0))[0]
+        )
+        for kind in (PotKind.upfront, PotKind.tactical)
+    }
+    still_to_spend = sum_money(
+        Money((bid.award_pence or 0) - bid.spent_pence) for bid, _ in proposals if bid.status in SPENDABLE
+    )
+    return WorkingGroupReport(
+        partnership=scope.partnership.name,
+        funder=scope.partnership.funder_name,
+        programme=scope.partnership.programme,
+        year=year,
+        previous=previous_year(scope, year),
+        split=split,
+        pots=pot_figures(session, year),
+        received=[p for _, p in upfront],
+        received_on=_span([bid.submitted_at.date() for bid, _ in upfront if bid.submitted_at]),
+        decided_on=_span([_effective_day(at, details) for _, _, at, details in decisions]),
+        recommended=[p for s, p in subjects.items() if s in shortlisted],
+        declined=[p for s, p in subjects.items() if s in declined],
+        overrides=overrides,
+        tactical=[p for _, p in proposals if p.pot == PotKind.tactical],
+        gate=tactical_gate(session, year),
+        still_to_spend=still_to_spend,
+    )
+
+
+# --- the action plan ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """One funded project as a line of the Community Safety Agreement action plan."""
+
+    reference: str
+    priorities: list[str]
+    title: str
+    outcomes: str
+    actions: str
+    measures: str
+    timescale: date | None
+    lead_agency: str
+    award: Money
+    status: BidStatus
+
+    @property
+    def objective(self) -> str:
+        return f"{self.title}: {self.outcomes}" if self.outcomes else self.title
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "priorities": self.priorities,
+            "objective": self.objective,
+            "title": self.title,
+            "outcomes": self.outcomes,
+            "actions": self.actions,
+            "measures": self.measures,
+            "timescale": self.timescale.isoformat() if self.timescale else None,
+            "lead_agency": self.lead_agency,
+            **money_fields("award", self.award),
+            "status": self.status.value,
+        }
+
+
+ACTION_COLUMNS = (
+    "No.",
+    "Priority",
+    "Objective / Planned Outcomes",
+    "Actions",
+    "Measure",
+    "Timescale",
+    "Lead Agency",
+    "Award",
+    "Status",
+)
+ACTION_CSV_FIELDS = (
+    "reference",
+    "priorities",
+    "title",
+    "outcomes",
+    "actions",
+    "measures",
+    "timescale",
+    "lead_agency",
+    "award_pence",
+    "award",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    partnership: str
+    funder: str
+    programme: str
+    year: FundingYear
+    actions: list[Action]
+
+    @property
+    def total(self) -> Money:
+        return sum_money(a.award for a in self.actions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "partnership": self.partnership,
+            "year": self.year.label,
+            "count": len(self.actions),
+            **money_fields("total_award", self.total),
+            "actions": [a.to_json() for a in self.actions],
+        }
+
+    def to_markdown(self) -> str:
+        title = programme_title(self.programme)
+        lines = [
+            f"# Community Safety Agreement action plan {self.year.label}: projects funded by the {title}",
+            "",
+            f"Purple actions: funded projects supported by the {self.partnership} using the {self.funder}'s "
+            f"{title} ({counted(len(self.actions), 'project')}, {self.total} awarded).",
+            "",
+        ]
+        if not self.actions:
+            return "\n".join([*lines, f"No project of {self.year.label} has been funded yet."]) + "\n"
+        rows = [
+            [
+                a.reference,
+                "; ".join(a.priorities) or "—",
+                a.objective,
+                a.actions or "—",
+                a.measures or "—",
+                day_text(a.timescale) if a.timescale else "—",
+                a.lead_agency,
+                str(a.award),
+                a.status.value,
+            ]
+            for a in self.actions
+        ]
+        return "\n".join(lines + table(ACTION_COLUMNS, rows)) + "\n"
+
+    def to_csv(self) -> str:
+        from grants.exports import spreadsheet_safe
+
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=ACTION_CSV_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for a in self.actions:
+            row = a.to_json()
+            row["priorities"] = "; ".join(a.priorities)
+            row["timescale"] = row["timescale"] or ""
+            writer.writerow({k: spreadsheet_safe(row[k]) for k in ACTION_CSV_FIELDS})
+        return out.getvalue()
+
+
+def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
+    """The year's funded projects (funded, in delivery, delivered or closed) as action-plan lines."""
+    year = find_year(scope, label)
+    priorities = {
+        item.key: item.title
+        for item in scope.session.execute(
+            select(ReferenceItem).where(
+                ReferenceItem.year_id == year.id, ReferenceItem.kind == ReferenceKind.csa_priority
+            )
+        ).scalars()
+    }
+    rows = scope.session.execute(
+        select(Bid, Organisation.name)
+        .join(Organisation, Organisation.id == Bid.lead_organisation_id)
+        .where(Bid.year_id == year.id, Bid.status.in_(AWARDED))
+        .order_by(Bid.sequence)
+    ).all()
+    actions = [
+        Action(
+            bid.reference,
+            [priorities.get(key, key) for key in bid.csa_priorities.split(",") if key],
+            bid.title,
+            bid.outcomes,
+            bid.summary,
+            bid.measures,
+            bid.delivery_end,
+            org,
+            Money(bid.award_pence or 0),
+            bid.status,
+        )
+        for bid, org in rows
+    ]
+    p = scope.partnership
+    return ActionPlan(p.name, p.funder_name, p.programme, year, actions)
