@@ -38,6 +38,16 @@ def _grouping_hint(whole: str) -> str:
     return "write " + (", ".join(unique[:-1]) + " or " + unique[-1] if len(unique) > 1 else unique[0])
 
 
+def plain_pence(text: str) -> int | None:
+    """The pence of a plain amount such as `1250` or `1250.00` (what finance systems export), or
+    None for anything else, which then goes through Money.parse for its checks and messages."""
+    plain = _PLAIN.fullmatch(text)
+    if plain is None:
+        return None
+    pence = int(plain[1]) * 100 + int(plain[2] or 0)
+    return pence if 0 < pence <= LIMIT_PENCE else None
+
+
 class MoneyError(BadInput):
     """An amount of money that cannot be read."""
 
