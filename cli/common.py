@@ -5,13 +5,31 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class LazyConsole:
+    """A Rich console made on first use, so that `grants --help` never imports Rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console as RichConsole
+
+            self._console = RichConsole(**self._options)
+        return getattr(self._console, name)
+
+
+console: Any = LazyConsole(highlight=False)
+err_console: Any = LazyConsole(stderr=True, highlight=False)
 
 T = TypeVar("T")
 

@@ -25,7 +25,7 @@ from cli import (
     years,
 )
 
-app = typer.Typer(
+_APP_SETTINGS: dict[str, object] = dict(
     name="grants",
     help="Crime Reduction Grant workflow: bids, scoring, approvals, spend and year end.",
     no_args_is_help=True,
@@ -33,6 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app = typer.Typer(**_APP_SETTINGS)  # type: ignore[arg-type]
 
 GLOBAL_OPTIONS = ("--db", "--as", "--partnership", "--year")
 
@@ -129,7 +130,31 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
+def app_for(args: list[str]) -> typer.Typer:
+    """The application with only the command the line names, so that Typer builds one command's
+    options rather than all fifty (a third of every command's start-up); the whole application
+    for help, the version, or a name it does not know (which Typer then explains)."""
+    values = {"--db", "--as", "--partnership", "--year"}
+    words = iter(args)
+    for word in words:
+        if word in values:
+            next(words, None)
+            continue
+        if word.startswith("-"):
+            return app
+        commands = [c for c in app.registered_commands if (c.name or c.callback.__name__) == word]
+        groups = [g for g in app.registered_groups if g.name == word]
+        if not commands and not groups:
+            return app
+        slim = typer.Typer(**_APP_SETTINGS)
+        slim.registered_callback = app.registered_callback
+        slim.registered_commands = commands
+        slim.registered_groups = groups
+        return slim
+    return app
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    app(args=args, prog_name="grants")
+    app_for(args)(args=args, prog_name="grants")

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich import box
-from rich.table import Table
-
 
 def pots_json(year: Any, figures: list[Any], gate: Any = None) -> dict[str, Any]:
     from grants.money import money_fields
@@ -30,7 +27,10 @@ def gate_line(gate: Any) -> str:
     return f"Tactical pot: [yellow]closed[/] until every upfront bid is decided; held by {', '.join(gate.held_by)}."
 
 
-def pots_table(year: Any, figures: list[Any]) -> Table:
+def pots_table(year: Any, figures: list[Any]) -> Any:
+    from rich import box
+    from rich.table import Table
+
     table = Table(title=f"Pots {year.label} ({year.status.value})", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Pot")
     for column in ("Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted"):

@@ -260,3 +260,23 @@ def test_every_command_has_help_with_an_example() -> None:
 
     missing = [name for name, command in walk(get_command(app), []) if "Example:" not in (command.help or "")]
     assert missing == []
+
+
+def test_the_line_builds_only_the_command_it_names() -> None:
+    from cli.main import app, app_for
+
+    slim = app_for(["--db", "x.sqlite", "--as", "chair", "approve", "CRG-2425-001"])
+    assert [c.name for c in slim.registered_commands] == ["approve"] and slim.registered_groups == []
+    group = app_for(["--year", "2024/25", "spend", "import", "f.csv"])
+    assert [g.name for g in group.registered_groups] == ["spend"] and group.registered_commands == []
+    assert slim.registered_callback is app.registered_callback
+    for whole in (["--help"], ["--version"], [], ["no-such-command"]):
+        assert app_for(whole) is app
+
+
+def test_a_slim_line_runs_like_the_whole_application(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = str(tmp_path / "none.sqlite")
+    code = f"from cli.main import run\nrun(['--db', {target!r}, 'year', 'list', '--json'])\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 3
+    assert "there is no grants database" in out.stderr
