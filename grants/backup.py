@@ -11,13 +11,25 @@ from grants.db import is_sqlite, redact
 from grants.errors import BadInput, NotFound
 
 
+def pg_dump_advice(url: str, target: Path) -> str:
+    """How to back up and restore a PostgreSQL database, with this database and file filled in.
+
+    `grants db backup` does not run pg_dump itself: the server's own tools, of the server's
+    version, are the supported way (and run where the credentials are)."""
+    parsed = make_url(url)
+    libpq = parsed._replace(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    return (
+        f"{redact(url)} is PostgreSQL, which grants does not copy itself: back it up with "
+        f"`pg_dump --format=custom --file {target} {libpq}`; restore into a new, empty database "
+        f"with `createdb NEWDB` and `pg_restore --dbname NEWDB {target}`, then run `grants check` "
+        "and `grants audit verify` on it"
+    )
+
+
 def backup(url: str, target: Path) -> Path:
     """Copy a live SQLite database to `target` with the online backup API."""
     if not is_sqlite(url):
-        raise BadInput(
-            f"{redact(url)} is PostgreSQL: back it up with pg_dump, e.g. "
-            "`pg_dump --format=custom --file grants.dump DBNAME`, and restore with pg_restore"
-        )
+        raise BadInput(pg_dump_advice(url, target))
     source_path = make_url(url).database
     if not source_path or not Path(source_path).exists():
         raise NotFound(f"there is no SQLite database at {source_path}")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from grants.audit import canonical_json, sha256
-from grants.errors import BadInput, NotFound, Refused
+from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import member_roles
 from grants.models import Bid, FundingYear, Member, Organisation, PotKind, ReferenceItem, ReferenceKind
 from grants.money import Money
@@ -110,7 +110,9 @@ def parse_date(text: str, what: str = "date") -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError as error:
-        raise BadInput(f"{what} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-31") from error
+        raise BadInput(
+            f"{what} {shown(text)} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-31"
+        ) from error
 
 
 @dataclass

@@ -75,7 +75,13 @@ def get_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             pool_pre_ping=False,
-            connect_args={"connect_timeout": 10, "application_name": "grants"},
+            # A lock held longer than the busy timeout ends the command with exit 5 ("busy"), as
+            # on SQLite, instead of waiting for ever.
+            connect_args={
+                "connect_timeout": 10,
+                "application_name": "grants",
+                "options": f"-c lock_timeout={busy_timeout_ms()}",
+            },
         )
     return engine
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def shown(text: object, limit: int = 40) -> str:
+    """User input as a message quotes it: repr, cut short so an over-long input does not flood."""
+    raw = str(text)
+    return repr(raw if len(raw) <= limit else raw[: limit - 3] + "...")
+
+
 class GrantsError(Exception):
     """Base of every error the domain raises on purpose; its message is for the user."""
 

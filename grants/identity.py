@@ -1,4 +1,33 @@
-"""Who is acting: members, their roles, and the refusals that name the role needed."""
+"""Who is acting: members, their roles, and the refusals that name the role needed.
+
+Identity modes (GRANTS_IDENTITY):
+
+- `flag` (the default, and the only mode on SQLite): the actor is `--as HANDLE` or GRANTS_USER.
+  That is a claim, not an authentication: anyone who can open the database file can name any
+  member, or edit the file directly. `grants audit verify` detects edits of audited rows; it
+  cannot tell who ran a command.
+- `database` (PostgreSQL only): the actor is the member whose handle equals the database login
+  (`session_user`, so `SET ROLE` cannot change it). `--as` / GRANTS_USER may only repeat the
+  login; naming anyone else is refused, and so is a login that is no member.
+
+Deployment with GRANTS_IDENTITY=database: one PostgreSQL LOGIN role per member, named exactly as
+the member's handle, each a member of one group role that holds the application's privileges.
+The schema is owned by another role (the one that runs `grants init` / `grants db upgrade`), so
+members cannot change it. `member_grants_sql` writes the GRANTs; in short:
+
+    CREATE ROLE grants_member NOLOGIN;
+    GRANT CONNECT, TEMPORARY ON DATABASE grants TO grants_member;   -- TEMPORARY: spend import
+    GRANT USAGE ON SCHEMA public TO grants_member;
+    GRANT SELECT ON <every grants table, and alembic_version> TO grants_member;
+    GRANT INSERT, UPDATE ON <every table but ledger_entry and audit_event> TO grants_member;
+    GRANT INSERT ON ledger_entry, audit_event TO grants_member;      -- append-only: no UPDATE
+    REVOKE UPDATE, DELETE, TRUNCATE ON ledger_entry, audit_event FROM PUBLIC, grants_member;
+    GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO grants_member;
+    CREATE ROLE chair LOGIN PASSWORD '…' IN ROLE grants_member;    -- one per member
+
+The application never deletes a row and never updates a ledger entry or an audit event, so
+members need no DELETE anywhere. Run the GRANTs again after an upgrade that adds tables.
+"""
 
 from __future__ import annotations
 
@@ -64,13 +93,46 @@ def acting_handle(session: Session, requested: str | None) -> str | None:
         raise Refused(
             "GRANTS_IDENTITY=database needs PostgreSQL: SQLite has no logins to take the actor from"
         )
-    login = session.execute(text("SELECT current_user")).scalar_one()
+    # The login itself: session_user, not current_user, which SET ROLE can change.
+    login = session.execute(text("SELECT session_user")).scalar_one()
     if requested and requested != login:
         raise Refused(
             f"you are logged in to the database as {login!r}; with GRANTS_IDENTITY=database "
             f"you cannot act as {requested!r}"
         )
     return login
+
+
+# Rows of these tables are never changed once written: members may only insert them.
+APPEND_ONLY_TABLES = ("ledger_entry", "audit_event")
+
+
+def member_grants_sql(group: str, database: str) -> list[str]:
+    """The SQL that gives a PostgreSQL group role what members need to run grants, and no more.
+
+    Run it as the owner of the grants tables, after `grants init` or `grants db upgrade`; then
+    make each member's login a member of `group` (`GRANT group TO handle`).
+    """
+    from sqlmodel import SQLModel
+
+    import grants.models  # noqa: F401 - registers every table
+
+    def quoted(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    tables = sorted(SQLModel.metadata.tables)
+    mutable = [t for t in tables if t not in APPEND_ONLY_TABLES]
+    role = quoted(group)
+    return [
+        f"GRANT CONNECT, TEMPORARY ON DATABASE {quoted(database)} TO {role}",
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT ON {', '.join(quoted(t) for t in [*tables, 'alembic_version'])} TO {role}",
+        f"GRANT INSERT, UPDATE ON {', '.join(quoted(t) for t in mutable)} TO {role}",
+        f"GRANT INSERT ON {', '.join(quoted(t) for t in APPEND_ONLY_TABLES)} TO {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(quoted(t) for t in APPEND_ONLY_TABLES)} "
+        f"FROM PUBLIC, {role}",
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
+    ]
 
 
 def find_member(session: Session, partnership: Partnership, handle: str) -> Member | None:
@@ -84,6 +146,12 @@ def resolve_actor(session: Session, partnership: Partnership, handle: str | None
     if not handle:
         raise Refused("nobody is acting: give --as HANDLE or set GRANTS_USER to your member handle")
     member = find_member(session, partnership, handle)
+    if member is None and identity_mode() == "database":
+        raise Refused(
+            f"you are logged in to the database as {handle!r}, which is not a member of "
+            f"{partnership.slug}; with GRANTS_IDENTITY=database the database login must be a member's "
+            "handle (an officer can add one with `grants member add`)"
+        )
     if member is None:
         raise Refused(
             f"{handle!r} is not a member of {partnership.slug}; an officer can add them with "

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from grants.errors import BadInput
+from grants.errors import BadInput, shown
 
 LIMIT_PENCE = 1_000_000_000 * 100  # £1bn: anything larger is a typo, not a grant
 EXAMPLE = "give an amount such as 6,000 or £6,000.50"
@@ -210,7 +210,7 @@ def parse_share(text: str) -> Fraction:
         else:
             raise ValueError(raw)
     except (ValueError, ZeroDivisionError) as error:
-        raise BadInput(f"share {text!r} is not a fraction; write it as 1/3, 0.25 or 25%") from error
+        raise BadInput(f"share {shown(text)} is not a fraction; write it as 1/3, 0.25 or 25%") from error
     if not 0 <= share <= 1:
-        raise BadInput(f"share {text!r} must be between 0 and 1")
+        raise BadInput(f"share {shown(text)} must be between 0 and 1")
     return share

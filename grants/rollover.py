@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from grants import ledger, lifecycle
-from grants.errors import BadInput, Refused
+from grants.errors import BadInput, NotFound, Refused
 from grants.models import Bid, FundingYear, PotKind, YearStatus
 from grants.money import Money, money_fields
 from grants.scope import Scope
@@ -173,7 +173,7 @@ def _preview(
     carried_bids = [b for b in bids if b.reference in wanted]
     unknown = sorted(wanted - {b.reference for b in carried_bids})
     if unknown:
-        raise BadInput(f"--carry-forward {', '.join(unknown)}: no such bid in {year.label}")
+        raise NotFound(f"--carry-forward {', '.join(unknown)}: there is no such bid in {year.label}")
     for bid in carried_bids:
         if bid.status not in SPENDABLE:
             raise Refused(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -36,7 +37,7 @@ from sqlalchemy import (
 
 from grants import ledger
 from grants.bids import content_hash, find_bid, subject, working_year
-from grants.errors import BadInput, NotFound, Refused
+from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import Bid, FundingYear, LedgerEntry, Spend, SpendImport, YearStatus
 from grants.money import Money, MoneyError, money_fields, plain_pence
 from grants.partnerships import _CONTROL, clean_text
@@ -56,20 +57,22 @@ DEFAULT_COLUMNS = {name: name for name in FIELDS}
 # --- reading values ------------------------------------------------------------------------------
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UK_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
 def parse_paid_on(text: str) -> date:
-    """A payment date as finance systems write it: 2024-06-30 or 30/06/2024."""
+    """A payment date as finance systems write it: 2024-06-30 or 30/06/2024 (ASCII digits only)."""
     raw = (text or "").strip()
     try:
-        if "/" in raw:
-            day, month, year = raw.split("/")
-            if len(year) != 4:
-                raise ValueError(raw)
-            return date(int(year), int(month), int(day))
-        if len(raw) != 10:
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
+        if _ISO_DAY.fullmatch(raw):
+            return date.fromisoformat(raw)
+        uk = _UK_DAY.fullmatch(raw)
+        if uk:
+            return date(int(uk[3]), int(uk[2]), int(uk[1]))
     except ValueError:
-        raise BadInput(f"date {raw!r} is not a date; write it as 2024-06-30 or 30/06/2024") from None
+        pass
+    raise BadInput(f"date {shown(raw)} is not a date; write it as 2024-06-30 or 30/06/2024")
 
 
 def parse_columns(pairs: list[str] | None) -> dict[str, str]:
@@ -474,7 +477,7 @@ def import_spend(
                 day_text, amount_text = row[i_date], row[i_amount]
                 supplier, invoice = row[i_supplier].strip(), row[i_invoice].strip()
                 try:
-                    if len(day_text) == 10 and day_text[4] == "-":
+                    if _ISO_DAY.fullmatch(day_text):
                         paid_on = date.fromisoformat(day_text)
                     else:
                         paid_on = parse_paid_on(day_text)
@@ -488,7 +491,8 @@ def import_spend(
                         invoice = clean_text(invoice, "invoice", limit=INVOICE_LIMIT)
                 except ValueError:
                     fault(
-                        line, f"date {day_text.strip()!r} is not a date; write it as 2024-06-30 or 30/06/2024"
+                        line,
+                        f"date {shown(day_text.strip())} is not a date; write it as 2024-06-30 or 30/06/2024",
                     )
                     continue
                 except (BadInput, MoneyError) as error:
@@ -499,8 +503,7 @@ def import_spend(
                 if taken is None or not taken[1] <= paid_on <= taken[2]:
                     payable = payables.get(reference)
                     if payable is None:
-                        shown = reference if len(reference) <= 30 else reference[:27] + "..."
-                        fault(line, f"there is no bid {shown!r}")
+                        fault(line, f"there is no bid {shown(reference, 30)}")
                     else:
                         fault(line, payable.refusal(paid_on) or f"{reference} cannot take this payment")
                     continue

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from grants import ledger
-from grants.errors import BadInput, NotFound, Refused
+from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import FundingYear, Pot, PotKind, ReferenceItem, YearStatus
 from grants.money import Money, split_allocation
 from grants.scope import Scope
@@ -25,7 +25,7 @@ def year_bounds(label: str) -> tuple[date, date]:
     match = YEAR_PATTERN.match(label.strip())
     if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
         raise BadInput(
-            f"year {label!r} is not a UK financial year; write it as 2024/25 (1 April 2024 to 31 March 2025)"
+            f"year {shown(label)} is not a UK financial year; write it as 2024/25 (1 April 2024 to 31 March 2025)"
         )
     start = int(match.group(1))
     if not 2000 <= start <= 2200:
