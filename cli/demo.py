@@ -17,7 +17,13 @@ def demo(
             "--db", help="Build it here (default: a demo file in your data folder, never your real database)."
         ),
     ] = None,
-    replace: Annotated[bool, typer.Option(help="Replace what is already in --db.")] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="Replace what is already in --db (a finished demo, or other data). A demo left "
+            "unfinished by an interrupted build is built again without it."
+        ),
+    ] = False,
     rollover: Annotated[
         bool, typer.Option(help="Also roll 2024/25 over: return the underspend, open 2025/26.")
     ] = False,
@@ -34,7 +40,11 @@ def demo(
     quiet = not console.is_terminal
     result = guarded(
         lambda: build(
-            target, replace=replace, rollover=rollover, progress=(lambda _: None) if quiet else note
+            target,
+            replace=replace,
+            rollover=rollover,
+            progress=(lambda _: None) if quiet else note,
+            notice=note,
         )
     )
     note(f"Demo database: {result.url}")

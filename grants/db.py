@@ -60,6 +60,14 @@ def redact(url: str) -> str:
         return url
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another engine or an in-memory database)."""
+    if not is_sqlite(url) or "///" not in url:
+        return None
+    path = url.split("///", 1)[1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def busy_timeout_ms() -> int:
     raw = os.environ.get("GRANTS_BUSY_TIMEOUT_MS", "")
     return int(raw) if raw.isdigit() else DEFAULT_BUSY_TIMEOUT_MS

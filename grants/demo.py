@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
 from grants import approvals, bids, lifecycle, partnerships, scoring, years
-from grants.db import get_engine, is_sqlite, normalise_url, schema_revision, session_scope
+from grants.db import get_engine, is_sqlite, normalise_url, redact, session_scope
 from grants.demo_data import (
     DELIVERY,
     PROPOSALS,
@@ -19,9 +20,10 @@ from grants.demo_data import (
     demo_sheet,
 )
 from grants.errors import Refused
-from grants.models import FundingYear, PotKind, Stance
+from grants.models import FundingYear, PotKind, Stance, YearStatus
 from grants.money import DEFAULT_TACTICAL_SHARE, Money
 from grants.scope import Options, acting_on, open_scope
+from workflows.bid_lifecycle import BidStatus
 
 PARTNERSHIP = "Kent Community Safety Partnership"
 SLUG = "kcsp"
@@ -57,26 +59,160 @@ class DemoResult:
     steps: int
 
 
-def prepare_database(url: str, *, replace: bool) -> None:
-    """Make sure the demo starts from nothing; it never overwrites data unless asked."""
+# The demo's last step: the treasurer closes this project. A demo database in which it is closed
+# was built to the end; one in which it is not was left unfinished by a build that stopped.
+FINAL_CLOSE = [reference for reference, plan in DELIVERY if plan.outcome is not None][-1]
+OFFICER_NAME = "Kent Community Safety Team Officer"
+
+
+class DemoState(StrEnum):
+    """What a database holds, as far as the demo is concerned."""
+
+    absent = "absent"  # no file, or (PostgreSQL) no grants tables: the demo builds there
+    empty = "empty"  # a file or schema holding no data at all (a build stopped before its first step)
+    unfinished = "unfinished"  # the demo's own data, from a build that stopped part-way
+    not_rolled_over = "not rolled over"  # finished, unchanged since, and now asked to roll over
+    finished = "finished"  # the demo, built to the end (and rolled over, when that is asked)
+    other = "other"  # anything else: somebody's data, never overwritten without --replace
+
+
+def _sqlite_path(url: str) -> Path | None:
+    return Path(url.split("///", 1)[1]) if "///" in url else None
+
+
+def _grants_tables() -> set[str]:
+    from sqlmodel import SQLModel
+
+    import grants.models  # noqa: F401
+
+    return set(SQLModel.metadata.tables) | {"alembic_version"}
+
+
+def demo_state(url: str, *, rollover: bool = False) -> DemoState:
+    """Read (never change) what is at `url`: nothing, an unfinished demo, a finished one or other data.
+
+    A database counts as the demo's only when everything in it could have come from the demo: its
+    one partnership, members, years and bids are the demo's. A real partnership's database (its
+    members have real names, its bids real titles) is therefore never taken for an unfinished demo.
+    """
     if is_sqlite(url):
-        path = Path(url.split("///", 1)[1]) if "///" in url else None
-        if path is not None and path.exists():
-            if not replace:
-                raise Refused(f"{path} already exists; give --replace to build the demo over it")
-            get_engine.cache_clear()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path = _sqlite_path(url)
+        if path is None or not path.exists():
+            return DemoState.absent
+        if path.is_dir():
+            return DemoState.other
+        if path.stat().st_size == 0:
+            return DemoState.empty
+        import sqlite3
+
+        # The sqlite3 module directly, with no settings: reading must not change another
+        # program's file (the engine would switch it to WAL).
+        try:
+            connection = sqlite3.connect(path)
+        except sqlite3.Error:
+            return DemoState.other
+        try:
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            if tables - _grants_tables():
+                return DemoState.other  # tables that are not the grants schema's
+            return _state_of(lambda sql: connection.execute(sql).fetchall(), tables, rollover)
+        except sqlite3.Error:
+            return DemoState.other  # not a database, or not one we can read
+        finally:
+            connection.close()
+    from sqlalchemy import inspect, text
+
+    engine = get_engine(url)
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names()) & _grants_tables()
+        return _state_of(lambda sql: connection.execute(text(sql)).all(), tables, rollover)
+
+
+def _state_of(query: Callable[[str], list], tables: set[str], rollover: bool) -> DemoState:  # type: ignore[type-arg]
+    if not tables:
+        return DemoState.empty
+    data = [name for name in sorted(tables - {"alembic_version"}) if query(f"SELECT 1 FROM {name} LIMIT 1")]
+    if not data:
+        return DemoState.empty
+    if not {"partnership", "member", "funding_year", "bid", "audit_event"} <= tables:
+        return DemoState.other
+    partnerships = query("SELECT id, slug, name FROM partnership")
+    if [(slug, name) for _, slug, name in partnerships] != [(SLUG, PARTNERSHIP)]:
+        return DemoState.other
+    members = {(handle, name) for handle, name, *_ in MEMBERS} | {(OFFICER, OFFICER_NAME)}
+    if not {tuple(row) for row in query("SELECT handle, name FROM member")} <= members:
+        return DemoState.other
+    years = {tuple(row) for row in query("SELECT label, status FROM funding_year")}
+    if not {label for label, _ in years} <= {YEAR, _next_year()}:
+        return DemoState.other
+    titles = {p.title for p in (*PROPOSALS, TACTICAL_PROPOSAL)}
+    if not {row[0] for row in query("SELECT title FROM bid")} <= titles:
+        return DemoState.other
+    closed = query(f"SELECT status FROM bid WHERE reference = '{FINAL_CLOSE}'")
+    if not closed or closed[0][0] != BidStatus.closed.value:
+        return DemoState.unfinished
+    if not rollover or (YEAR, YearStatus.closed.value) in years:
+        return DemoState.finished
+    # Built to the end without the rollover, and `grants demo --rollover` asked again: unfinished
+    # when nothing has happened since the demo's last step (the rollover was its step to come).
+    last = query("SELECT action, subject FROM audit_event ORDER BY seq DESC LIMIT 1")
+    if last and tuple(last[0]) == ("bid.close", f"bid {FINAL_CLOSE}"):
+        return DemoState.not_rolled_over
+    return DemoState.finished
+
+
+def _next_year() -> str:
+    from grants.years import next_label
+
+    return next_label(YEAR)
+
+
+def prepare_database(
+    url: str, *, replace: bool, rollover: bool = False, notice: Callable[[str], None] = lambda _: None
+) -> None:
+    """Make sure the demo starts from nothing; it never overwrites data unless asked.
+
+    Without `replace` it builds where there is nothing yet, and builds again over a demo left
+    unfinished (a build that was stopped: a crash, Ctrl-C, a full disk), saying so; it refuses a
+    finished demo and anything that is not the demo's."""
+    state = DemoState.absent if replace else demo_state(url, rollover=rollover)
+    where = _sqlite_path(url) if is_sqlite(url) else redact(url)
+    if state == DemoState.finished:
+        raise Refused(
+            f"{where} already holds the finished demo; give --replace to build it again from the start"
+        )
+    if state == DemoState.other:
+        if is_sqlite(url):
+            raise Refused(
+                f"{where} already exists and is not a demo database; the demo never overwrites other "
+                "data (give --replace to build the demo over it, losing what it holds)"
+            )
+        raise Refused(
+            "that database already holds a grants schema; the demo builds only on an empty "
+            "database (or give --replace to drop the grants tables first)"
+        )
+    if state == DemoState.unfinished:
+        notice(
+            f"{where} holds a demo whose build stopped part-way (the demo was interrupted); "
+            "building it again from the start"
+        )
+    if state == DemoState.not_rolled_over:
+        notice(f"{where} holds the demo without its rollover, unchanged since; building it again with it")
+    wipe = replace or state in (DemoState.empty, DemoState.unfinished, DemoState.not_rolled_over)
+    if is_sqlite(url):
+        path = _sqlite_path(url)
         if path is not None:
+            get_engine.cache_clear()
+            # The database first, then its WAL and shared memory: a stop between them leaves no
+            # database, and a WAL without its database is removed before the next build.
+            names = ("", "-wal", "-shm") if wipe or not path.exists() else ()
+            for suffix in names:
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
             path.parent.mkdir(parents=True, exist_ok=True)
         return
-    with session_scope(url, write=False) as session:
-        if schema_revision(session) is not None and not replace:
-            raise Refused(
-                "that database already holds a grants schema; the demo builds only on an empty "
-                "database (or give --replace to drop the grants tables first)"
-            )
-    if replace:
+    if wipe:
         from sqlalchemy import text
         from sqlmodel import SQLModel
 
@@ -102,11 +238,14 @@ def build(
     until: str = STAGES[-1],
     rollover: bool = False,
     progress: Callable[[str], None] = lambda _: None,
+    notice: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Build the demo database step by step, each step one transaction as a command would be,
-    each on its day of the 2024/25 round (the ledger books money on those dates)."""
+    each on its day of the 2024/25 round (the ledger books money on those dates).
+
+    `notice` hears what a person must be told even when progress is quiet (default: progress)."""
     url = normalise_url(db) if db else f"sqlite:///{default_demo_path()}"
-    prepare_database(url, replace=replace or db is None)
+    prepare_database(url, replace=replace or db is None, rollover=rollover, notice=notice or progress)
     steps = 0
     for stage in STAGES:
         with acting_on(STAGE_DATES[stage]):

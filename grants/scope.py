@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from grants import audit
-from grants.db import ensure_schema, session_scope
+from grants.db import ensure_schema, session_scope, sqlite_file
 from grants.errors import BadInput, NotFound
 from grants.identity import acting_handle, require_role, resolve_actor
 from grants.models import AuditEvent, Member, Partnership
@@ -119,6 +119,12 @@ def find_partnership(session: Session, slug: str | None) -> Partnership:
 def open_scope(options: Options, *, write: bool) -> Iterator[Scope]:
     """Open the command's one transaction and resolve its partnership."""
     url = options.url
+    missing = sqlite_file(url)
+    if missing is not None and not missing.exists():
+        # Connecting would create an empty file; say there is no database and leave no trace.
+        raise NotFound(
+            f"there is no grants database at {missing}; create one with `grants init` (or try `grants demo`)"
+        )
     with session_scope(url, write=write) as session:
         ensure_schema(session, url)
         partnership = find_partnership(session, options.partnership)
