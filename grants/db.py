@@ -68,6 +68,13 @@ def sqlite_file(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
+def _pg_options(url: str) -> str:
+    """The URL's own `options` (e.g. `-c role=…`), with grants' lock timeout added."""
+    given = make_url(url).query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    return f"{given} -c lock_timeout={busy_timeout_ms()}".strip()
+
+
 def busy_timeout_ms() -> int:
     raw = os.environ.get("GRANTS_BUSY_TIMEOUT_MS", "")
     return int(raw) if raw.isdigit() else DEFAULT_BUSY_TIMEOUT_MS
@@ -88,7 +95,7 @@ def get_engine(url: str) -> Engine:
             connect_args={
                 "connect_timeout": 10,
                 "application_name": "grants",
-                "options": f"-c lock_timeout={busy_timeout_ms()}",
+                "options": _pg_options(url),
             },
         )
     return engine
