@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from grants import approvals, bids, lifecycle, partnerships, scoring, years
-from grants.db import get_engine, is_sqlite, normalise_url, redact, session_scope
+from grants.db import get_engine, is_sqlite, normalise_url, redact, session_scope, sqlite_file
 from grants.demo_data import (
     DELIVERY,
     PROPOSALS,
@@ -76,10 +76,6 @@ class DemoState(StrEnum):
     other = "other"  # anything else: somebody's data, never overwritten without --replace
 
 
-def _sqlite_path(url: str) -> Path | None:
-    return Path(url.split("///", 1)[1]) if "///" in url else None
-
-
 def _grants_tables() -> set[str]:
     from sqlmodel import SQLModel
 
@@ -96,7 +92,7 @@ def demo_state(url: str, *, rollover: bool = False) -> DemoState:
     members have real names, its bids real titles) is therefore never taken for an unfinished demo.
     """
     if is_sqlite(url):
-        path = _sqlite_path(url)
+        path = sqlite_file(url)
         if path is None or not path.exists():
             return DemoState.absent
         if path.is_dir():
@@ -178,7 +174,7 @@ def prepare_database(
     unfinished (a build that was stopped: a crash, Ctrl-C, a full disk), saying so; it refuses a
     finished demo and anything that is not the demo's."""
     state = DemoState.absent if replace else demo_state(url, rollover=rollover)
-    where = _sqlite_path(url) if is_sqlite(url) else redact(url)
+    where = sqlite_file(url) if is_sqlite(url) else redact(url)
     if state == DemoState.finished:
         raise Refused(
             f"{where} already holds the finished demo; give --replace to build it again from the start"
@@ -202,7 +198,7 @@ def prepare_database(
         notice(f"{where} holds the demo without its rollover, unchanged since; building it again with it")
     wipe = replace or state in (DemoState.empty, DemoState.unfinished, DemoState.not_rolled_over)
     if is_sqlite(url):
-        path = _sqlite_path(url)
+        path = sqlite_file(url)
         if path is not None:
             get_engine.cache_clear()
             # The database first, then its WAL and shared memory: a stop between them leaves no
@@ -414,8 +410,9 @@ def spend_csv_path(url: str) -> Path:
     """Beside a SQLite demo database; in the temporary folder for a server database."""
     import tempfile
 
-    if is_sqlite(url) and "///" in url:
-        return Path(url.split("///", 1)[1]).with_name("demo-spend-2024-25.csv")
+    database = sqlite_file(url)
+    if database is not None:
+        return database.with_name("demo-spend-2024-25.csv")
     return Path(tempfile.gettempdir()) / "grants-demo-spend-2024-25.csv"
 
 

@@ -181,8 +181,3 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
                 )
             )
     return Reconciliation(year, projects, pot_figures(session, year, account_flows), problems)
-
-
-def year_accounts(scope: Scope, label: str | None = None) -> dict[str, int]:
-    """The year's ledger balances by account (what an exported journal must agree with)."""
-    return ledger.balances(scope.session, find_year(scope, label).id)
