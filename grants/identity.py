@@ -27,6 +27,8 @@ members cannot change it. `member_grants_sql` writes the GRANTs; in short:
 
 The application never deletes a row and never updates a ledger entry or an audit event, so
 members need no DELETE anywhere. Run the GRANTs again after an upgrade that adds tables.
+`member_attribution_sql` adds triggers so that a login can insert audit events and ledger entries
+only in its own name.
 """
 
 from __future__ import annotations
@@ -133,6 +135,51 @@ def member_grants_sql(group: str, database: str) -> list[str]:
         f"FROM PUBLIC, {role}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
     ]
+
+
+ATTRIBUTION_FUNCTION = "grants_actor_is_login"
+
+
+def member_attribution_sql(group: str) -> list[str]:
+    """With GRANTS_IDENTITY=database: triggers so that a member's login can write the audit trail
+    and the ledger only in its own name.
+
+    The privileges of `member_grants_sql` stop a member from changing or deleting an audit event or
+    a ledger entry, but a member with `psql` could still insert one naming somebody else. These
+    `BEFORE INSERT` triggers refuse a row from a login of `group` whose actor is not that login
+    (`session_user`: the audit event's `actor`, the ledger entry's `actor_id` member). The owner and
+    superusers are not checked. Run as the owner, after `member_grants_sql`. Do not install them
+    where a shared login acts for several members with `--as` (`GRANTS_IDENTITY=flag`): every
+    write by another member would be refused.
+    """
+    literal = "'" + group.replace("'", "''") + "'"
+    function = f"""CREATE OR REPLACE FUNCTION {ATTRIBUTION_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_has_role(session_user, {literal}, 'MEMBER')
+       AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
+        IF TG_TABLE_NAME = 'audit_event' THEN
+            IF NEW.actor IS DISTINCT FROM session_user THEN
+                RAISE EXCEPTION 'login % may not record an audit event in the name of %',
+                    session_user, NEW.actor USING ERRCODE = 'insufficient_privilege';
+            END IF;
+        ELSIF NOT EXISTS (SELECT 1 FROM member WHERE id = NEW.actor_id AND handle = session_user) THEN
+            RAISE EXCEPTION 'login % may not write to % in the name of member #%',
+                session_user, TG_TABLE_NAME, NEW.actor_id USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$"""
+    statements = [function]
+    for table in APPEND_ONLY_TABLES:
+        trigger = f"{table}_actor_is_login"
+        statements += [
+            f'DROP TRIGGER IF EXISTS "{trigger}" ON "{table}"',
+            f'CREATE TRIGGER "{trigger}" BEFORE INSERT ON "{table}" '
+            f"FOR EACH ROW EXECUTE FUNCTION {ATTRIBUTION_FUNCTION}()",
+        ]
+    return statements
 
 
 def find_member(session: Session, partnership: Partnership, handle: str) -> Member | None:

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from grants.identity import member_grants_sql
+from grants.identity import member_attribution_sql, member_grants_sql
 from tests.conftest import Cli
 from tests.postgres.conftest import _admin_connect
 
@@ -58,8 +58,9 @@ def _database_connect(url: str) -> psycopg.Connection:
 
 @contextmanager
 def make_logins(pg_url: str, *, build_until: str | None) -> Iterator[Logins]:
-    """Roles for one test; with `build_until`, the demo (built by the superuser) up to that stage
-    and members whose handles are the logins."""
+    """Roles for one test; with `build_until`, the demo (built by the superuser) up to that stage,
+    members whose handles are the logins, and the deployment of README "Deployment and identity":
+    the privileges and the triggers that keep the audit trail and ledger in the login's name."""
     tag = uuid.uuid4().hex[:8]
     logins = Logins(
         admin_url=pg_url,
@@ -95,6 +96,8 @@ def make_logins(pg_url: str, *, build_until: str | None) -> Iterator[Logins]:
                 assert added.exit_code == 0, added.output
             with _database_connect(pg_url) as owner:
                 for statement in member_grants_sql(logins.group, logins.database):
+                    owner.execute(statement)
+                for statement in member_attribution_sql(logins.group):
                     owner.execute(statement)
         yield logins
     finally:
@@ -181,6 +184,33 @@ def test_each_login_acts_as_itself_and_the_audit_names_it(logins: Logins) -> Non
     for cli in (chair, opcc, Cli(logins.admin_url)):
         assert cli("check").exit_code == 0
         assert cli("audit", "verify").exit_code == 0
+
+
+FORGED_EVENT = (
+    "INSERT INTO audit_event (partnership_id, seq, at, actor, action, subject, details, prev_hash, hash) "
+    "SELECT id, audit_count + 1, '2025-01-01T00:00:00+00:00', %s, 'bid.approve', 'bid CRG-2425-001', "
+    "'{}', audit_head, repeat('0', 64) FROM partnership"
+)
+FORGED_ENTRY = (
+    "INSERT INTO ledger_entry (partnership_id, year_id, kind, from_account, to_account, amount_pence, booked_on, "
+    "actor_id, created_at) SELECT y.partnership_id, y.id, 'transfer', 'pot:upfront', 'pot:tactical', 100, '2024-06-01', "
+    "m.id, now() FROM funding_year y, member m WHERE m.handle = %s LIMIT 1"
+)
+
+
+@pytest.mark.parametrize("statement", [FORGED_EVENT, FORGED_ENTRY], ids=["audit event", "ledger entry"])
+def test_a_login_cannot_write_the_trail_in_another_members_name(logins: Logins, statement: str) -> None:
+    """With `psql` a member can insert into the audit trail and the ledger (grants needs that), but
+    the triggers of member_attribution_sql refuse a row naming anybody but the login itself."""
+    with logins.raw(logins.chair) as raw:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="in the name of"):
+            raw.execute(statement, (logins.opcc,))
+        raw.rollback()
+        # The same row in the chair's own name passes the trigger (and is then rolled back): the
+        # refusal above is about the name, not the privilege.
+        assert raw.execute(statement, (logins.chair,)).rowcount == 1
+        raw.rollback()
+    assert Cli(logins.admin_url)("audit", "verify").exit_code == 0
 
 
 def test_a_login_that_is_no_member_is_refused(logins: Logins) -> None:
