@@ -37,18 +37,19 @@ def env() -> dict[str, str]:
     return {**clean, "COLUMNS": "200"}
 
 
-def grants(db: Path, *args: str, actor: str | None = None) -> subprocess.CompletedProcess[str]:
+def grants(db: Path | str, *args: str, actor: str | None = None) -> subprocess.CompletedProcess[str]:
     """A command in its own process, as a person runs it."""
     argv = [GRANTS, "--db", str(db), *(["--as", actor] if actor else []), *args]
     return subprocess.run(argv, env=env(), capture_output=True, text=True, timeout=300)
 
 
-def inproc(db: Path, *args: str, actor: str | None = None, must: bool = True) -> str | None:
-    """A read-only command run in this process (no start-up to pay); its output, exit 0 asserted."""
+def inproc(db: Path | str, *args: str, actor: str | None = None, must: bool = True) -> str | None:
+    """A read-only command run in this process (no start-up to pay); its output, exit 0 asserted.
+    `db` is a SQLite file, or a database URL (tests/postgres/test_pg_crashes.py)."""
     from grants.db import get_engine
     from tests.conftest import Cli
 
-    url = f"sqlite:///{db}"
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
     try:
         result = Cli(url)(*args, actor=actor)
     finally:
@@ -75,7 +76,9 @@ def stable(value: Any) -> Any:
     return value
 
 
-def figures(db: Path, years: tuple[str, ...] = ("2024/25",), actor: str = "kcc-officer") -> dict[str, Any]:
+def figures(
+    db: Path | str, years: tuple[str, ...] = ("2024/25",), actor: str = "kcc-officer"
+) -> dict[str, Any]:
     """What an uninterrupted run must also show: each year's reconcile and year-end statement, and
     the audit trail's events (who did what to what, in order)."""
     found: dict[str, Any] = {}
@@ -89,7 +92,7 @@ def figures(db: Path, years: tuple[str, ...] = ("2024/25",), actor: str = "kcc-o
     return found
 
 
-def sound(db: Path) -> None:
+def sound(db: Path | str) -> None:
     """`grants check` and `grants audit verify` both pass (exit 0)."""
     inproc(db, "check")
     inproc(db, "audit", "verify")
