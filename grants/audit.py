@@ -29,8 +29,9 @@ def now_stamp() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def event_payload(event: AuditEvent) -> dict[str, Any]:
-    """What an event's hash covers: every field but its own hash."""
+def event_payload(event: Any) -> dict[str, Any]:
+    """What an event's hash covers: every field but its own hash. `event` is an AuditEvent or a
+    row of the audit table (verification reads rows: no ORM objects to build)."""
     return {
         "partnership": event.partnership_id,
         "seq": event.seq,
@@ -46,7 +47,7 @@ def event_payload(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+def chain_hash(prev_hash: str, event: Any) -> str:
     return sha256(prev_hash + canonical_json(event_payload(event)))
 
 
@@ -109,11 +110,11 @@ def verify_chain(session: Session, partnership: Partnership) -> ChainBreak | Non
     prev = GENESIS
     expected_seq = 1
     rows = session.execute(
-        select(AuditEvent)
+        select(*AuditEvent.__table__.columns)  # type: ignore[attr-defined]
         .where(AuditEvent.partnership_id == partnership.id)
         .order_by(AuditEvent.seq)
         .execution_options(yield_per=2000)
-    ).scalars()
+    )
     for event in rows:
         where = f"audit event #{event.seq} ({event.action} {event.subject} by {event.actor})"
         if event.seq != expected_seq:

@@ -38,14 +38,24 @@ def _balances(session: Session, year_id: int) -> dict[str, int]:
     return memo[year_id]
 
 
+_YEARS = "grants.checks.years"
+
+
 def _years(session: Session, partnership: Partnership) -> list[FundingYear]:
-    return list(
+    """The partnership's years, read once per run of the checks."""
+    memo = session.info.get(_YEARS)
+    if memo is not None:
+        return memo
+    years = list(
         session.execute(
             select(FundingYear)
             .where(FundingYear.partnership_id == partnership.id)
             .order_by(FundingYear.starts_on)
         ).scalars()
     )
+    if _MEMO in session.info:
+        session.info[_YEARS] = years
+    return years
 
 
 def check_ledger_sums(session: Session, partnership: Partnership) -> list[Problem]:
@@ -276,4 +286,5 @@ def run_checks(session: Session, partnership: Partnership, checks=ALL_CHECKS) ->
             problems.extend(check(session, partnership))
     finally:
         session.info.pop(_MEMO, None)
+        session.info.pop(_YEARS, None)
     return problems

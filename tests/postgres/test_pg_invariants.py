@@ -12,7 +12,13 @@ import uuid
 from grants.db import get_engine
 from grants.demo import build
 from tests.postgres.conftest import _admin_connect, database_url
-from tests.test_invariants import GrantsMachine, assert_exercised, run_machine
+from tests.test_invariants import (
+    EXAMPLES_POSTGRES,
+    STEPS,
+    GrantsMachine,
+    assert_exercised,
+    run_machine,
+)
 
 
 class PostgresDatabases:
@@ -51,5 +57,5 @@ class PostgresDatabases:
 
 def test_random_commands_keep_the_books_on_postgres(pg_run_prefix: str) -> None:
     databases = PostgresDatabases(f"{pg_run_prefix}_inv")
-    tally = run_machine(GrantsMachine, databases, examples=20, steps=30)
-    assert_exercised(tally)
+    tally = run_machine(GrantsMachine, databases, examples=EXAMPLES_POSTGRES, steps=STEPS)
+    assert_exercised(tally, EXAMPLES_POSTGRES)
