@@ -22,6 +22,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,38 @@ def point(run: Run, delay: float, share: float) -> str:
     )
 
 
+def kill_and_rerun(
+    template: str,
+    actor: str,
+    command: list[str],
+    years: tuple[str, ...],
+    seed: int,
+    expected: tuple[Run, Any, dict[str, Any], dict[str, Any]],
+    done_already: Callable[[Any], bool],
+) -> list[str]:
+    """KILLS copies of the template, each with `command` killed at a seeded moment; after each:
+    sound, all or nothing, and the command run again ends as the uninterrupted run (`expected`:
+    that run, its output, the figures before and after it). `done_already` says whether a re-run's
+    output is the "nothing left to do" of a command whose first run had committed."""
+    reference, output, before, after = expected
+    rng = random.Random(seed)
+    points = []
+    for n, share in enumerate(kill_shares(rng, KILLS)):
+        name = f"{template}_killed_{n}"
+        url = copy_of(template, name)
+        delay = share * (reference.seconds - reference.opened)
+        run = run_and_kill([GRANTS, "--db", url, "--as", actor, *command], name, delay)
+        sound(url)
+        # One command, one transaction: all of its work or none of it.
+        run.committed = all_or_nothing(figures(url, years), before, after)
+        again = stable(json.loads(ok(grants(url, *command, actor=actor))))
+        assert done_already(again) if run.committed else again == output
+        as_uninterrupted(figures(url, years), after, run.committed)
+        sound(url)
+        points.append(point(run, delay, share))
+    return points
+
+
 # --- 1. a big spend import ------------------------------------------------------------------------
 
 
@@ -220,25 +253,15 @@ def test_kill_during_spend_import_on_postgres(pg_run_prefix: str, tmp_path: Path
     reference, imported, after = uninterrupted(template, ["--as", "treasurer", *command], ("2024/25",))
     assert imported["imported"] == SPEND_LINES
     assert after != before
-
-    rng = random.Random(SEED)
-    points = []
-    for n, share in enumerate(kill_shares(rng, KILLS)):
-        name = f"{template}_killed_{n}"
-        url = copy_of(template, name)
-        delay = share * (reference.seconds - reference.opened)
-        run = run_and_kill([GRANTS, "--db", url, "--as", "treasurer", *command], name, delay)
-        sound(url)
-        # One command, one transaction: all of the import or none of it.
-        run.committed = all_or_nothing(figures(url), before, after)
-        again = stable(json.loads(ok(grants(url, *command, actor="treasurer"))))
-        if not run.committed:
-            assert again == imported
-        else:
-            assert again["imported"] == 0 and again["skipped"] == SPEND_LINES
-        as_uninterrupted(figures(url), after, run.committed)
-        sound(url)
-        points.append(point(run, delay, share))
+    points = kill_and_rerun(
+        template,
+        "treasurer",
+        command,
+        ("2024/25",),
+        SEED,
+        (reference, imported, before, after),
+        lambda again: again["imported"] == 0 and again["skipped"] == SPEND_LINES,
+    )
     report(
         f"PostgreSQL spend import of {SPEND_LINES:,} lines (timed on the faster of two runs)",
         reference,
@@ -259,24 +282,15 @@ def test_kill_during_rollover_on_postgres(pg_run_prefix: str) -> None:
     reference, statement, after = uninterrupted(template, ["--as", "kcc-officer", *command], BOTH)
     assert statement["applied"] and len(statement["withdrawn_bids"]) == DRAFTS
     assert after != before
-
-    rng = random.Random(SEED + 2)
-    points = []
-    for n, share in enumerate(kill_shares(rng, KILLS)):
-        name = f"{template}_killed_{n}"
-        url = copy_of(template, name)
-        delay = share * (reference.seconds - reference.opened)
-        run = run_and_kill([GRANTS, "--db", url, "--as", "kcc-officer", *command], name, delay)
-        sound(url)
-        run.committed = all_or_nothing(figures(url, BOTH), before, after)
-        again = stable(json.loads(ok(grants(url, *command, actor="kcc-officer"))))
-        if not run.committed:
-            assert again == statement
-        else:
-            assert again["already_closed"]
-        as_uninterrupted(figures(url, BOTH), after, run.committed)
-        sound(url)
-        points.append(point(run, delay, share))
+    points = kill_and_rerun(
+        template,
+        "kcc-officer",
+        command,
+        BOTH,
+        SEED + 2,
+        (reference, statement, before, after),
+        lambda again: bool(again["already_closed"]),
+    )
     report(
         f"PostgreSQL rollover withdrawing {DRAFTS} drafts, carrying {len(funded)} projects "
         "(timed on the faster of two runs)",
