@@ -98,7 +98,29 @@ def get_engine(url: str) -> Engine:
                 "options": _pg_options(url),
             },
         )
+        _configure_postgres(engine)
     return engine
+
+
+# How often (ms) PostgreSQL checks, during a long statement, that the client is still there.
+CLIENT_CHECK_INTERVAL_MS = 1_000
+
+
+def _configure_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # A command killed in the middle of a long statement (a big import's INSERT) would
+        # otherwise keep its transaction, and the partnership's row lock, until the statement
+        # ends; with this the server notices the dead client within a second and rolls back.
+        # PostgreSQL 14 and later; set outside a transaction so that it lasts for the session.
+        if dbapi_connection.info.server_version < 140000:
+            return
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            dbapi_connection.execute(f"SET client_connection_check_interval = {CLIENT_CHECK_INTERVAL_MS}")
+        finally:
+            dbapi_connection.autocommit = autocommit
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -297,3 +297,55 @@ def test_kill_during_rollover_on_postgres(pg_run_prefix: str) -> None:
         reference,  # type: ignore[arg-type]
         points,
     )
+
+
+# --- 3. a dead client in the middle of a long statement -------------------------------------------
+
+HOLDER = """
+import sys
+from sqlalchemy import text
+from grants.db import get_engine
+
+with get_engine(sys.argv[1]).connect() as connection:
+    connection.execute(text("SELECT id FROM partnership FOR UPDATE")).all()
+    print("locked", flush=True)
+    connection.execute(text("SELECT pg_sleep(120)"))
+"""
+
+
+def test_the_server_ends_a_killed_commands_statement_and_frees_its_locks(pg_url: str) -> None:
+    """grants' connections set `client_connection_check_interval`: a command killed during a long
+    statement (a big import's INSERT) does not keep its transaction, and the partnership's row
+    lock that every writer needs, until the statement would have ended — here two minutes."""
+    import sys
+
+    from sqlalchemy.engine import make_url
+
+    from grants.db import get_engine
+    from grants.demo import build
+
+    build(pg_url, replace=True, until="setup")
+    get_engine(pg_url).dispose()  # only the holder is connected now
+    name = make_url(pg_url).database or ""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, pg_url], env=env(), stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "locked"
+        with _admin_connect() as admin:
+            deadline = time.monotonic() + 30
+            while not any("pg_sleep" in query for _, _, query in backends(admin, name)):
+                assert time.monotonic() < deadline, backends(admin, name)
+                time.sleep(0.05)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            # Well before the statement's two minutes are up, the server has ended it.
+            wait_gone(admin, name)
+    finally:
+        process.kill()
+        process.wait()
+    # The lock is free: a write goes through at once.
+    from tests.conftest import Cli
+
+    added = Cli(pg_url)("org", "add", "youth-trust", "--name", "Youth Trust", actor="kcc-officer")
+    assert added.exit_code == 0, added.output
