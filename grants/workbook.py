@@ -22,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from grants import ledger
 from grants.exports import spreadsheet_safe
@@ -153,25 +153,25 @@ def _summary(sheet: _Sheet, scope: Scope, year: FundingYear, figures: list[PotFi
     sheet.append([text("Exported on"), sheet.day(scope.today)])
 
 
+def _in_year(year: FundingYear) -> Any:
+    """The year's projects: its own, and those carried forward into it from the year before."""
+    return or_(Bid.year_id == year.id, Bid.carried_to_year_id == year.id)
+
+
 def _projects(sheet: _Sheet, scope: Scope, year: FundingYear, balances: dict[str, int]) -> int:
-    """Every bid of the year with an award; remaining is what its award account still holds."""
+    """Every project of the year with an award, as `report reconcile` shows it: spent is what the
+    ledger records spent in this year (a project carried forward spends in two years), remaining
+    is what its award account still holds here."""
     rows = scope.session.connection().execute(
-        select(
-            Bid.reference,
-            Bid.title,
-            Organisation.name,
-            Bid.pot,
-            Bid.status,
-            Bid.award_pence,
-            Bid.spent_pence,
-        )
+        select(Bid.reference, Bid.title, Organisation.name, Bid.pot, Bid.status, Bid.award_pence)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(Bid.year_id == year.id, Bid.award_pence.is_not(None))
-        .order_by(Bid.sequence)
+        .where(_in_year(year), Bid.award_pence.is_not(None))
+        .order_by(Bid.year_id, Bid.sequence)
         .execution_options(yield_per=STREAM_BATCH)
     )
     count = 0
-    for reference, title, organisation, pot, status, award, spent in rows:
+    for reference, title, organisation, pot, status, award in rows:
+        spent = balances.get(ledger.spent_account(reference), 0)
         remaining = balances.get(ledger.award_account(reference), 0)
         sheet.append(
             [
@@ -190,10 +190,12 @@ def _projects(sheet: _Sheet, scope: Scope, year: FundingYear, balances: dict[str
 
 
 def _payments(scope: Scope, year: FundingYear) -> Iterator[tuple[date, str, str, str | None, int]]:
+    """The payments of the year: on its projects, dated in the year (a project carried forward
+    has its earlier payments in the year before)."""
     yield from scope.session.connection().execute(
         select(Spend.paid_on, Bid.reference, Spend.supplier, Spend.invoice, Spend.amount_pence)
         .join(Bid, Bid.id == Spend.bid_id)
-        .where(Bid.year_id == year.id)
+        .where(_in_year(year), Spend.paid_on >= year.starts_on, Spend.paid_on <= year.ends_on)
         .order_by(Spend.paid_on, Spend.id)
         .execution_options(yield_per=STREAM_BATCH)
     )

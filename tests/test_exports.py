@@ -520,3 +520,40 @@ def test_workbook_goes_on_in_a_second_sheet_past_the_row_limit(
     first, second = rows_of(book["Spend"]), rows_of(book["Spend 2"])
     assert (len(first), len(second)) == (10, 3)
     assert [r["Date"] for r in first + second] == sorted(r["Date"] for r in first + second)
+
+
+def test_workbook_follows_a_carried_project_into_the_next_year(demo: Cli, tmp_path: Path) -> None:
+    """A project carried forward spends in two years: each year's workbook shows it with that
+    year's spend and payments, as `report reconcile` does: the payments before the rollover in the
+    first year's workbook, those after it in the second's."""
+    from openpyxl import load_workbook
+
+    ok(demo("rollover", "2024/25", "--carry-forward", "CRG-2425-007", "--apply", actor="kcc-officer"))
+    ok(demo("spend", "add", "CRG-2425-007", "400", "--supplier", "PES", "--date", "2025-05-02",
+            "--invoice", "PES-MAY", actor="treasurer"))  # fmt: skip
+    books = {}
+    for label in ("2024/25", "2025/26"):
+        path = tmp_path / f"{label.replace('/', '-')}.xlsx"
+        ok(demo("export", "xlsx", "--year", label, "--out", str(path), actor="kcc-officer"))
+        books[label] = load_workbook(path)
+        report = json.loads(ok(demo("report", "reconcile", "--year", label, "--json")).stdout)
+        projects = rows_of(books[label]["Projects"])
+        assert [p["Reference"] for p in projects] == [p["reference"] for p in report["projects"]]
+        for row, line in zip(projects, report["projects"], strict=True):
+            assert cell_pence(row["Spent"]) == line["spent_pence"], (label, row["Reference"])
+            assert cell_pence(row["Remaining"]) == line["remaining_pence"], (label, row["Reference"])
+        # The year's Spend sheet holds exactly the payments its Projects sheet counts as spent.
+        spent = sum(line["spent_pence"] for line in report["projects"])
+        assert sum(cell_pence(r["Amount"]) for r in rows_of(books[label]["Spend"])) == spent, label
+    (carried,) = rows_of(books["2025/26"]["Projects"])
+    assert (carried["Reference"], cell_pence(carried["Award"]), cell_pence(carried["Spent"])) == (
+        "CRG-2425-007",
+        350_000,
+        40_000,
+    )
+    before = [r for r in rows_of(books["2024/25"]["Spend"]) if r["Reference"] == "CRG-2425-007"]
+    after = rows_of(books["2025/26"]["Spend"])
+    assert [r["Invoice"] for r in after] == ["PES-MAY"]
+    assert all(r["Date"].date() <= date(2025, 3, 31) for r in before)
+    (earlier,) = [r for r in rows_of(books["2024/25"]["Projects"]) if r["Reference"] == "CRG-2425-007"]
+    assert cell_pence(earlier["Spent"]) == sum(cell_pence(r["Amount"]) for r in before) == 200_000
