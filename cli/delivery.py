@@ -117,7 +117,10 @@ def spend_add(
 def spend_list(
     ctx: typer.Context,
     reference: Annotated[
-        str | None, typer.Argument(help="A bid's reference (default: the whole year).")
+        str | None,
+        typer.Argument(
+            help="A bid's reference, for all its payments (default: the payments dated in the year)."
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many, newest first (0: all).")] = 200,
     json_: JsonFlag = False,

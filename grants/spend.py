@@ -281,15 +281,21 @@ class SpendList:
 
 
 def list_spend(scope: Scope, reference: str | None = None, limit: int = 200) -> SpendList:
-    """Payments of one bid, or of the year, newest first; the count and total are of them all."""
+    """Payments of one bid (in every year it ran), or of the year (on its projects, dated in it: a
+    project carried forward has its earlier payments in the year before), newest first; the count
+    and total are of them all."""
     where = [Bid.partnership_id == scope.partnership.id]
     if reference:
         where.append(Bid.id == find_bid(scope, reference).id)
     else:
         from grants.years import find_year
 
-        year_id = find_year(scope).id
-        where.append(or_(Bid.year_id == year_id, Bid.carried_to_year_id == year_id))
+        year = find_year(scope)
+        where += [
+            or_(Bid.year_id == year.id, Bid.carried_to_year_id == year.id),
+            Spend.paid_on >= year.starts_on,
+            Spend.paid_on <= year.ends_on,
+        ]
     count, total = scope.session.execute(
         select(func.count(), func.coalesce(func.sum(Spend.amount_pence), 0))
         .select_from(Spend)

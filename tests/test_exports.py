@@ -545,6 +545,8 @@ def test_workbook_follows_a_carried_project_into_the_next_year(demo: Cli, tmp_pa
         # The year's Spend sheet holds exactly the payments its Projects sheet counts as spent.
         spent = sum(line["spent_pence"] for line in report["projects"])
         assert sum(cell_pence(r["Amount"]) for r in rows_of(books[label]["Spend"])) == spent, label
+        listed = json.loads(ok(demo("spend", "list", "--year", label, "--limit", "0", "--json")).stdout)
+        assert (listed["count"], listed["total_pence"]) == (len(rows_of(books[label]["Spend"])), spent)
     (carried,) = rows_of(books["2025/26"]["Projects"])
     assert (carried["Reference"], cell_pence(carried["Award"]), cell_pence(carried["Spent"])) == (
         "CRG-2425-007",
