@@ -37,8 +37,12 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout ins
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print the message on stderr and leave with the exit code (the only exit path)."""
-    err_console.print(f"[bold red]Error:[/] {message}", markup=True, soft_wrap=True)
+    """Print the message on stderr and leave with the exit code (the only exit path). The message
+    is shown as written: text in it that looks like Rich markup (a file named `[bold]x.csv`) is
+    not taken as markup."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]Error:[/] {escape(message)}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -55,17 +59,31 @@ def options(ctx: typer.Context):  # type: ignore[no-untyped-def]
     return root.obj if isinstance(root.obj, Options) else Options()
 
 
-def guarded(work: Callable[[], T]) -> T:
-    """Run work; a domain error becomes its message and exit code."""
-    from grants.errors import GrantsError
+def guarded(work: Callable[[], T], *, passthrough: tuple[type[Exception], ...] = ()) -> T:
+    """Run work; a domain error becomes its message and exit code, and so does a file the system
+    refuses (a name too long, no permission): exit 2, naming the file. Errors in `passthrough`
+    are left for the caller to show."""
+    from grants.errors import GrantsError, shown
 
     try:
         return work()
+    except passthrough:
+        raise
     except GrantsError as error:
         fail(str(error), error.exit_code)
+    except OSError as error:
+        if error.filename is None:
+            raise
+        fail(f"cannot use the file {shown(error.filename, 80)}: {error.strerror or error}", 2)
 
 
-def call(ctx: typer.Context, work: Callable[[Any], T], *, write: bool) -> T:
+def call(
+    ctx: typer.Context,
+    work: Callable[[Any], T],
+    *,
+    write: bool,
+    passthrough: tuple[type[Exception], ...] = (),
+) -> T:
     """Run one service call in the command's one transaction and return its result."""
     from grants.scope import open_scope
 
@@ -73,7 +91,7 @@ def call(ctx: typer.Context, work: Callable[[Any], T], *, write: bool) -> T:
         with open_scope(options(ctx), write=write) as scope:
             return work(scope)
 
-    return guarded(run)
+    return guarded(run, passthrough=passthrough)
 
 
 def print_json(data: Any) -> None:

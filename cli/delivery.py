@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, call, console, err_console, fail, note, options, print_json
+from cli.common import JsonFlag, call, console, err_console, fail, note, print_json
 
 delivery_app = typer.Typer(help="Delivering funded projects.", no_args_is_help=True)
 spend_app = typer.Typer(help="Payments on funded projects (the treasurer).", no_args_is_help=True)
@@ -198,7 +198,7 @@ def spend_import(
             )
 
     try:
-        result = _run_import(ctx, work)
+        result = call(ctx, work, write=True, passthrough=(BadImport,))
     except BadImport as error:
         _bad_rows(error, json_)
         raise typer.Exit(error.exit_code) from None
@@ -215,21 +215,6 @@ def spend_import(
         note("Dry run: nothing was imported.")
 
 
-def _run_import(ctx: typer.Context, work: Any) -> Any:
-    """Like `call`, but lets a BadImport through so its rows can be listed."""
-    from grants.errors import GrantsError
-    from grants.scope import open_scope
-    from grants.spend import BadImport
-
-    try:
-        with open_scope(options(ctx), write=True) as scope:
-            return work(scope)
-    except BadImport:
-        raise
-    except GrantsError as error:
-        fail(str(error), error.exit_code)
-
-
 def _bad_rows(error: Any, json_: bool) -> None:
     if json_:
         print_json(
@@ -239,7 +224,9 @@ def _bad_rows(error: Any, json_: bool) -> None:
                 "more_bad_rows": error.more,
             }
         )
-    err_console.print(f"[bold red]Error:[/] {error}", markup=True, soft_wrap=True)
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]Error:[/] {escape(str(error))}", markup=True, soft_wrap=True)
     for row in error.bad:
         err_console.print(f"  line {row.line}: {row.reason}", markup=False, soft_wrap=True)
     if error.more:

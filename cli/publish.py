@@ -79,16 +79,11 @@ def export_360giving(
 
     Example: grants export 360giving --year 2024/25 --out kcsp-2024-25.json
     """
-    from grants.giving360 import FORMATS, package
+    from grants.giving360 import FORMATS, package, save_package
 
     _format(fmt, FORMATS)
-    data = call(ctx, lambda scope: package(scope, year), write=False)
-    text = data.text(fmt)
     if out is None:
-        typer.echo(text, nl=False)
+        typer.echo(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), nl=False)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as error:
-        fail(f"cannot write {out}: {error.strerror or error}", 2)
+    data = call(ctx, lambda scope: save_package(scope, out, fmt, year), write=False)
     note(f"Wrote {len(data.grants)} grants of {data.year} ({data.total}) to {out} as 360Giving {fmt}.")

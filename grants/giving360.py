@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from grants.committee import programme_title
 from grants.errors import Refused
+from grants.exports import write_whole
 from grants.models import Bid, FundingYear, LedgerEntry, Organisation, Partnership
 from grants.money import Money
 from grants.scope import Scope
@@ -286,3 +288,11 @@ def package(scope: Scope, label: str | None = None) -> Package:
             "and a project is published once the PCC has funded it"
         )
     return Package(p.name, p.slug, p.funder_name, funder_id(p), p.programme, year.label, scope.today, grants)
+
+
+def save_package(scope: Scope, path: Path, fmt: str, label: str | None = None) -> Package:
+    """Write the year's package to a file; a failed export leaves any earlier file as it was."""
+    data = package(scope, label)
+    text = data.text(fmt)
+    write_whole(path, lambda partial: partial.write_text(text, encoding="utf-8"))
+    return data

@@ -9,7 +9,6 @@ however long the ledger is.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import TextIO
 from sqlalchemy import func, select
 
 from grants import ledger
-from grants.errors import BadInput
+from grants.exports import write_whole
 from grants.models import Bid, FundingYear, LedgerEntry, Member
 from grants.scope import Scope
 from grants.years import find_year, list_years
@@ -212,25 +211,11 @@ def write_journal(scope: Scope, out: TextIO) -> JournalSummary:
     return JournalSummary(count, [c.label for c in closes])
 
 
-def output_path(path: Path) -> Path:
-    """Where an export is to be written: refused when its folder does not exist or it is a folder."""
-    path = path.expanduser()
-    if path.is_dir():
-        raise BadInput(f"{path} is a folder; give a file name such as {path / 'export'}")
-    if not path.parent.is_dir():
-        raise BadInput(f"the folder {path.parent} does not exist; create it or write somewhere else")
-    return path
-
-
 def save_journal(scope: Scope, path: Path) -> JournalSummary:
     """Write the journal to a file; a failed export leaves any earlier file as it was."""
-    target = output_path(path)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
+
+    def write(partial: Path) -> JournalSummary:
         with partial.open("w", encoding="utf-8", newline="\n") as out:
-            summary = write_journal(scope, out)
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return summary
+            return write_journal(scope, out)
+
+    return write_whole(path, write)

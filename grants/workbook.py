@@ -8,7 +8,6 @@ pounds made exactly from integer pence (Decimal, never float); every text cell p
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -25,8 +24,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import or_, select
 
 from grants import ledger
-from grants.exports import spreadsheet_safe
-from grants.journal import output_path
+from grants.exports import spreadsheet_safe, write_whole
 from grants.models import Bid, FundingYear, Organisation, Spend
 from grants.scope import Scope
 from grants.years import PotFigures, find_year, pot_figures
@@ -262,12 +260,4 @@ def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
 
 def save_workbook(scope: Scope, path: Path) -> WorkbookSummary:
     """Write the workbook to a file; a failed export leaves any earlier file as it was."""
-    target = output_path(path)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        summary = write_workbook(scope, partial)
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return summary
+    return write_whole(path, lambda partial: write_workbook(scope, partial))

@@ -500,6 +500,28 @@ def test_workbook_refuses_a_missing_folder(demo: Cli, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    [("export", "journal"), ("export", "xlsx"), ("export", "360giving")],
+    ids=["journal", "xlsx", "360giving"],
+)
+def test_every_file_export_refuses_a_file_the_system_will_not_write(
+    demo: Cli, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """One way of writing for every file export: a name too long for the file system is exit 2
+    with the system's reason, no traceback, and nothing left behind; a folder is refused too."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = demo(*command, "--out", str(folder / ("x" * 300)), actor="kcc-officer")
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert message.startswith("Error: cannot write '") and "File name too long" in message, message
+    assert "Traceback" not in result.output and len(message) < 200
+    onto_folder = demo(*command, "--out", str(folder), actor="kcc-officer")
+    assert onto_folder.exit_code == 2 and "is a folder" in onto_folder.stderr
+    assert list(folder.iterdir()) == []
+
+
 def test_workbook_refused_leaves_no_file(demo: Cli, tmp_path: Path) -> None:
     result = demo("export", "xlsx", "--out", str(tmp_path / "crg.xlsx"))
     assert result.exit_code == 1

@@ -780,6 +780,54 @@ def test_unknown_actor_is_refused_and_audit_filter_is_empty(at_stage: Callable[[
     assert json.loads(ok(cli("audit", "log", MISSING, "--json"))) == []
 
 
+FILE_NAMES = {
+    "too long for the file system": "y" * 300,
+    "looks like Rich markup": "[red]payments [link=x]",
+}
+FILE_COMMANDS = {
+    "spend import": ("treasurer", ("spend", "import", "{}")),
+    "db backup": ("kcc-officer", ("db", "backup", "{}")),
+    "export journal": ("kcc-officer", ("export", "journal", "--out", "{}")),
+    "export xlsx": ("kcc-officer", ("export", "xlsx", "--out", "{}")),
+    "export 360giving": ("kcc-officer", ("export", "360giving", "--out", "{}")),
+}
+
+
+@pytest.mark.parametrize("command", list(FILE_COMMANDS))
+@pytest.mark.parametrize("name", list(FILE_NAMES))
+def test_hostile_file_names_are_a_clear_refusal(
+    at_stage: Callable[[str], Cli], tmp_path: Path, command: str, name: str
+) -> None:
+    """A file the system will not open or make is exit 2 naming the file (cut short), or, for a
+    name it can take, the command's own answer — never a traceback; and the name is shown as
+    given, not read as markup."""
+    cli = at_stage("delivery")
+    before = cli.snapshot()
+    _count("file names")
+    actor, argv = FILE_COMMANDS[command]
+    folder = tmp_path / "files"
+    folder.mkdir()
+    path = folder / FILE_NAMES[name]
+    result = cli(*(a.format(path) for a in argv), actor=actor)
+    assert "Traceback" not in result.output, result.output
+    if name == "too long for the file system":
+        message = error_message(result, 2)
+        assert "File name too long" in message and len(message) < 200, message
+        assert list(folder.iterdir()) == []
+    elif command == "spend import":
+        assert FILE_NAMES[name] in error_message(result, 3)  # no such file, named as given
+    else:
+        assert result.exit_code == 0, result.output
+        assert path.is_file()
+    assert cli.snapshot() == before
+
+
+def test_a_database_file_name_too_long_is_a_clear_refusal(tmp_path: Path) -> None:
+    _count("file names")
+    result = Cli(f"sqlite:///{tmp_path / ('d' * 300)}.sqlite")("status", actor="kcc-officer")
+    assert "File name too long" in error_message(result, 2)
+
+
 def test_report_counts(capsys: pytest.CaptureFixture[str]) -> None:
     """Prints what this module tried (for the README); runs last in the file."""
     with capsys.disabled():
