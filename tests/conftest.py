@@ -49,46 +49,61 @@ def cli(sqlite_url: str) -> Cli:
     return Cli(sqlite_url)
 
 
+_TEMPLATES: dict[tuple[str, bool], Path] = {}
+
+
+def demo_copy(url: str, until: str = "year-end", *, rollover: bool = False) -> None:
+    """Put the demo, built up to `until`, at the SQLite `url`: built once per test run into a
+    template and copied per test (SQLite's backup API, so the copy is consistent), instead of
+    replaying the round for every test."""
+    import sqlite3
+    import tempfile
+
+    from grants.demo import STAGES, build
+
+    stage = STAGES[-1] if until == "year-end" else until
+    key = (stage, rollover)
+    if key not in _TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix="grants-template-"))
+        path = folder / f"{stage}{'-rollover' if rollover else ''}.sqlite"
+        build(f"sqlite:///{path}", replace=True, until=stage, rollover=rollover)
+        _TEMPLATES[key] = path
+    target = Path(url.split("///", 1)[1])
+    with sqlite3.connect(_TEMPLATES[key]) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    # The template is in WAL mode, and so is the copy (the mode is stored in the file).
+
+
 @pytest.fixture
 def kcsp(cli: Cli) -> Cli:
     """A partnership with its officer and the demo's members, and 2024/25 open at £39,661."""
-    from grants.demo import build
-
-    build(cli.url, replace=True, until="setup")
+    demo_copy(cli.url, "setup")
     return cli
 
 
 @pytest.fixture
 def shortlisted(cli: Cli) -> Cli:
     """The demo up to the working group's shortlist: seven shortlisted, two declined."""
-    from grants.demo import build
-
-    build(cli.url, replace=True, until="shortlisting")
+    demo_copy(cli.url, "shortlisting")
     return cli
 
 
 @pytest.fixture
 def funded(cli: Cli) -> Cli:
     """The demo up to the eight projects funded (seven upfront, one tactical), none started."""
-    from grants.demo import build
-
-    build(cli.url, replace=True, until="tactical")
+    demo_copy(cli.url, "tactical")
     return cli
 
 
 @pytest.fixture
 def demo(cli: Cli) -> Cli:
     """The whole demo as `grants demo` builds it."""
-    from grants.demo import build
-
-    build(cli.url, replace=True)
+    demo_copy(cli.url)
     return cli
 
 
 @pytest.fixture
 def round_(cli: Cli) -> Cli:
     """The demo up to the nine proposals submitted and opened for scoring."""
-    from grants.demo import build
-
-    build(cli.url, replace=True, until="bids")
+    demo_copy(cli.url, "bids")
     return cli

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, demo_copy
 
 FULL = [
     "--summary",
@@ -29,9 +29,7 @@ FULL = [
 
 @pytest.fixture
 def setup(cli: Cli) -> Cli:
-    from grants.demo import build
-
-    build(cli.url, replace=True, until="setup")
+    demo_copy(cli.url, "setup")
     return cli
 
 
