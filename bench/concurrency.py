@@ -28,20 +28,24 @@ SCORERS = ("wg-police", "wg-kfrs", "wg-nhs", "wg-probation")  # four authorities
 def setup(url: str, allocation_pounds: int | None = None) -> None:
     """The demo's partnership, members and 2024/25, with the demo's allocation or another."""
     from grants.demo import ALLOCATION, MEMBERS, OFFICER, PARTNERSHIP, SLUG, YEAR, prepare_database
-    from grants.money import DEFAULT_TACTICAL_SHARE, Money
+    from grants.money import Money
     from grants.options import Options
-    from grants.partnerships import add_member, init_partnership
+    from grants.partnership_file import preset
+    from grants.partnerships import add_member, init_partnership, prepare_init
     from grants.scope import open_scope
     from grants.years import open_year
 
     prepare_database(url, replace=True)
     as_officer = Options(db=url, actor=OFFICER)
-    init_partnership(as_officer, name=PARTNERSHIP, slug=SLUG, officer_handle=OFFICER, officer_name="Officer")
+    spec = prepare_init(
+        preset("kent"), name=PARTNERSHIP, slug=SLUG, officer_handle=OFFICER, officer_name="Officer", officer_org="kcc"
+    )
+    init_partnership(as_officer, spec)
     with open_scope(as_officer, write=True) as scope:
         for handle, name, org, roles in MEMBERS:
             add_member(scope, handle=handle, name=name, organisation=org, roles=roles)
         allocation = ALLOCATION if allocation_pounds is None else Money.pounds(allocation_pounds)
-        open_year(scope, YEAR, allocation, DEFAULT_TACTICAL_SHARE)
+        open_year(scope, YEAR, allocation)
 
 
 def prepare(

@@ -1083,16 +1083,19 @@ def _setup_partnership(url: str, index: int) -> tuple[str, str]:
     from grants.reference import slugify
 
     slug = slugify(f"{district} csp{suffix}")[:40]
-    partnerships.init_partnership(
-        Options(db=url, actor=OFFICER),
+    from grants.partnership_file import preset
+
+    spec = partnerships.prepare_init(
+        preset("kent"),
         name=name,
         slug=slug,
         officer_handle=OFFICER,
         officer_name=f"{district} Community Safety Officer",
         officer_org="kcc",
-        funder="Kent Police and Crime Commissioner",
-        funder_prefix="kentpcc",
+        # Each partnership its own 360Giving prefix: their bid references repeat.
+        funder_prefix=f"kentpcc-{slug}"[:50],
     )
+    partnerships.init_partnership(Options(db=url, actor=OFFICER), spec)
     options = Options(db=url, actor=OFFICER, partnership=slug)
     with open_scope(options, write=True) as scope:
         for key, org_name, _ in OTHER_ORGS:

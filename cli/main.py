@@ -21,6 +21,7 @@ from cli import (
     demo,
     exports,
     integrity,
+    partnership,
     publish,  # noqa: F401  (importing it adds its commands to report and export)
     reports,
     scoring,
@@ -92,6 +93,7 @@ def main(
 
 
 setup.register(app)
+partnership.register(app)
 years.register(app)
 bids.register(app)
 scoring.register(app, bids.scoring_app)

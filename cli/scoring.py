@@ -69,6 +69,59 @@ def criteria_set(
     )
 
 
+@criteria_app.command("edit")
+def criteria_edit(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Criterion key, e.g. fit_pcc.")],
+    title: Annotated[str | None, typer.Option(help="Its title.")] = None,
+    weight: Annotated[int | None, typer.Option(help="Its weight, 1 to 100.")] = None,
+    description: Annotated[str | None, typer.Option(help="What it asks of a bid.")] = None,
+    descriptors: Annotated[
+        str | None, typer.Option(help="What 0, 1, 2, 3, 4 and 5 mean, separated by '|' ('' clears them).")
+    ] = None,
+) -> None:
+    """Change a criterion of the year while none of its bids is in scoring (officer).
+
+    Example: grants --as kcc-officer criteria edit need --weight 20 --descriptors "None|Poor|Weak|Adequate|Good|Excellent"
+    """
+    from grants.scoring import set_criterion
+
+    criterion, _ = call(
+        ctx,
+        lambda scope: set_criterion(
+            scope,
+            key,
+            title=title,
+            weight=weight,
+            description=description,
+            descriptors=descriptors,
+            must_exist=True,
+        ),
+        write=True,
+    )
+    console.print(f"Changed {criterion.key}: {criterion.title} (weight {criterion.weight}).")
+
+
+@criteria_app.command("remove")
+def criteria_remove(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Criterion key, e.g. value.")],
+) -> None:
+    """Remove a criterion of the year while none of its bids is in scoring (officer).
+
+    Example: grants --as kcc-officer criteria remove value
+    """
+    from grants.scoring import remove_criterion
+
+    criterion, year, remaining = call(ctx, lambda scope: remove_criterion(scope, key), write=True)
+    console.print(f"Removed {criterion.key} ({criterion.title}) from {year.label if year else 'the template'}.")
+    if remaining != 100:
+        note(
+            f"The remaining weights sum to {remaining}; a partnership file needs 100 "
+            "(`grants criteria edit KEY --weight N`)."
+        )
+
+
 @member_app.command("interest")
 def member_interest(
     ctx: typer.Context,

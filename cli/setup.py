@@ -12,42 +12,87 @@ org_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
 member_app = typer.Typer(help="Members: people, their organisations and roles.", no_args_is_help=True)
 
 
+def _example_epilog() -> str:
+    """The commented example partnership file for `init --help`, kept as written: each paragraph
+    starts with \\b, which stops Click re-wrapping it. Read from the package's data folder."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "grants" / "data" / "presets" / "example.toml"
+    text = example.read_text(encoding="utf-8").strip()
+    return "A partnership file for --from, commented:\n\n" + "\n\n".join(
+        "\b\n" + chunk for chunk in text.split("\n\n")
+    )
+
+
 def init(
     ctx: typer.Context,
-    partnership: Annotated[str, typer.Option("--partnership", help="The partnership's name.")],
-    slug: Annotated[str, typer.Option(help="Short name used in commands, e.g. kcsp.")],
-    officer: Annotated[str, typer.Option(help="Handle of the first officer, e.g. kcc-officer.")],
-    officer_name: Annotated[str, typer.Option(help="The first officer's name.")],
-    officer_org: Annotated[str, typer.Option(help="The first officer's organisation key.")] = "kcc",
-    funder: Annotated[str, typer.Option(help="Who gives the grant.")] = "Kent Police and Crime Commissioner",
+    from_file: Annotated[
+        str | None, typer.Option("--from", help="A partnership file (TOML) to create the partnership from.")
+    ] = None,
+    preset: Annotated[str | None, typer.Option(help="A partnership shipped with grants: kent.")] = None,
+    partnership: Annotated[
+        str | None, typer.Option("--partnership", help="The partnership's name (or change the file's).")
+    ] = None,
+    slug: Annotated[str | None, typer.Option(help="Short name used in commands, e.g. kcsp.")] = None,
+    officer: Annotated[str | None, typer.Option(help="Handle of the first officer, e.g. kcc-officer.")] = None,
+    officer_name: Annotated[str | None, typer.Option(help="The first officer's name.")] = None,
+    officer_org: Annotated[str | None, typer.Option(help="The first officer's organisation key.")] = None,
+    officer_org_name: Annotated[
+        str | None, typer.Option(help="Name of the officer's organisation when it is new (a responsible authority).")
+    ] = None,
+    funder: Annotated[str | None, typer.Option(help="Who gives the grant, e.g. Sussex Police and Crime Commissioner.")] = None,
     funder_prefix: Annotated[
-        str | None, typer.Option(help="360Giving prefix for grant ids (default: from the funder).")
+        str | None,
+        typer.Option(
+            "--funder-prefix",
+            "--grant-id-prefix",
+            help="360Giving grant-id prefix, unique per partnership (default: from the funder and slug).",
+        ),
     ] = None,
 ) -> None:
-    """Create (or upgrade) the database, a partnership, its responsible authorities and first officer.
+    """Create (or upgrade) the database and a partnership: from a partnership file, a preset, or
+    only the command line (then with no organisations but the officer's, and no priorities).
 
-    Example: grants init --partnership "Kent Community Safety Partnership" --slug kcsp
-    --officer kcc-officer --officer-name "Community Safety Officer"
+    Example: grants init --from wealden.toml
+
+    Example: grants init --preset kent --officer kcc-officer --officer-name "Community Safety Officer" --officer-org kcc
+
+    Example: grants init --partnership "Wealden CSP" --slug wealden-csp --funder "Sussex PCC" --officer wdc-officer --officer-name "Officer" --officer-org wdc --officer-org-name "Wealden District Council"
     """
-    from grants.partnerships import init_partnership
+    from grants import partnership_file
+    from grants.errors import BadInput
+    from grants.partnerships import init_partnership, prepare_init
 
-    result = guarded(
-        lambda: init_partnership(
-            options(ctx),
+    def work():  # type: ignore[no-untyped-def]
+        if from_file and preset:
+            raise BadInput("give --from FILE or --preset NAME, not both")
+        spec = (
+            partnership_file.read(from_file)
+            if from_file
+            else partnership_file.preset(preset)
+            if preset
+            else None
+        )
+        spec = prepare_init(
+            spec,
             name=partnership,
             slug=slug,
             officer_handle=officer,
             officer_name=officer_name,
             officer_org=officer_org,
+            officer_org_name=officer_org_name,
             funder=funder,
             funder_prefix=funder_prefix,
         )
-    )
+        return init_partnership(options(ctx), spec)
+
+    result = guarded(work)
     console.print(
-        f"Created {result.partnership.name} ({result.partnership.slug}) with "
-        f"{result.organisations} responsible authorities and officer {result.officer.handle}."
+        f"Created {result.partnership.name} ({result.partnership.slug}) with {result.organisations} "
+        f"organisation{'s' if result.organisations != 1 else ''} ({result.authorities} responsible "
+        f"authorit{'y' if result.authorities == 1 else 'ies'}) and officer {result.officer.handle}."
     )
-    note(f"Next: grants --as {result.officer.handle} year open 2024/25 --allocation 39,661")
+    note(f"Next: grants --as {result.officer.handle} year open YYYY/YY --allocation AMOUNT")
 
 
 @org_app.command("add")
@@ -95,6 +140,7 @@ def org_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
                     "responsible_authority": org.responsible_authority,
                     "org_id": org.org_id,
                     "members": count,
+                    "retired_on": org.retired_at.date().isoformat() if org.retired_at else None,
                 }
                 for org, count in rows
             ]
@@ -103,11 +149,16 @@ def org_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
     from rich.table import Table
 
     table = Table(title="Organisations")
-    for column in ("Key", "Name", "Responsible authority", "Org-id", "Members"):
+    for column in ("Key", "Name", "Responsible authority", "Org-id", "Members", "Retired"):
         table.add_column(column, justify="right" if column == "Members" else "left")
     for org, count in rows:
         table.add_row(
-            org.key, org.name, "yes" if org.responsible_authority else "no", org.org_id or "", str(count)
+            org.key,
+            org.name,
+            "yes" if org.responsible_authority else "no",
+            org.org_id or "",
+            str(count),
+            f"{org.retired_at:%Y-%m-%d}" if org.retired_at else "",
         )
     console.print(table)
 
@@ -148,7 +199,13 @@ def member_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
     if json_:
         print_json(
             [
-                {"handle": m.handle, "name": m.name, "organisation": o.key, "roles": m.roles.split(",")}
+                {
+                    "handle": m.handle,
+                    "name": m.name,
+                    "organisation": o.key,
+                    "roles": m.roles.split(","),
+                    "retired_on": m.retired_at.date().isoformat() if m.retired_at else None,
+                }
                 for m, o in rows
             ]
         )
@@ -156,14 +213,100 @@ def member_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
     from rich.table import Table
 
     table = Table(title="Members")
-    for column in ("Handle", "Name", "Organisation", "Roles"):
+    for column in ("Handle", "Name", "Organisation", "Roles", "Retired"):
         table.add_column(column)
     for m, o in rows:
-        table.add_row(m.handle, m.name, o.name, m.roles.replace(",", ", "))
+        retired = f"{m.retired_at:%Y-%m-%d}" if m.retired_at else ""
+        table.add_row(m.handle, m.name, o.name, m.roles.replace(",", ", "), retired)
     console.print(table)
 
 
+def _changes_text(changes: dict[str, list[object]]) -> str:
+    return "; ".join(f"{field.replace('_', ' ')} {before!r} → {after!r}" for field, (before, after) in changes.items())
+
+
+@org_app.command("edit")
+def org_edit(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The organisation's key.")],
+    name: Annotated[str | None, typer.Option(help="Its new name.")] = None,
+    responsible_authority: Annotated[
+        bool | None,
+        typer.Option("--responsible-authority/--partner", help="Does it count towards quorum?"),
+    ] = None,
+    org_id: Annotated[str | None, typer.Option(help="Its org-id for 360Giving ('' clears it).")] = None,
+) -> None:
+    """Change an organisation's name, responsible-authority standing or org-id (officer).
+
+    Example: grants --as kcc-officer org edit kfrs --name "Kent Fire and Rescue" --org-id GB-GOV-KFRS
+    """
+    from grants.partnerships import edit_organisation
+
+    org, changes = call(
+        ctx,
+        lambda scope: edit_organisation(
+            scope, key, name=name, responsible_authority=responsible_authority, org_id=org_id
+        ),
+        write=True,
+    )
+    console.print(f"Changed {org.key}: {_changes_text(changes)}.")
+
+
+@org_app.command("retire")
+def org_retire(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The organisation's key.")],
+    reason: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+) -> None:
+    """Retire an organisation with no active members (officer): its history stays.
+
+    Example: grants --as kcc-officer org retire kalc --reason "Left the partnership"
+    """
+    from grants.partnerships import retire_organisation
+
+    org = call(ctx, lambda scope: retire_organisation(scope, key, reason), write=True)
+    console.print(f"Retired {org.name} ({org.key}); its bids and history stay.")
+
+
+@member_app.command("edit")
+def member_edit(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="The member's handle.")],
+    name: Annotated[str | None, typer.Option(help="Their new name.")] = None,
+    org: Annotated[str | None, typer.Option(help="Their new organisation's key.")] = None,
+    roles: Annotated[
+        str | None, typer.Option(help="Their roles, all of them, comma-separated: officer, member, chair, pcc, treasurer.")
+    ] = None,
+) -> None:
+    """Change a member's name, organisation or roles (officer).
+
+    Example: grants --as kcc-officer member edit wg-kfrs --roles member,chair
+    """
+    from grants.partnerships import edit_member
+
+    member, changes = call(
+        ctx, lambda scope: edit_member(scope, handle, name=name, organisation=org, roles=roles), write=True
+    )
+    console.print(f"Changed {member.handle}: {_changes_text(changes)}.")
+
+
+@member_app.command("retire")
+def member_retire(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="The member's handle.")],
+    reason: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+) -> None:
+    """Retire a member (officer): their sheets and history stay; they can no longer act.
+
+    Example: grants --as kcc-officer member retire wg-probation --reason "Moved to another post"
+    """
+    from grants.partnerships import retire_member
+
+    member = call(ctx, lambda scope: retire_member(scope, handle, reason), write=True)
+    console.print(f"Retired {member.handle} ({member.name}); their history stays and they can no longer act.")
+
+
 def register(app: typer.Typer) -> None:
-    app.command("init")(init)
+    app.command("init", epilog=_example_epilog())(init)
     app.add_typer(org_app, name="org")
     app.add_typer(member_app, name="member")

@@ -101,13 +101,9 @@ def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
         .order_by(Bid.sequence)
     ).all()
     if scoring:
-        from grants.scoring import assess
+        from grants.scoring import assess, quorum_shortfall
 
         for assessment in assess(scope, [(bid, org) for bid, org in scoring]):
             if not assessment.quorum:
-                missing = ", ".join(assessment.missing_authorities) or "more authorities"
-                warnings.append(
-                    f"{assessment.bid.reference} lacks quorum: sheets from {len(assessment.authorities)} "
-                    f"authorities so far; still needed from {missing}"
-                )
+                warnings.append(f"{assessment.bid.reference} lacks quorum: {quorum_shortfall(assessment)}")
     return board

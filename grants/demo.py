@@ -21,7 +21,8 @@ from grants.demo_data import (
 )
 from grants.errors import Refused
 from grants.models import FundingYear, PotKind, Stance, YearStatus
-from grants.money import DEFAULT_TACTICAL_SHARE, Money
+from grants.money import Money
+from grants.partnership_file import preset
 from grants.scope import Options, acting_on, open_scope
 from workflows.bid_lifecycle import BidStatus
 
@@ -281,16 +282,15 @@ STAGE_DATES = {
 def _setup(url: str, progress: Callable[[str], None]) -> int:
     as_officer = Options(db=url, actor=OFFICER)
     progress("Creating the Kent Community Safety Partnership")
-    partnerships.init_partnership(
-        as_officer,
+    spec = partnerships.prepare_init(
+        preset("kent"),
         name=PARTNERSHIP,
         slug=SLUG,
         officer_handle=OFFICER,
         officer_name="Kent Community Safety Team Officer",
         officer_org="kcc",
-        funder="Kent Police and Crime Commissioner",
-        funder_prefix="kentpcc",
     )
+    partnerships.init_partnership(as_officer, spec)
     with open_scope(as_officer, write=True) as scope:
         partnerships.add_organisation(
             scope,
@@ -305,7 +305,7 @@ def _setup(url: str, progress: Callable[[str], None]) -> int:
             partnerships.add_member(scope, handle=handle, name=name, organisation=org, roles=roles)
     progress(f"Opening {YEAR} with {ALLOCATION}")
     with open_scope(as_officer, write=True) as scope:
-        years.open_year(scope, YEAR, ALLOCATION, DEFAULT_TACTICAL_SHARE)
+        years.open_year(scope, YEAR, ALLOCATION)
     return 3 + len(MEMBERS)
 
 

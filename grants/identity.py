@@ -204,6 +204,11 @@ def resolve_actor(session: Session, partnership: Partnership, handle: str | None
             f"{handle!r} is not a member of {partnership.slug}; an officer can add them with "
             "`grants member add`"
         )
+    if member.retired_at is not None:
+        raise Refused(
+            f"{member.handle} was retired from {partnership.slug} on {member.retired_at:%Y-%m-%d} and can "
+            "no longer act; their history is kept"
+        )
     return member
 
 

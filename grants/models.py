@@ -71,12 +71,17 @@ class Partnership(SQLModel, table=True):
     slug: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     funder_name: str = Field(sa_column=Column(String(200), nullable=False))
-    funder_prefix: str = Field(sa_column=Column(String(60), nullable=False))
+    # The 360Giving grant-id prefix: grant ids are 360G-<prefix>-<bid reference>, so no two
+    # partnerships in a database may share it (their references repeat: CRG-2425-001 …).
+    funder_prefix: str = Field(sa_column=Column(String(60), nullable=False, unique=True))
     funder_org_id: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
     programme: str = Field(default="CRG", sa_column=Column(String(10), nullable=False))
     quorum_authorities: int = Field(default=4)
     consensus_threshold: int = Field(default=50)
     moderation_spread: int = Field(default=40)
+    # The terms-of-reference rules above and this share are the partnership's settings; each year
+    # takes a copy when it opens (FundingYear), so a change applies from the next year opened.
+    tactical_share: str = Field(default="1/3", sa_column=Column(String(20), nullable=False, server_default="1/3"))
     # Head of the audit hash chain; locked while an event is appended.
     audit_head: str = Field(sa_column=Column(String(64), nullable=False))
     audit_count: int = Field(default=0)
@@ -95,6 +100,8 @@ class Organisation(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(200), nullable=False))
     responsible_authority: bool = Field(default=False)
     org_id: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
+    # A retired organisation keeps its history (bids, members) but takes no new members or bids.
+    retired_at: datetime | None = None
 
 
 class Member(SQLModel, table=True):
@@ -111,6 +118,8 @@ class Member(SQLModel, table=True):
     # Comma-separated role names in a fixed order (see grants.identity.ROLE_ORDER).
     roles: str = Field(sa_column=Column(String(120), nullable=False))
     created_at: datetime
+    # A retired member keeps their history (sheets, audit events) but can no longer act.
+    retired_at: datetime | None = None
 
 
 class FundingYear(SQLModel, table=True):
@@ -127,6 +136,10 @@ class FundingYear(SQLModel, table=True):
     status: YearStatus = Field(sa_column=enum_column(YearStatus, 10))
     allocation_pence: int = Field(sa_column=pence_column())
     tactical_share: str = Field(sa_column=Column(String(20), nullable=False))
+    # The terms-of-reference rules as they were when the year opened (from its partnership).
+    quorum_authorities: int = Field(default=4)
+    consensus_threshold: int = Field(default=50)
+    moderation_spread: int = Field(default=40)
     opened_at: datetime
     closed_at: datetime | None = None
 
@@ -213,6 +226,8 @@ class ReferenceItem(SQLModel, table=True):
     key: str = Field(sa_column=Column(String(40), nullable=False))
     title: str = Field(sa_column=Column(String(300), nullable=False))
     position: int = Field(default=0)
+    # A retired item can no longer be chosen by a bid; bids that chose it keep it.
+    retired_at: datetime | None = None
 
 
 class Bid(SQLModel, table=True):
@@ -308,7 +323,10 @@ class Stance(enum.StrEnum):
 
 
 class Criterion(SQLModel, table=True):
-    """A scoring criterion of one year, with its weight."""
+    """A scoring criterion of one year, with its weight and what each score 0–5 means.
+
+    Criteria without a year are the partnership's template (from its partnership file), copied
+    into the first year it opens; later years copy the year before."""
 
     __tablename__ = "criterion"
     __table_args__ = (
@@ -317,12 +335,17 @@ class Criterion(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    year_id: int = Field(foreign_key="funding_year.id", index=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    year_id: int | None = Field(default=None, foreign_key="funding_year.id", index=True)
     key: str = Field(sa_column=Column(String(40), nullable=False))
     title: str = Field(sa_column=Column(String(200), nullable=False))
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     weight: int
     position: int = Field(default=0)
+    # JSON list of six texts, what a score of 0, 1, … 5 means; [] when the partnership set none.
+    descriptors: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    # Set by `criteria remove` (rows are never deleted); a removed criterion is left out everywhere.
+    removed_at: datetime | None = None
 
 
 class ScoreSheet(SQLModel, table=True):

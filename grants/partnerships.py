@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from fractions import Fraction
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -14,14 +16,35 @@ from sqlmodel import Session
 from grants import audit, schema
 from grants.audit import GENESIS
 from grants.db import session_scope
-from grants.errors import BadInput, NotFound, Refused
+from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import check_handle, find_member, parse_roles, roles_text
-from grants.models import Member, Organisation, Partnership, ReferenceItem
-from grants.reference import DEFAULT_REFERENCE, RESPONSIBLE_AUTHORITIES, slugify
+from grants.models import (
+    Bid,
+    Criterion,
+    FundingYear,
+    Member,
+    Organisation,
+    Partnership,
+    ReferenceItem,
+    ScoreSheet,
+    YearStatus,
+)
+from grants.partnership_file import (
+    CriterionSpec,
+    MemberSpec,
+    OrganisationSpec,
+    PartnershipSpec,
+    Rules,
+    share_text,
+)
+from grants.reference import slugify
 from grants.scope import Options, Scope
-from workflows.bid_lifecycle import Role
+from workflows.bid_lifecycle import TERMINAL, Role
 
 MAX_NAME = 200
+# DESIGN's defaults for a partnership set up without a file: a third tactical, quorum of 4
+# responsible authorities, consensus at 50%, moderation beyond 40 points.
+DEFAULT_RULES = Rules(Fraction(1, 3), 4, 50, 40)
 
 
 # Control characters other than newline and tab (which a multi-line reason may hold).
@@ -53,6 +76,7 @@ class InitResult:
     partnership: Partnership
     officer: Member
     organisations: int
+    authorities: int
 
 
 @contextmanager
@@ -62,90 +86,211 @@ def _bootstrap_session(url: str) -> Iterator[Session]:
         yield session
 
 
-def init_partnership(
-    options: Options,
+def blank_spec(*, name: str, slug: str, funder: str, funder_prefix: str | None) -> PartnershipSpec:
+    """A partnership without a file: no organisations, priorities or members of anyone's; DESIGN §5's
+    criteria and default rules, which the officer changes afterwards."""
+    from grants.scoring import DEFAULT_CRITERIA
+
+    return PartnershipSpec(
+        name=name,
+        slug=slug,
+        funder_name=funder,
+        funder_org_id=None,
+        grant_id_prefix=funder_prefix or f"{slugify(funder, 20)}-{slug}"[:50].rstrip("-"),
+        rules=DEFAULT_RULES,
+        organisations=(),
+        members=(),
+        criteria=tuple(CriterionSpec(k, t, w, d) for k, t, w, d in DEFAULT_CRITERIA),
+        priorities={},
+    )
+
+
+def prepare_init(
+    spec: PartnershipSpec | None,
     *,
-    name: str,
-    slug: str,
-    officer_handle: str,
-    officer_name: str,
-    officer_org: str = "kcc",
-    funder: str = "Kent Police and Crime Commissioner",
+    name: str | None = None,
+    slug: str | None = None,
+    officer_handle: str | None = None,
+    officer_name: str | None = None,
+    officer_org: str | None = None,
+    officer_org_name: str | None = None,
+    funder: str | None = None,
     funder_prefix: str | None = None,
-) -> InitResult:
-    """Create or upgrade the database, then the partnership, its authorities and first officer."""
-    name = clean_text(name, "partnership name")
-    slug = check_slug(slug, "partnership slug")
-    check_handle(officer_handle)
-    officer_name = clean_text(officer_name, "officer name")
-    funder = clean_text(funder, "funder name")
-    prefix = funder_prefix or slugify(funder)[:20]
+) -> PartnershipSpec:
+    """The partnership to create: the file (or preset) with the command line's changes, or a blank
+    one from the command line alone; checked before the database is touched."""
+    if spec is None:
+        missing = [flag for flag, value in (("--partnership", name), ("--slug", slug), ("--funder", funder)) if not value]
+        if missing:
+            raise BadInput(
+                f"give {', '.join(missing)} (or a partnership file with --from FILE, or --preset kent)"
+            )
+        spec = blank_spec(name=name or "", slug=slug or "", funder=funder or "", funder_prefix=funder_prefix)
+    changes: dict[str, object] = {}
+    if name:
+        changes["name"] = clean_text(name, "partnership name")
+    if slug:
+        changes["slug"] = check_slug(slug, "partnership slug")
+    if funder:
+        changes["funder_name"] = clean_text(funder, "funder name")
+    if funder_prefix:
+        changes["grant_id_prefix"] = check_prefix(funder_prefix)
+    spec = replace(spec, **changes)  # type: ignore[arg-type]
+    check_prefix(spec.grant_id_prefix)
+    if officer_handle or officer_name or officer_org:
+        if not (officer_handle and officer_name and officer_org):
+            raise BadInput("give all three of --officer, --officer-name and --officer-org for the first officer")
+        check_handle(officer_handle)
+        if any(m.handle == officer_handle for m in spec.members):
+            raise BadInput(f"member {officer_handle!r} is in the partnership file already; leave out --officer")
+        keys = [o.key for o in spec.organisations]
+        organisations = spec.organisations
+        if officer_org not in keys:
+            if not officer_org_name:
+                raise BadInput(
+                    f"organisation {officer_org!r} is not in the partnership"
+                    + (f" ({', '.join(keys)})" if keys else "")
+                    + "; choose one with --officer-org, or name a new one with --officer-org-name"
+                )
+            organisations = (
+                *organisations,
+                OrganisationSpec(
+                    check_slug(officer_org, "organisation key"),
+                    clean_text(officer_org_name, "organisation name"),
+                    responsible_authority=True,
+                ),
+            )
+        officer = MemberSpec(officer_handle, clean_text(officer_name, "officer name"), officer_org, ("officer",))
+        spec = replace(spec, organisations=organisations, members=(*spec.members, officer))
+    if not any("officer" in m.roles for m in spec.members):
+        raise BadInput(
+            "the partnership needs an officer to manage it: give --officer, --officer-name and "
+            '--officer-org, or a member with roles = ["officer"] in the partnership file'
+        )
+    return spec
+
+
+def check_prefix(prefix: str) -> str:
+    from grants.partnership_file import PREFIX
+
+    if not PREFIX.match(prefix) or prefix.upper().startswith("360G-"):
+        raise BadInput(
+            f"360Giving grant-id prefix {shown(prefix)} is not usable: use letters, digits and '-' "
+            "(up to 50), without 360G-, e.g. kentpcc"
+        )
+    return prefix
+
+
+def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
+    """Create or upgrade the database, then the partnership as the spec (prepare_init) describes it."""
     with _bootstrap_session(options.url) as session:
-        exists = session.execute(select(Partnership).where(Partnership.slug == slug)).scalar_one_or_none()
+        exists = session.execute(select(Partnership).where(Partnership.slug == spec.slug)).scalar_one_or_none()
         if exists is not None:
             raise Refused(
-                f"partnership {slug!r} already exists; the database is upgraded and nothing else "
+                f"partnership {spec.slug!r} already exists; the database is upgraded and nothing else "
                 "changed. Officers add members with `grants member add`"
             )
+        clash = session.execute(
+            select(Partnership.slug).where(func.lower(Partnership.funder_prefix) == spec.grant_id_prefix.lower())
+        ).scalar_one_or_none()
+        if clash is not None:
+            raise Refused(
+                f"the 360Giving grant-id prefix {spec.grant_id_prefix!r} is used by partnership {clash!r} "
+                "in this database; grant ids must be unique, so give this partnership its own "
+                "(grant_id_prefix in the file, or --funder-prefix)"
+            )
         partnership = Partnership(
-            slug=slug,
-            name=name,
-            funder_name=funder,
-            funder_prefix=prefix,
+            slug=spec.slug,
+            name=spec.name,
+            funder_name=spec.funder_name,
+            funder_prefix=spec.grant_id_prefix,
+            funder_org_id=spec.funder_org_id,
+            quorum_authorities=spec.rules.quorum,
+            consensus_threshold=spec.rules.consensus_threshold,
+            moderation_spread=spec.rules.moderation_spread,
+            tactical_share=share_text(spec.rules.tactical_share),
             audit_head=GENESIS,
             audit_count=0,
             created_at=datetime.now(UTC),
         )
         session.add(partnership)
         session.flush()
-        orgs = {}
-        for key, org_name in RESPONSIBLE_AUTHORITIES:
-            org = Organisation(
-                partnership_id=partnership.id, key=key, name=org_name, responsible_authority=True
+        orgs: dict[str, Organisation] = {}
+        for o in spec.organisations:
+            orgs[o.key] = Organisation(
+                partnership_id=partnership.id,
+                key=o.key,
+                name=o.name,
+                responsible_authority=o.responsible_authority,
+                org_id=o.org_id,
             )
-            session.add(org)
-            orgs[key] = org
-        if officer_org not in orgs:
-            raise BadInput(
-                f"organisation {officer_org!r} is not one of the responsible authorities "
-                f"({', '.join(orgs)}); choose one with --officer-org"
+            session.add(orgs[o.key])
+            session.flush()
+        officer = None
+        for m in spec.members:
+            member = Member(
+                partnership_id=partnership.id,
+                handle=m.handle,
+                name=m.name,
+                organisation_id=orgs[m.organisation].id,
+                roles=",".join(m.roles),
+                created_at=datetime.now(UTC),
             )
-        session.flush()
-        officer = Member(
-            partnership_id=partnership.id,
-            handle=officer_handle,
-            name=officer_name,
-            organisation_id=orgs[officer_org].id,
-            roles=roles_text((Role.officer,)),
-            created_at=datetime.now(UTC),
-        )
-        session.add(officer)
-        for kind, items in DEFAULT_REFERENCE.items():
-            for position, (key, title) in enumerate(items, start=1):
+            session.add(member)
+            session.flush()
+            if officer is None and "officer" in m.roles:
+                officer = member
+        for kind, items in spec.priorities.items():
+            for position, item in enumerate(items, start=1):
                 session.add(
                     ReferenceItem(
-                        partnership_id=partnership.id,
-                        kind=kind,
-                        key=key,
-                        title=title,
-                        position=position,
+                        partnership_id=partnership.id, kind=kind, key=item.key, title=item.title, position=position
                     )
                 )
+        for position, c in enumerate(spec.criteria, start=1):
+            session.add(
+                Criterion(
+                    partnership_id=partnership.id,
+                    year_id=None,
+                    key=c.key,
+                    title=c.title,
+                    weight=c.weight,
+                    description=c.description,
+                    descriptors=json.dumps(list(c.descriptors), ensure_ascii=False),
+                    position=position,
+                )
+            )
         session.flush()
+        assert officer is not None  # prepare_init makes sure
         audit.record(
             session,
             partnership.id,
-            officer_handle,
+            officer.handle,
             "partnership.init",
-            f"partnership {slug}",
+            f"partnership {spec.slug}",
             details={
-                "name": name,
-                "funder": funder,
-                "officer": officer_handle,
-                "organisations": [key for key, _ in RESPONSIBLE_AUTHORITIES],
+                "name": spec.name,
+                "funder": spec.funder_name,
+                "grant_id_prefix": spec.grant_id_prefix,
+                "rules": rules_details(spec.rules),
+                "officer": officer.handle,
+                "organisations": [o.key for o in spec.organisations],
+                "members": [m.handle for m in spec.members],
+                "criteria": {c.key: c.weight for c in spec.criteria},
+                "priorities": {kind.value: [i.key for i in items] for kind, items in spec.priorities.items()},
             },
         )
-        return InitResult(partnership, officer, len(orgs))
+        authorities = sum(o.responsible_authority for o in spec.organisations)
+        return InitResult(partnership, officer, len(orgs), authorities)
+
+
+def rules_details(rules: Rules) -> dict[str, object]:
+    return {
+        "tactical_share": share_text(rules.tactical_share),
+        "quorum": rules.quorum,
+        "consensus_threshold": rules.consensus_threshold,
+        "moderation_spread": rules.moderation_spread,
+    }
 
 
 def upgrade_database(options: Options) -> str:
@@ -156,7 +301,8 @@ def upgrade_database(options: Options) -> str:
         return schema_revision(session) or "none"
 
 
-def find_organisation(scope: Scope, key: str) -> Organisation:
+def find_organisation(scope: Scope, key: str, *, active: bool = False) -> Organisation:
+    """The organisation with this key; with `active`, refuses a retired one."""
     org = scope.session.execute(
         select(Organisation).where(
             Organisation.partnership_id == scope.partnership.id, Organisation.key == key
@@ -164,9 +310,13 @@ def find_organisation(scope: Scope, key: str) -> Organisation:
     ).scalar_one_or_none()
     if org is None:
         keys = scope.session.execute(
-            select(Organisation.key).where(Organisation.partnership_id == scope.partnership.id)
+            select(Organisation.key).where(
+                Organisation.partnership_id == scope.partnership.id, Organisation.retired_at.is_(None)
+            )
         ).scalars()
-        raise NotFound(f"there is no organisation {key!r}; known: {', '.join(keys)}")
+        raise NotFound(f"there is no organisation {shown(key)}; known: {', '.join(keys) or 'none'}")
+    if active and org.retired_at is not None:
+        raise Refused(f"organisation {org.key!r} was retired on {org.retired_at:%Y-%m-%d}; it takes no new members or bids")
     return org
 
 
@@ -200,10 +350,110 @@ def add_organisation(
     return org
 
 
+def _closed_years_scored(scope: Scope, member_ids: list[int]) -> list[str]:
+    """Closed years in which these members scored bids: their organisation there is history."""
+    if not member_ids:
+        return []
+    return list(
+        scope.session.execute(
+            select(FundingYear.label)
+            .distinct()
+            .join(Bid, Bid.year_id == FundingYear.id)
+            .join(ScoreSheet, ScoreSheet.bid_id == Bid.id)
+            .where(ScoreSheet.member_id.in_(member_ids), FundingYear.status == YearStatus.closed)
+            .order_by(FundingYear.label)
+        ).scalars()
+    )
+
+
+def _members_of(scope: Scope, org: Organisation, *, active_only: bool) -> list[Member]:
+    query = select(Member).where(Member.organisation_id == org.id).order_by(Member.handle)
+    if active_only:
+        query = query.where(Member.retired_at.is_(None))
+    return list(scope.session.execute(query).scalars())
+
+
+def edit_organisation(
+    scope: Scope,
+    key: str,
+    *,
+    name: str | None = None,
+    responsible_authority: bool | None = None,
+    org_id: str | None = None,
+) -> tuple[Organisation, dict[str, list[object]]]:
+    """Change an organisation's name, responsible-authority standing or org-id (officer).
+
+    Whether it is a responsible authority decides the quorum of every year its members scored in,
+    so it cannot change once they scored in a closed year."""
+    scope.require("edit organisations", Role.officer)
+    org = find_organisation(scope, key, active=True)
+    before = {"name": org.name, "responsible_authority": org.responsible_authority, "org_id": org.org_id}
+    if name is not None:
+        org.name = clean_text(name, "organisation name")
+    if org_id is not None:
+        org.org_id = clean_text(org_id, "org-id", limit=80, required=False) or None
+    if responsible_authority is not None and responsible_authority != org.responsible_authority:
+        closed = _closed_years_scored(scope, [m.id for m in _members_of(scope, org, active_only=False)])
+        if closed:
+            raise Refused(
+                f"{org.key}'s members scored bids of {', '.join(closed)}, which "
+                f"{'is' if len(closed) == 1 else 'are'} closed: whether {org.key} is a responsible "
+                "authority decided those quorums, so it cannot change. Add a new organisation instead"
+            )
+        org.responsible_authority = responsible_authority
+    after = {"name": org.name, "responsible_authority": org.responsible_authority, "org_id": org.org_id}
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if not changes:
+        raise BadInput(f"nothing to change: give --name, --responsible-authority/--partner or --org-id for {org.key}")
+    scope.session.add(org)
+    scope.session.flush()
+    scope.audit("organisation.edit", f"organisation {org.key}", details={"changes": changes})
+    return org, changes
+
+
+def retire_organisation(scope: Scope, key: str, reason: str | None = None) -> Organisation:
+    """Retire an organisation (officer): it keeps its history and takes no new members or bids."""
+    scope.require("retire organisations", Role.officer)
+    org = find_organisation(scope, key)
+    if org.retired_at is not None:
+        raise Refused(f"organisation {org.key!r} was retired on {org.retired_at:%Y-%m-%d} already")
+    active = _members_of(scope, org, active_only=True)
+    if active:
+        raise Refused(
+            f"{org.key} still has {len(active)} active member{'s' if len(active) > 1 else ''} "
+            f"({', '.join(m.handle for m in active)}); retire them or move them to another "
+            "organisation (`grants member edit HANDLE --org KEY`) first"
+        )
+    live = list(
+        scope.session.execute(
+            select(Bid.reference, Bid.status)
+            .join(FundingYear, FundingYear.id == Bid.year_id)
+            .where(
+                Bid.lead_organisation_id == org.id,
+                Bid.status.not_in(TERMINAL),
+                FundingYear.status == YearStatus.open,
+            )
+            .order_by(Bid.sequence)
+        )
+    )
+    if live:
+        listed = ", ".join(f"{ref} ({status.value})" for ref, status in live)
+        raise Refused(f"{org.key} leads bids still under way: {listed}; retire it once they are finished")
+    org.retired_at = datetime.now(UTC)
+    scope.session.add(org)
+    scope.session.flush()
+    reason = clean_text(reason, "reason", limit=2000, required=False) if reason else None
+    scope.audit("organisation.retire", f"organisation {org.key}", reason=reason or None)
+    return org
+
+
 def list_organisations(scope: Scope) -> list[tuple[Organisation, int]]:
-    """Organisations with their member counts."""
+    """Organisations with their active member counts."""
     counts = (
-        select(Member.organisation_id, func.count().label("n")).group_by(Member.organisation_id).subquery()
+        select(Member.organisation_id, func.count().label("n"))
+        .where(Member.retired_at.is_(None))
+        .group_by(Member.organisation_id)
+        .subquery()
     )
     rows = scope.session.execute(
         select(Organisation, func.coalesce(counts.c.n, 0))
@@ -219,9 +469,11 @@ def add_member(scope: Scope, *, handle: str, name: str, organisation: str, roles
     check_handle(handle)
     name = clean_text(name, "member name")
     role_list = parse_roles(roles)
-    org = find_organisation(scope, organisation)
-    if find_member(scope.session, scope.partnership, handle) is not None:
-        raise Refused(f"member {handle!r} already exists in {scope.partnership.slug}")
+    org = find_organisation(scope, organisation, active=True)
+    existing = find_member(scope.session, scope.partnership, handle)
+    if existing is not None:
+        retired = f" (retired on {existing.retired_at:%Y-%m-%d}; a handle is never reused)" if existing.retired_at else ""
+        raise Refused(f"member {handle!r} already exists in {scope.partnership.slug}{retired}")
     member = Member(
         partnership_id=scope.partnership.id,
         handle=handle,
@@ -237,6 +489,94 @@ def add_member(scope: Scope, *, handle: str, name: str, organisation: str, roles
         f"member {handle}",
         details={"name": name, "organisation": org.key, "roles": member.roles},
     )
+    return member
+
+
+def find_member_to_manage(scope: Scope, handle: str) -> Member:
+    member = find_member(scope.session, scope.partnership, handle)
+    if member is None:
+        raise NotFound(f"there is no member {shown(handle)}; `grants member list` shows them")
+    if member.retired_at is not None:
+        raise Refused(f"{member.handle} was retired on {member.retired_at:%Y-%m-%d}; a retired member does not change")
+    return member
+
+
+def _other_officers(scope: Scope, member: Member) -> int:
+    return sum(
+        Role.officer.value in other.roles.split(",")
+        for other in scope.session.execute(
+            select(Member).where(
+                Member.partnership_id == scope.partnership.id,
+                Member.retired_at.is_(None),
+                Member.id != member.id,
+            )
+        ).scalars()
+    )
+
+
+def edit_member(
+    scope: Scope,
+    handle: str,
+    *,
+    name: str | None = None,
+    organisation: str | None = None,
+    roles: str | None = None,
+) -> tuple[Member, dict[str, list[object]]]:
+    """Change a member's name, organisation or roles (officer). A member who scored in a closed year
+    keeps their organisation: it decided that year's recusals and quorums."""
+    scope.require("edit members", Role.officer)
+    member = find_member_to_manage(scope, handle)
+    old_org = scope.session.get(Organisation, member.organisation_id)
+    before = {"name": member.name, "organisation": old_org.key, "roles": member.roles}
+    if name is not None:
+        member.name = clean_text(name, "member name")
+    if organisation is not None and organisation != old_org.key:
+        org = find_organisation(scope, organisation, active=True)
+        closed = _closed_years_scored(scope, [member.id])
+        if closed:
+            raise Refused(
+                f"{member.handle} scored bids of {', '.join(closed)} as a member of {old_org.key}, and "
+                f"{'that year is' if len(closed) == 1 else 'those years are'} closed: moving them would "
+                "change its record. Retire them and add them again under a new handle"
+            )
+        member.organisation_id = org.id
+    if roles is not None:
+        new_roles = roles_text(parse_roles(roles))
+        if Role.officer.value not in new_roles.split(",") and Role.officer.value in member.roles.split(","):
+            if not _other_officers(scope, member):
+                raise Refused(
+                    f"{member.handle} is the last officer of {scope.partnership.slug}; give another "
+                    "member the officer role first"
+                )
+        member.roles = new_roles
+    after = {
+        "name": member.name,
+        "organisation": scope.session.get(Organisation, member.organisation_id).key,
+        "roles": member.roles,
+    }
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if not changes:
+        raise BadInput(f"nothing to change: give --name, --org or --roles for {member.handle}")
+    scope.session.add(member)
+    scope.session.flush()
+    scope.audit("member.edit", f"member {member.handle}", details={"changes": changes})
+    return member, changes
+
+
+def retire_member(scope: Scope, handle: str, reason: str | None = None) -> Member:
+    """Retire a member (officer): their sheets, bids and audit events stay; they can no longer act."""
+    scope.require("retire members", Role.officer)
+    member = find_member_to_manage(scope, handle)
+    if Role.officer.value in member.roles.split(",") and not _other_officers(scope, member):
+        raise Refused(
+            f"{member.handle} is the last officer of {scope.partnership.slug}; give another member "
+            "the officer role first"
+        )
+    member.retired_at = datetime.now(UTC)
+    scope.session.add(member)
+    scope.session.flush()
+    reason = clean_text(reason, "reason", limit=2000, required=False) if reason else None
+    scope.audit("member.retire", f"member {member.handle}", reason=reason or None)
     return member
 
 

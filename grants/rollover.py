@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
@@ -280,7 +279,7 @@ def rollover(
     session.flush()
     starts_on, ends_on = year_bounds(following)
     new_year = create_year(
-        scope, following, starts_on, ends_on, next_allocation, Fraction(year.tactical_share), actor.id
+        scope, following, starts_on, ends_on, next_allocation, None, actor.id
     )
     for bid in carried_bids:
         amount = Money((bid.award_pence or 0) - bid.spent_pence)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from grants import lifecycle
 from grants.audit import canonical_json
 from grants.bids import BidRow, content_hash, find_bid, subject
-from grants.errors import BadInput, NotFound, Refused
+from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import find_member, member_roles
 from grants.models import (
     Bid,
@@ -93,46 +93,73 @@ def tenths(value: Fraction | None) -> int | None:
 def criteria_of(scope: Scope, year: FundingYear) -> list[Criterion]:
     return list(
         scope.session.execute(
-            select(Criterion).where(Criterion.year_id == year.id).order_by(Criterion.position, Criterion.key)
+            select(Criterion)
+            .where(Criterion.year_id == year.id, Criterion.removed_at.is_(None))
+            .order_by(Criterion.position, Criterion.key)
         ).scalars()
     )
 
 
-def copy_criteria(session: Any, year: FundingYear, previous: FundingYear | None) -> None:
-    """Give a new year the previous year's criteria, or the defaults."""
-    if previous is not None:
-        rows = [
-            (c.key, c.title, c.weight, c.description, c.position)
-            for c in session.execute(select(Criterion).where(Criterion.year_id == previous.id)).scalars()
-        ]
-    else:
-        rows = [(k, t, w, d, i) for i, (k, t, w, d) in enumerate(DEFAULT_CRITERIA, start=1)]
-    for key, title, weight, description, position in rows:
+def copy_criteria(session: Any, partnership_id: int, year: FundingYear, previous: FundingYear | None) -> None:
+    """Give a new year the previous year's criteria, or the partnership's template (its file's),
+    or, for a partnership made before templates, DESIGN §5's defaults."""
+    source = Criterion.year_id == previous.id if previous is not None else Criterion.year_id.is_(None)
+    rows = [
+        (c.key, c.title, c.weight, c.description, c.position, c.descriptors)
+        for c in session.execute(
+            select(Criterion).where(
+                Criterion.partnership_id == partnership_id, source, Criterion.removed_at.is_(None)
+            )
+        ).scalars()
+    ]
+    if not rows and previous is None:
+        rows = [(k, t, w, d, i, "[]") for i, (k, t, w, d) in enumerate(DEFAULT_CRITERIA, start=1)]
+    for key, title, weight, description, position, descriptors in rows:
         session.add(
             Criterion(
+                partnership_id=partnership_id,
                 year_id=year.id,
                 key=key,
                 title=title,
                 weight=weight,
                 description=description,
+                descriptors=descriptors,
                 position=position,
             )
         )
 
 
-def set_criterion(
-    scope: Scope, key: str, *, title: str | None, weight: int | None, description: str | None
-) -> tuple[Criterion, bool]:
-    """Add or change a criterion of the year (officer), only before any sheet is scored."""
-    scope.require("set criteria", Role.officer)
-    year = find_year(scope)
-    ensure_open(year)
-    if not CRITERION_KEY.match(key):
-        raise BadInput(
-            f"criterion key {key!r} is not usable: use lower-case letters, digits and '_', e.g. fit_pcc"
+def criteria_in(scope: Scope, year: FundingYear | None, *, removed: bool = False) -> list[Criterion]:
+    """A year's criteria, or the partnership's template (year None); or those removed from it."""
+    where = Criterion.year_id == year.id if year else Criterion.year_id.is_(None)
+    gone = Criterion.removed_at.is_not(None) if removed else Criterion.removed_at.is_(None)
+    return list(
+        scope.session.execute(
+            select(Criterion)
+            .where(Criterion.partnership_id == scope.partnership.id, where, gone)
+            .order_by(Criterion.position, Criterion.key)
+        ).scalars()
+    )
+
+
+def criteria_year(scope: Scope) -> FundingYear | None:
+    """The year whose criteria may change: the open year while none of its bids is in scoring and
+    no sheet is scored (changing them would change every score), or the template before any year."""
+    from grants.priorities import editable_year
+
+    year = editable_year(scope, "criteria change")
+    if year is None:
+        return None
+    in_scoring = list(
+        scope.session.execute(
+            select(Bid.reference).where(Bid.year_id == year.id, Bid.status.in_(SCORABLE)).order_by(Bid.sequence)
+        ).scalars()
+    )
+    if in_scoring:
+        raise Refused(
+            f"the criteria of {year.label} are fixed while bids are in scoring ({', '.join(in_scoring)}); "
+            "changing them would change every score"
         )
-    if weight is not None and not 1 <= weight <= 100:
-        raise BadInput(f"weight {weight} is out of range; give a whole number from 1 to 100")
     sheets = scope.session.execute(
         select(func.count())
         .select_from(ScoreSheet)
@@ -144,37 +171,121 @@ def set_criterion(
             f"the criteria of {year.label} are fixed once scoring has begun ({sheets} sheets scored); "
             "changing them would change every score"
         )
-    existing = {c.key: c for c in criteria_of(scope, year)}
+    return year
+
+
+def parse_descriptors(text: str) -> list[str]:
+    """`Not addressed|Poor|Weak|Adequate|Good|Excellent` → six texts, for scores 0 to 5 ('' clears)."""
+    if not text.strip():
+        return []
+    parts = [clean_text(part, "descriptor", limit=300) for part in text.split("|")]
+    if len(parts) != MAX_SCORE + 1:
+        raise BadInput(
+            f"give six descriptors separated by '|', for the scores 0, 1, 2, 3, 4 and 5 ({len(parts)} given)"
+        )
+    return parts
+
+
+def set_criterion(
+    scope: Scope,
+    key: str,
+    *,
+    title: str | None,
+    weight: int | None,
+    description: str | None,
+    descriptors: str | None = None,
+    must_exist: bool = False,
+) -> tuple[Criterion, bool]:
+    """Add or change a criterion of the year (officer), only before its scoring begins."""
+    scope.require("set criteria", Role.officer)
+    year = criteria_year(scope)
+    if not CRITERION_KEY.match(key):
+        raise BadInput(
+            f"criterion key {key!r} is not usable: use lower-case letters, digits and '_', e.g. fit_pcc"
+        )
+    if weight is not None and not 1 <= weight <= 100:
+        raise BadInput(f"weight {weight} is out of range; give a whole number from 1 to 100")
+    existing = {c.key: c for c in criteria_in(scope, year)}
     criterion = existing.get(key)
     created = criterion is None
-    if created:
+    label = year.label if year else "the template"
+    removed = next((c for c in criteria_in(scope, year, removed=True) if c.key == key), None)
+    if created and removed is not None and not must_exist:
+        # Adding back a removed criterion brings its row back (a key is unique within its year).
+        if not title or weight is None:
+            raise BadInput(f"a new criterion needs --title and --weight (there is no criterion {key!r} yet)")
+        criterion, created = removed, True
+        criterion.removed_at = None
+        criterion.position = max((c.position for c in existing.values()), default=0) + 1
+    if created and must_exist:
+        raise NotFound(f"{label} has no criterion {key!r}; known: {', '.join(existing) or 'none'}")
+    if criterion is None:
         if not title or weight is None:
             raise BadInput(f"a new criterion needs --title and --weight (there is no criterion {key!r} yet)")
         criterion = Criterion(
-            year_id=year.id, key=key, title="", weight=weight, description="", position=len(existing) + 1
+            partnership_id=scope.partnership.id,
+            year_id=year.id if year else None,
+            key=key,
+            title="",
+            weight=weight,
+            description="",
+            position=max((c.position for c in existing.values()), default=0) + 1,
         )
-    before = {"title": criterion.title, "weight": criterion.weight, "description": criterion.description}
+    before = {
+        "title": criterion.title,
+        "weight": criterion.weight,
+        "description": criterion.description,
+        "descriptors": json.loads(criterion.descriptors or "[]"),
+    }
     if title is not None:
         criterion.title = clean_text(title, "criterion title")
     if weight is not None:
         criterion.weight = weight
     if description is not None:
         criterion.description = clean_text(description, "criterion description", limit=1000, required=False)
+    if descriptors is not None:
+        criterion.descriptors = json.dumps(parse_descriptors(descriptors), ensure_ascii=False)
+    after = {
+        "title": criterion.title,
+        "weight": criterion.weight,
+        "description": criterion.description,
+        "descriptors": json.loads(criterion.descriptors or "[]"),
+    }
+    if not created and before == after:
+        raise BadInput(f"nothing to change: give --title, --weight, --description or --descriptors for {key}")
     scope.session.add(criterion)
     scope.session.flush()
     scope.audit(
         "criterion.set",
-        f"criterion {key} {year.label}",
-        details={
-            "before": None if created else before,
-            "after": {
-                "title": criterion.title,
-                "weight": criterion.weight,
-                "description": criterion.description,
-            },
-        },
+        f"criterion {key} {year.label if year else 'template'}",
+        details={"before": None if created else before, "after": after},
     )
     return criterion, created
+
+
+def remove_criterion(scope: Scope, key: str) -> tuple[Criterion, FundingYear | None, int]:
+    """Remove a criterion of the year (officer), only before its scoring begins. Returns it, the
+    year, and what the remaining weights sum to."""
+    scope.require("remove criteria", Role.officer)
+    year = criteria_year(scope)
+    existing = criteria_in(scope, year)
+    criterion = next((c for c in existing if c.key == key), None)
+    label = year.label if year else "the template"
+    if criterion is None:
+        raise NotFound(f"{label} has no criterion {shown(key)}; known: {', '.join(c.key for c in existing) or 'none'}")
+    if len(existing) == 1:
+        raise Refused(f"{key} is the only criterion of {label}; a bid needs at least one to be scored")
+    # Never a DELETE (members' database logins have none): the row stays, marked removed.
+    criterion.removed_at = datetime.now(UTC)
+    scope.session.add(criterion)
+    scope.session.flush()
+    remaining = sum(c.weight for c in existing if c.key != key)
+    scope.audit(
+        "criterion.remove",
+        f"criterion {key} {year.label if year else 'template'}",
+        details={"title": criterion.title, "weight": criterion.weight, "remaining_weights": remaining},
+    )
+    return criterion, year, remaining
 
 
 # --- conflicts -------------------------------------------------------------------------------
@@ -410,6 +521,9 @@ class Assessment:
     spread: Fraction | None = None
     authorities: list[str] = field(default_factory=list)
     missing_authorities: list[str] = field(default_factory=list)
+    # Members who may score the bid and have not, from responsible authorities not yet represented.
+    still_to_score: list[str] = field(default_factory=list)
+    quorum_needed: int = 0
     quorum: bool = False
     consensus: bool = False
     flags: list[str] = field(default_factory=list)
@@ -467,27 +581,43 @@ class Assessment:
         ]
 
 
-def _settings(scope: Scope) -> tuple[int, int, int]:
-    p = scope.partnership
-    return p.quorum_authorities, p.consensus_threshold, p.moderation_spread
+def year_rules(year: FundingYear) -> tuple[int, int, int]:
+    """The year's quorum, consensus threshold and moderation spread, as they were when it opened."""
+    return year.quorum_authorities, year.consensus_threshold, year.moderation_spread
 
 
 def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessment]:
     """Mean, spread, quorum, consensus and flags for each bid, from the current, eligible sheets."""
     if not bids:
         return []
-    quorum_needed, threshold, spread_limit = _settings(scope)
     ids = [bid.id for bid, _ in bids]
     year = scope.session.get(FundingYear, bids[0][0].year_id)
+    quorum_needed, threshold, spread_limit = year_rules(year)
     weights = {c.key: c.weight for c in criteria_of(scope, year)}
     authorities = {
         org.id: org
         for org in scope.session.execute(
             select(Organisation).where(
-                Organisation.partnership_id == scope.partnership.id, Organisation.responsible_authority
+                Organisation.partnership_id == scope.partnership.id,
+                Organisation.responsible_authority,
+                Organisation.retired_at.is_(None),
             )
         ).scalars()
     }
+    # Who could still bring an authority to the quorum: active members with the member role.
+    scorers = [
+        (member, authorities[member.organisation_id])
+        for member in scope.session.execute(
+            select(Member)
+            .where(
+                Member.partnership_id == scope.partnership.id,
+                Member.retired_at.is_(None),
+                Member.organisation_id.in_(list(authorities)),
+            )
+            .order_by(Member.handle)
+        ).scalars()
+        if Role.member in member_roles(member)
+    ]
     interests = {
         (bid_id, member_id)
         for bid_id, member_id in scope.session.execute(
@@ -535,6 +665,14 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
             for org in authorities.values()
             if org.key not in represented and org.id != bid.lead_organisation_id
         )
+        a.still_to_score = [
+            f"{member.handle} ({org.key})"
+            for member, org in scorers
+            if org.key not in represented
+            and org.id != bid.lead_organisation_id
+            and (bid.id, member.id) not in interests
+        ]
+        a.quorum_needed = quorum_needed
         a.quorum = len(represented) >= quorum_needed
         opposed = any(s.stance == Stance.oppose for s in a.sheets)
         a.consensus = a.quorum and not opposed and a.mean is not None and a.mean >= threshold
@@ -551,18 +689,25 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
     return results
 
 
+def quorum_shortfall(a: Assessment) -> str:
+    """'needs 4 responsible authorities, has 2 (kcc, kfrs); still to score: …', counting only the
+    sheets, and the members, that may count for this bid."""
+    waiting = ", ".join(a.still_to_score) or (
+        "nobody: no member of another responsible authority may score it (add one with `grants member add`)"
+    )
+    return (
+        f"needs {a.quorum_needed} responsible authorities, has {len(a.authorities)}"
+        f"{' (' + ', '.join(a.authorities) + ')' if a.authorities else ''}; still to score: {waiting}"
+    )
+
+
 def quorum_message(scope: Scope, a: Assessment) -> str:
-    needed = scope.partnership.quorum_authorities
     lead_note = (
-        f" ({a.organisation.key} leads the bid, so its members are recused)"
+        f"; {a.organisation.key} leads the bid, so its members are recused"
         if a.organisation.responsible_authority
         else ""
     )
-    return (
-        f"the quorum rule needs sheets from {needed} responsible authorities; {a.bid.reference} has "
-        f"{len(a.authorities)} ({', '.join(a.authorities) or 'none'}); missing: "
-        f"{', '.join(a.missing_authorities) or 'none'}{lead_note}"
-    )
+    return f"the quorum rule {quorum_shortfall(a)}{lead_note}"
 
 
 def consensus_message(scope: Scope, a: Assessment) -> str:
@@ -570,7 +715,7 @@ def consensus_message(scope: Scope, a: Assessment) -> str:
     opposing = [s.member for s in a.sheets if s.stance == Stance.oppose]
     if opposing:
         reasons.append(f"{', '.join(opposing)} {'oppose' if len(opposing) > 1 else 'opposes'}")
-    threshold = scope.partnership.consensus_threshold
+    threshold = scope.session.get(FundingYear, a.bid.year_id).consensus_threshold
     if a.mean is None or a.mean < threshold:
         reasons.append(f"its mean {percent_text(a.mean)} is below the {threshold}% threshold")
     return (
@@ -587,7 +732,7 @@ def _assessment_fact(check: str):  # type: ignore[no-untyped-def]
             return a.quorum, quorum_message(scope, a)
         if check == "consensus":
             return a.consensus or (bool(args.get("override")) and bool(reason)), consensus_message(scope, a)
-        limit = scope.partnership.moderation_spread
+        limit = scope.session.get(FundingYear, bid.year_id).moderation_spread
         diverges = "moderate" in a.flags
         return (not diverges or bool(reason)), (
             f"the sheets of {bid.reference} diverge by {percent_text(a.spread)[:-1]} points (more than "

@@ -80,8 +80,11 @@ def pots_of(session: Session, year: FundingYear) -> dict[PotKind, Pot]:
     return {pot.kind: pot for pot in pots}
 
 
-def open_year(scope: Scope, label: str, allocation: Money, tactical_share: Fraction) -> FundingYear:
-    """Open a year: its pots, the ledger entries funding them, and its reference data."""
+def open_year(
+    scope: Scope, label: str, allocation: Money, tactical_share: Fraction | None = None
+) -> FundingYear:
+    """Open a year: its pots, the ledger entries funding them, and its reference data. The tactical
+    share is the partnership's rule unless given for this year."""
     actor = scope.require("open a year", Role.officer)
     starts_on, ends_on = year_bounds(label)
     if allocation.pence <= 0:
@@ -110,11 +113,15 @@ def create_year(
     starts_on: date,
     ends_on: date,
     allocation: Money,
-    tactical_share: Fraction,
+    tactical_share: Fraction | None,
     actor_id: int,
 ) -> FundingYear:
-    """Create a year and its pots, fund them in the ledger and copy reference data forward."""
+    """Create a year and its pots, fund them in the ledger and copy reference data forward. The
+    year takes the partnership's rules as they are now: a later change applies from the next year."""
     session = scope.session
+    p = scope.partnership
+    if tactical_share is None:
+        tactical_share = Fraction(p.tactical_share)
     upfront, tactical = split_allocation(allocation, 1 - tactical_share)
     year = FundingYear(
         partnership_id=scope.partnership.id,
@@ -124,6 +131,9 @@ def create_year(
         status=YearStatus.open,
         allocation_pence=allocation.pence,
         tactical_share=format_share(tactical_share),
+        quorum_authorities=p.quorum_authorities,
+        consensus_threshold=p.consensus_threshold,
+        moderation_spread=p.moderation_spread,
         opened_at=datetime.now(UTC),
     )
     session.add(year)
@@ -146,7 +156,7 @@ def create_year(
     previous = copy_reference_data(session, scope.partnership.id, year)
     from grants.scoring import copy_criteria
 
-    copy_criteria(session, year, session.get(FundingYear, previous) if previous else None)
+    copy_criteria(session, scope.partnership.id, year, session.get(FundingYear, previous) if previous else None)
     session.flush()
     scope.audit(
         "year.open",
@@ -157,6 +167,9 @@ def create_year(
             "upfront_pence": upfront.pence,
             "tactical_pence": tactical.pence,
             "tactical_share": format_share(tactical_share),
+            "quorum": year.quorum_authorities,
+            "consensus_threshold": year.consensus_threshold,
+            "moderation_spread": year.moderation_spread,
         },
     )
     return year
@@ -180,6 +193,7 @@ def copy_reference_data(session: Session, partnership_id: int, year: FundingYear
             ReferenceItem.year_id == source_year
             if source_year is not None
             else ReferenceItem.year_id.is_(None),
+            ReferenceItem.retired_at.is_(None),
         )
     ).scalars()
     for item in list(items):
@@ -254,10 +268,11 @@ def list_years(scope: Scope) -> list[FundingYear]:
 
 
 def reference_items(session: Session, year: FundingYear) -> list[ReferenceItem]:
+    """The year's priorities and themes in use (retired ones are left out)."""
     return list(
         session.execute(
             select(ReferenceItem)
-            .where(ReferenceItem.year_id == year.id)
+            .where(ReferenceItem.year_id == year.id, ReferenceItem.retired_at.is_(None))
             .order_by(ReferenceItem.kind, ReferenceItem.position)
         ).scalars()
     )

@@ -13,21 +13,21 @@ from tests.conftest import Cli
 def init(cli: Cli):  # type: ignore[no-untyped-def]
     return cli(
         "init",
-        "--partnership",
-        "Kent Community Safety Partnership",
-        "--slug",
-        "kcsp",
+        "--preset",
+        "kent",
         "--officer",
         "kcc-officer",
         "--officer-name",
         "Community Safety Officer",
+        "--officer-org",
+        "kcc",
     )
 
 
 def test_init_creates_partnership_authorities_and_officer(cli: Cli) -> None:
     result = init(cli)
     assert result.exit_code == 0, result.output
-    assert "Created Kent Community Safety Partnership (kcsp) with 7 responsible authorities" in result.stdout
+    assert "Created Kent Community Safety Partnership (kcsp) with 7 organisations (7 responsible authorities)" in result.stdout
     orgs = json.loads(cli("org", "list", "--json").stdout)
     assert [o["key"] for o in orgs] == [
         "districts",
@@ -46,6 +46,7 @@ def test_init_creates_partnership_authorities_and_officer(cli: Cli) -> None:
             "name": "Community Safety Officer",
             "organisation": "kcc",
             "roles": ["officer"],
+            "retired_on": None,
         }
     ]
 

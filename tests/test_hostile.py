@@ -688,7 +688,25 @@ def test_hostile_text_in_every_free_text_option_is_bad_input(
 @pytest.mark.parametrize("field", ["partnership", "officer-name", "funder"])
 def test_hostile_text_at_init_is_bad_input(cli: Cli, field: str) -> None:
     base = {"partnership": "P", "officer-name": "O", "funder": "F"}
-    ok(cli("init", "--partnership", "First", "--slug", "first", "--officer", "off", "--officer-name", "Off"))
+    ok(
+        cli(
+            "init",
+            "--partnership",
+            "First",
+            "--slug",
+            "first",
+            "--funder",
+            "F",
+            "--officer",
+            "off",
+            "--officer-name",
+            "Off",
+            "--officer-org",
+            "org",
+            "--officer-org-name",
+            "Org",
+        )
+    )
     before = cli.snapshot()
     for name, text in HOSTILE_TEXT.items():
         _count("free-text inputs")
@@ -699,6 +717,10 @@ def test_hostile_text_at_init_is_bad_input(cli: Cli, field: str) -> None:
             "second",
             "--officer",
             "off2",
+            "--officer-org",
+            "org",
+            "--officer-org-name",
+            "Org",
             *sum(([f"--{k}", v] for k, v in values.items()), []),
         )
         error_message(result, 2)

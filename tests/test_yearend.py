@@ -172,7 +172,8 @@ def test_dashboard_names_missing_quorum(round_: Cli) -> None:
     lacking = [w for w in board["warnings"] if "lacks quorum" in w]
     assert len(lacking) == 9
     assert lacking[0].startswith(
-        "CRG-2425-001 lacks quorum: sheets from 0 authorities so far; still needed from"
+        "CRG-2425-001 lacks quorum: needs 4 responsible authorities, has 0; still to score: wg-district "
+        "(districts), wg-kfrs (kfrs), wg-nhs (nhs-icb), wg-police (kent-police), wg-probation (probation)"
     )
 
 
