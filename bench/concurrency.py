@@ -38,7 +38,12 @@ def setup(url: str, allocation_pounds: int | None = None) -> None:
     prepare_database(url, replace=True)
     as_officer = Options(db=url, actor=OFFICER)
     spec = prepare_init(
-        preset("kent"), name=PARTNERSHIP, slug=SLUG, officer_handle=OFFICER, officer_name="Officer", officer_org="kcc"
+        preset("kent"),
+        name=PARTNERSHIP,
+        slug=SLUG,
+        officer_handle=OFFICER,
+        officer_name="Officer",
+        officer_org="kcc",
     )
     init_partnership(as_officer, spec)
     with open_scope(as_officer, write=True) as scope:

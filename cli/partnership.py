@@ -9,7 +9,9 @@ import typer
 
 from cli.common import JsonFlag, call, console, note, print_json
 
-config_app = typer.Typer(help="The partnership's configuration and terms-of-reference rules.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="The partnership's configuration and terms-of-reference rules.", no_args_is_help=True
+)
 priority_app = typer.Typer(
     help="The year's PCC priorities, partnership priorities and cross-cutting themes.", no_args_is_help=True
 )
@@ -21,7 +23,9 @@ Key = Annotated[str, typer.Argument(help="Its key, e.g. rural-crime.")]
 @config_app.command("show")
 def config_show(
     ctx: typer.Context,
-    toml: Annotated[bool, typer.Option("--toml", help="Write the partnership file (TOML) on stdout.")] = False,
+    toml: Annotated[
+        bool, typer.Option("--toml", help="Write the partnership file (TOML) on stdout.")
+    ] = False,
     json_: JsonFlag = False,
 ) -> None:
     """Show the partnership's settings and rules; --toml writes it as a partnership file, which
@@ -74,7 +78,9 @@ def config_show(
 @config_app.command("set")
 def config_set(
     ctx: typer.Context,
-    rule: Annotated[str, typer.Argument(help="quorum, consensus-threshold, moderation-spread or tactical-share.")],
+    rule: Annotated[
+        str, typer.Argument(help="quorum, consensus-threshold, moderation-spread or tactical-share.")
+    ],
     value: Annotated[str, typer.Argument(help="The new value, e.g. 3, 55 or 1/4.")],
 ) -> None:
     """Change a terms-of-reference rule (officer); it applies from the next year opened.

@@ -114,7 +114,9 @@ def criteria_remove(
     from grants.scoring import remove_criterion
 
     criterion, year, remaining = call(ctx, lambda scope: remove_criterion(scope, key), write=True)
-    console.print(f"Removed {criterion.key} ({criterion.title}) from {year.label if year else 'the template'}.")
+    console.print(
+        f"Removed {criterion.key} ({criterion.title}) from {year.label if year else 'the template'}."
+    )
     if remaining != 100:
         note(
             f"The remaining weights sum to {remaining}; a partnership file needs 100 "

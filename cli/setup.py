@@ -34,13 +34,18 @@ def init(
         str | None, typer.Option("--partnership", help="The partnership's name (or change the file's).")
     ] = None,
     slug: Annotated[str | None, typer.Option(help="Short name used in commands, e.g. kcsp.")] = None,
-    officer: Annotated[str | None, typer.Option(help="Handle of the first officer, e.g. kcc-officer.")] = None,
+    officer: Annotated[
+        str | None, typer.Option(help="Handle of the first officer, e.g. kcc-officer.")
+    ] = None,
     officer_name: Annotated[str | None, typer.Option(help="The first officer's name.")] = None,
     officer_org: Annotated[str | None, typer.Option(help="The first officer's organisation key.")] = None,
     officer_org_name: Annotated[
-        str | None, typer.Option(help="Name of the officer's organisation when it is new (a responsible authority).")
+        str | None,
+        typer.Option(help="Name of the officer's organisation when it is new (a responsible authority)."),
     ] = None,
-    funder: Annotated[str | None, typer.Option(help="Who gives the grant, e.g. Sussex Police and Crime Commissioner.")] = None,
+    funder: Annotated[
+        str | None, typer.Option(help="Who gives the grant, e.g. Sussex Police and Crime Commissioner.")
+    ] = None,
     funder_prefix: Annotated[
         str | None,
         typer.Option(
@@ -222,7 +227,9 @@ def member_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
 
 
 def _changes_text(changes: dict[str, list[object]]) -> str:
-    return "; ".join(f"{field.replace('_', ' ')} {before!r} → {after!r}" for field, (before, after) in changes.items())
+    return "; ".join(
+        f"{field.replace('_', ' ')} {before!r} → {after!r}" for field, (before, after) in changes.items()
+    )
 
 
 @org_app.command("edit")
@@ -275,7 +282,10 @@ def member_edit(
     name: Annotated[str | None, typer.Option(help="Their new name.")] = None,
     org: Annotated[str | None, typer.Option(help="Their new organisation's key.")] = None,
     roles: Annotated[
-        str | None, typer.Option(help="Their roles, all of them, comma-separated: officer, member, chair, pcc, treasurer.")
+        str | None,
+        typer.Option(
+            help="Their roles, all of them, comma-separated: officer, member, chair, pcc, treasurer."
+        ),
     ] = None,
 ) -> None:
     """Change a member's name, organisation or roles (officer).

@@ -38,7 +38,12 @@ def year_open(
     ctx: typer.Context,
     label: Annotated[str, typer.Argument(help="The year, e.g. 2024/25.")],
     allocation: Annotated[str, typer.Option(help="The grant for the year, e.g. 39,661 or £39,661.00.")],
-    tactical_share: Annotated[str, typer.Option(help="Share for the tactical pot.")] = "1/3",
+    tactical_share: Annotated[
+        str | None,
+        typer.Option(
+            help="Share for the tactical pot this year (default: the partnership's rule, e.g. 1/3)."
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Open a funding year and fund its pots (officer).
@@ -50,7 +55,10 @@ def year_open(
 
     def work(scope):  # type: ignore[no-untyped-def]
         year = years.open_year(
-            scope, label, Money.parse(allocation, what="allocation"), parse_share(tactical_share)
+            scope,
+            label,
+            Money.parse(allocation, what="allocation"),
+            parse_share(tactical_share) if tactical_share is not None else None,
         )
         return year, years.pot_figures(scope.session, year)
 

@@ -82,13 +82,19 @@ def acting_roles(scope: Scope, bid: Bid) -> frozenset[Role]:
 
 def _priorities(session: Session, year: FundingYear, kind: ReferenceKind, keys: list[str]) -> str:
     """Check priority keys against the year's reference data; stored comma-separated."""
-    known = {
-        item.key
-        for item in session.execute(
+    items = list(
+        session.execute(
             select(ReferenceItem).where(ReferenceItem.year_id == year.id, ReferenceItem.kind == kind)
         ).scalars()
-    }
+    )
+    known = {item.key for item in items if item.retired_at is None}
     wanted = [k.strip() for k in keys if k.strip()]
+    retired = [item.key for item in items if item.retired_at is not None and item.key in wanted]
+    if retired:
+        raise BadInput(
+            f"{kind.value.replace('_', ' ')} {', '.join(map(repr, retired))} was retired for {year.label}; "
+            f"`grants year show {year.label}` lists those in use"
+        )
     unknown = [k for k in wanted if k not in known]
     if unknown:
         label = kind.value.replace("_", " ")

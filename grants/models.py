@@ -81,7 +81,9 @@ class Partnership(SQLModel, table=True):
     moderation_spread: int = Field(default=40)
     # The terms-of-reference rules above and this share are the partnership's settings; each year
     # takes a copy when it opens (FundingYear), so a change applies from the next year opened.
-    tactical_share: str = Field(default="1/3", sa_column=Column(String(20), nullable=False, server_default="1/3"))
+    tactical_share: str = Field(
+        default="1/3", sa_column=Column(String(20), nullable=False, server_default="1/3")
+    )
     # Head of the audit hash chain; locked while an event is appended.
     audit_head: str = Field(sa_column=Column(String(64), nullable=False))
     audit_count: int = Field(default=0)

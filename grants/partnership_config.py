@@ -53,7 +53,10 @@ def current_spec(scope: Scope) -> PartnershipSpec:
             .order_by(Organisation.id)
         ).scalars()
     )
-    keys = {o.id: o.key for o in session.execute(select(Organisation).where(Organisation.partnership_id == p.id)).scalars()}
+    keys = {
+        o.id: o.key
+        for o in session.execute(select(Organisation).where(Organisation.partnership_id == p.id)).scalars()
+    }
     members = session.execute(
         select(Member).where(Member.partnership_id == p.id, Member.retired_at.is_(None)).order_by(Member.id)
     ).scalars()
@@ -141,7 +144,9 @@ def _parse_rule(key: str, value: str, authorities: int) -> int | str:
     if key == "tactical-share":
         share = parse_share(value)
         if share is None:
-            raise BadInput(f"tactical-share {shown(value)} is not a share; write a fraction below 1, e.g. 1/3")
+            raise BadInput(
+                f"tactical-share {shown(value)} is not a share; write a fraction below 1, e.g. 1/3"
+            )
         return share_text(share)
     text = value.strip()
     if not text.isdigit():

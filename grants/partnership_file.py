@@ -170,6 +170,8 @@ class _Reader:
         for end in range(len(path), 0, -1):
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
+            if (*path[:end], 0) in self.lines:  # an array of tables: where it starts
+                return self.lines[(*path[:end], 0)]
         return 1
 
     def problem(self, path: tuple[Any, ...], message: str) -> None:
@@ -185,9 +187,7 @@ class _Reader:
         good: dict[str, Any] = {}
         for key, value in data.items():
             if key not in fields:
-                self.problem(
-                    (*path, key), f"unknown key {key!r}; the keys here are: {', '.join(fields)}"
-                )
+                self.problem((*path, key), f"unknown key {key!r}; the keys here are: {', '.join(fields)}")
                 continue
             kind, _ = fields[key]
             if _type_ok(kind, value):
@@ -212,7 +212,7 @@ _KIND_TEXT = {
     "bool": "true or false",
     "table": "a table",
     "array": "an array of tables",
-    "strings": "a list of texts, e.g. [\"member\"]",
+    "strings": 'a list of texts, e.g. ["member"]',
 }
 
 
@@ -267,7 +267,12 @@ _ORGANISATION = {
     "responsible_authority": ("bool", True),
     "org_id": ("str", False),
 }
-_MEMBER = {"handle": ("str", True), "name": ("str", True), "organisation": ("str", True), "roles": ("strings", True)}
+_MEMBER = {
+    "handle": ("str", True),
+    "name": ("str", True),
+    "organisation": ("str", True),
+    "roles": ("strings", True),
+}
 _CRITERION = {
     "key": ("str", True),
     "title": ("str", True),
@@ -318,7 +323,9 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
     top = reader.table(data, (), _TOP) or {}
 
     name = _text(reader, top.get("name"), ("name",), 200)
-    slug = _pattern(reader, top.get("slug"), ("slug",), KEY, "use lower-case letters, digits and '-', e.g. kcsp")
+    slug = _pattern(
+        reader, top.get("slug"), ("slug",), KEY, "use lower-case letters, digits and '-', e.g. kcsp"
+    )
 
     funder = reader.table(top["funder"], ("funder",), _FUNDER) if "funder" in top else None
     funder = funder or {}
@@ -342,7 +349,7 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
         if share is None:
             reader.problem(
                 ("rules", "tactical_share"),
-                f"{shown(rules_data['tactical_share'])} is not a share; write a fraction below 1, e.g. \"1/3\"",
+                f'{shown(rules_data["tactical_share"])} is not a share; write a fraction below 1, e.g. "1/3"',
             )
 
     def bounded(key: str, low: int, high: int, unit: str) -> int:
@@ -406,7 +413,8 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             reader.problem(
-                (*path, "roles"), f"unknown role {', '.join(map(repr, unknown))}; roles are: {', '.join(ROLES)}"
+                (*path, "roles"),
+                f"unknown role {', '.join(map(repr, unknown))}; roles are: {', '.join(ROLES)}",
             )
         elif "roles" in row and not roles:
             reader.problem((*path, "roles"), f"give at least one role: {', '.join(ROLES)}")
@@ -433,9 +441,7 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
         weight = row.get("weight", 0)
         if "weight" in row and not 1 <= weight <= 100:
             reader.problem((*path, "weight"), f"{weight} is out of range; give a whole number from 1 to 100")
-        descriptors = tuple(
-            _text(reader, d, (*path, "descriptors"), 300) for d in row.get("descriptors", [])
-        )
+        descriptors = tuple(_text(reader, d, (*path, "descriptors"), 300) for d in row.get("descriptors", []))
         if descriptors and len(descriptors) != MAX_SCORE + 1:
             reader.problem(
                 (*path, "descriptors"),
@@ -467,7 +473,9 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
             row = reader.table(entry, path, _ITEM)
             if row is None:
                 continue
-            key = _pattern(reader, row.get("key"), (*path, "key"), KEY, "use lower-case letters, digits and '-'")
+            key = _pattern(
+                reader, row.get("key"), (*path, "key"), KEY, "use lower-case letters, digits and '-'"
+            )
             if key and any(item.key == key for item in items):
                 reader.problem((*path, "key"), f"{key!r} is listed twice in {table}; give each key once")
             items.append(ItemSpec(key, _text(reader, row.get("title"), (*path, "title"), 300)))

@@ -120,7 +120,11 @@ def prepare_init(
     """The partnership to create: the file (or preset) with the command line's changes, or a blank
     one from the command line alone; checked before the database is touched."""
     if spec is None:
-        missing = [flag for flag, value in (("--partnership", name), ("--slug", slug), ("--funder", funder)) if not value]
+        missing = [
+            flag
+            for flag, value in (("--partnership", name), ("--slug", slug), ("--funder", funder))
+            if not value
+        ]
         if missing:
             raise BadInput(
                 f"give {', '.join(missing)} (or a partnership file with --from FILE, or --preset kent)"
@@ -139,10 +143,14 @@ def prepare_init(
     check_prefix(spec.grant_id_prefix)
     if officer_handle or officer_name or officer_org:
         if not (officer_handle and officer_name and officer_org):
-            raise BadInput("give all three of --officer, --officer-name and --officer-org for the first officer")
+            raise BadInput(
+                "give all three of --officer, --officer-name and --officer-org for the first officer"
+            )
         check_handle(officer_handle)
         if any(m.handle == officer_handle for m in spec.members):
-            raise BadInput(f"member {officer_handle!r} is in the partnership file already; leave out --officer")
+            raise BadInput(
+                f"member {officer_handle!r} is in the partnership file already; leave out --officer"
+            )
         keys = [o.key for o in spec.organisations]
         organisations = spec.organisations
         if officer_org not in keys:
@@ -160,7 +168,9 @@ def prepare_init(
                     responsible_authority=True,
                 ),
             )
-        officer = MemberSpec(officer_handle, clean_text(officer_name, "officer name"), officer_org, ("officer",))
+        officer = MemberSpec(
+            officer_handle, clean_text(officer_name, "officer name"), officer_org, ("officer",)
+        )
         spec = replace(spec, organisations=organisations, members=(*spec.members, officer))
     if not any("officer" in m.roles for m in spec.members):
         raise BadInput(
@@ -184,14 +194,18 @@ def check_prefix(prefix: str) -> str:
 def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
     """Create or upgrade the database, then the partnership as the spec (prepare_init) describes it."""
     with _bootstrap_session(options.url) as session:
-        exists = session.execute(select(Partnership).where(Partnership.slug == spec.slug)).scalar_one_or_none()
+        exists = session.execute(
+            select(Partnership).where(Partnership.slug == spec.slug)
+        ).scalar_one_or_none()
         if exists is not None:
             raise Refused(
                 f"partnership {spec.slug!r} already exists; the database is upgraded and nothing else "
                 "changed. Officers add members with `grants member add`"
             )
         clash = session.execute(
-            select(Partnership.slug).where(func.lower(Partnership.funder_prefix) == spec.grant_id_prefix.lower())
+            select(Partnership.slug).where(
+                func.lower(Partnership.funder_prefix) == spec.grant_id_prefix.lower()
+            )
         ).scalar_one_or_none()
         if clash is not None:
             raise Refused(
@@ -244,7 +258,11 @@ def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
             for position, item in enumerate(items, start=1):
                 session.add(
                     ReferenceItem(
-                        partnership_id=partnership.id, kind=kind, key=item.key, title=item.title, position=position
+                        partnership_id=partnership.id,
+                        kind=kind,
+                        key=item.key,
+                        title=item.title,
+                        position=position,
                     )
                 )
         for position, c in enumerate(spec.criteria, start=1):
@@ -316,7 +334,9 @@ def find_organisation(scope: Scope, key: str, *, active: bool = False) -> Organi
         ).scalars()
         raise NotFound(f"there is no organisation {shown(key)}; known: {', '.join(keys) or 'none'}")
     if active and org.retired_at is not None:
-        raise Refused(f"organisation {org.key!r} was retired on {org.retired_at:%Y-%m-%d}; it takes no new members or bids")
+        raise Refused(
+            f"organisation {org.key!r} was retired on {org.retired_at:%Y-%m-%d}; it takes no new members or bids"
+        )
     return org
 
 
@@ -404,7 +424,9 @@ def edit_organisation(
     after = {"name": org.name, "responsible_authority": org.responsible_authority, "org_id": org.org_id}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if not changes:
-        raise BadInput(f"nothing to change: give --name, --responsible-authority/--partner or --org-id for {org.key}")
+        raise BadInput(
+            f"nothing to change: give --name, --responsible-authority/--partner or --org-id for {org.key}"
+        )
     scope.session.add(org)
     scope.session.flush()
     scope.audit("organisation.edit", f"organisation {org.key}", details={"changes": changes})
@@ -472,7 +494,11 @@ def add_member(scope: Scope, *, handle: str, name: str, organisation: str, roles
     org = find_organisation(scope, organisation, active=True)
     existing = find_member(scope.session, scope.partnership, handle)
     if existing is not None:
-        retired = f" (retired on {existing.retired_at:%Y-%m-%d}; a handle is never reused)" if existing.retired_at else ""
+        retired = (
+            f" (retired on {existing.retired_at:%Y-%m-%d}; a handle is never reused)"
+            if existing.retired_at
+            else ""
+        )
         raise Refused(f"member {handle!r} already exists in {scope.partnership.slug}{retired}")
     member = Member(
         partnership_id=scope.partnership.id,
@@ -497,7 +523,9 @@ def find_member_to_manage(scope: Scope, handle: str) -> Member:
     if member is None:
         raise NotFound(f"there is no member {shown(handle)}; `grants member list` shows them")
     if member.retired_at is not None:
-        raise Refused(f"{member.handle} was retired on {member.retired_at:%Y-%m-%d}; a retired member does not change")
+        raise Refused(
+            f"{member.handle} was retired on {member.retired_at:%Y-%m-%d}; a retired member does not change"
+        )
     return member
 
 

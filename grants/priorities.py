@@ -45,7 +45,9 @@ def editable_year(scope: Scope, doing: str) -> FundingYear | None:
     """The open year (--year may name it), or None for the template while no year exists yet;
     refuses a closed year."""
     has_years = scope.session.execute(
-        select(func.count()).select_from(FundingYear).where(FundingYear.partnership_id == scope.partnership.id)
+        select(func.count())
+        .select_from(FundingYear)
+        .where(FundingYear.partnership_id == scope.partnership.id)
     ).scalar_one()
     if not has_years:
         return None
@@ -75,7 +77,9 @@ def _find(scope: Scope, year: FundingYear | None, kind: ReferenceKind, key: str)
     for item in _items(scope, year, kind):
         if item.key == key:
             if item.retired_at is not None:
-                raise Refused(f"{KIND_TEXT[kind]} {key!r} of {year_text(year)} is retired; it does not change")
+                raise Refused(
+                    f"{KIND_TEXT[kind]} {key!r} of {year_text(year)} is retired; it does not change"
+                )
             return item
     known = ", ".join(i.key for i in _items(scope, year, kind) if i.retired_at is None) or "none"
     raise NotFound(f"{year_text(year)} has no {KIND_TEXT[kind]} {shown(key)}; known: {known}")
@@ -85,7 +89,9 @@ def _subject(kind: ReferenceKind, key: str, year: FundingYear | None) -> str:
     return f"{kind_name(kind)} {key} {year.label if year else 'template'}"[:80]
 
 
-def add_priority(scope: Scope, kind: ReferenceKind, key: str, title: str) -> tuple[ReferenceItem, FundingYear | None]:
+def add_priority(
+    scope: Scope, kind: ReferenceKind, key: str, title: str
+) -> tuple[ReferenceItem, FundingYear | None]:
     scope.require("add priorities", Role.officer)
     year = editable_year(scope, "priorities change")
     key = check_slug(key, f"{KIND_TEXT[kind]} key")
@@ -143,8 +149,12 @@ class PriorityList:
 def list_priorities(scope: Scope, *, retired: bool = False) -> PriorityList:
     """The year's priorities (the open year, --year, or the template before any year)."""
     has_years = scope.session.execute(
-        select(func.count()).select_from(FundingYear).where(FundingYear.partnership_id == scope.partnership.id)
+        select(func.count())
+        .select_from(FundingYear)
+        .where(FundingYear.partnership_id == scope.partnership.id)
     ).scalar_one()
     year = find_year(scope) if has_years else None
+    order = list(KIND_NAMES.values())
     items = [i for i in _items(scope, year) if retired or i.retired_at is None]
+    items.sort(key=lambda i: (order.index(i.kind), i.position))
     return PriorityList(year, items)

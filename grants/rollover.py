@@ -278,9 +278,7 @@ def rollover(
     year.closed_at = datetime.now(UTC)
     session.flush()
     starts_on, ends_on = year_bounds(following)
-    new_year = create_year(
-        scope, following, starts_on, ends_on, next_allocation, None, actor.id
-    )
+    new_year = create_year(scope, following, starts_on, ends_on, next_allocation, None, actor.id)
     for bid in carried_bids:
         amount = Money((bid.award_pence or 0) - bid.spent_pence)
         if amount.pence:

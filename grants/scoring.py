@@ -152,7 +152,9 @@ def criteria_year(scope: Scope) -> FundingYear | None:
         return None
     in_scoring = list(
         scope.session.execute(
-            select(Bid.reference).where(Bid.year_id == year.id, Bid.status.in_(SCORABLE)).order_by(Bid.sequence)
+            select(Bid.reference)
+            .where(Bid.year_id == year.id, Bid.status.in_(SCORABLE))
+            .order_by(Bid.sequence)
         ).scalars()
     )
     if in_scoring:
@@ -272,7 +274,9 @@ def remove_criterion(scope: Scope, key: str) -> tuple[Criterion, FundingYear | N
     criterion = next((c for c in existing if c.key == key), None)
     label = year.label if year else "the template"
     if criterion is None:
-        raise NotFound(f"{label} has no criterion {shown(key)}; known: {', '.join(c.key for c in existing) or 'none'}")
+        raise NotFound(
+            f"{label} has no criterion {shown(key)}; known: {', '.join(c.key for c in existing) or 'none'}"
+        )
     if len(existing) == 1:
         raise Refused(f"{key} is the only criterion of {label}; a bid needs at least one to be scored")
     # Never a DELETE (members' database logins have none): the row stays, marked removed.

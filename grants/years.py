@@ -156,7 +156,9 @@ def create_year(
     previous = copy_reference_data(session, scope.partnership.id, year)
     from grants.scoring import copy_criteria
 
-    copy_criteria(session, scope.partnership.id, year, session.get(FundingYear, previous) if previous else None)
+    copy_criteria(
+        session, scope.partnership.id, year, session.get(FundingYear, previous) if previous else None
+    )
     session.flush()
     scope.audit(
         "year.open",

@@ -27,7 +27,10 @@ def init(cli: Cli):  # type: ignore[no-untyped-def]
 def test_init_creates_partnership_authorities_and_officer(cli: Cli) -> None:
     result = init(cli)
     assert result.exit_code == 0, result.output
-    assert "Created Kent Community Safety Partnership (kcsp) with 7 organisations (7 responsible authorities)" in result.stdout
+    assert (
+        "Created Kent Community Safety Partnership (kcsp) with 7 organisations (7 responsible authorities)"
+        in result.stdout
+    )
     orgs = json.loads(cli("org", "list", "--json").stdout)
     assert [o["key"] for o in orgs] == [
         "districts",

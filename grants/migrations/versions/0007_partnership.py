@@ -38,7 +38,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table("funding_year", schema=None) as batch_op:
         batch_op.add_column(sa.Column("quorum_authorities", sa.Integer(), nullable=False, server_default="4"))
-        batch_op.add_column(sa.Column("consensus_threshold", sa.Integer(), nullable=False, server_default="50"))
+        batch_op.add_column(
+            sa.Column("consensus_threshold", sa.Integer(), nullable=False, server_default="50")
+        )
         batch_op.add_column(sa.Column("moderation_spread", sa.Integer(), nullable=False, server_default="40"))
     # Years already open keep the rules they ran under: their partnership's.
     for column in ("quorum_authorities", "consensus_threshold", "moderation_spread"):
