@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from grants import clock
 from grants.audit import canonical_json, sha256
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import member_roles
@@ -168,7 +169,7 @@ def _apply(scope: Scope, year: FundingYear, bid: Bid, fields: BidFields) -> dict
         if contact is None:
             raise NotFound(f"there is no member {fields.contact!r} to be the contact")
         bid.contact_member_id = contact.id
-    bid.updated_at = datetime.now(UTC)
+    bid.updated_at = clock.now()
     after = content_of(bid)
     return {name: [before[name], after[name]] for name in CONTENT_FIELDS if before[name] != after[name]}
 
@@ -198,7 +199,7 @@ def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
     sequence = (
         scope.session.execute(select(func.max(Bid.sequence)).where(Bid.year_id == year.id)).scalar() or 0
     ) + 1
-    now = datetime.now(UTC)
+    now = clock.now()
     bid = Bid(
         partnership_id=scope.partnership.id,
         year_id=year.id,

@@ -4,13 +4,12 @@ next — returning what the pots hold to the PCC, carrying agreed projects forwa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
 
-from grants import ledger, lifecycle
+from grants import clock, ledger, lifecycle
 from grants.errors import BadInput, NotFound, Refused
 from grants.models import Bid, FundingYear, PotKind, YearStatus
 from grants.money import Money, money_fields
@@ -276,7 +275,7 @@ def rollover(
                 reason=f"underspend of {year.label} returned to the PCC",
             )
     year.status = YearStatus.closed
-    year.closed_at = datetime.now(UTC)
+    year.closed_at = clock.now()
     session.flush()
     starts_on, ends_on = year_bounds(following)
     new_year = create_year(

@@ -6,13 +6,12 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
 
-from grants import lifecycle
+from grants import clock, lifecycle
 from grants.audit import canonical_json
 from grants.bids import BidRow, content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused
@@ -216,7 +215,7 @@ def declare_interest(scope: Scope, handle: str, reference: str, reason: str) -> 
         member_id=member.id,
         reason=reason,
         declared_by_id=actor.id,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(interest)
     scope.session.flush()
@@ -340,7 +339,7 @@ def submit_sheet(
         scores=canonical_json(scores),
         stance=stance,
         comment=comment,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(sheet)
     scope.session.flush()

@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 
-from grants import ledger
+from grants import clock, ledger
 from grants.bids import content_hash, find_bid, subject, working_year
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import Bid, FundingYear, LedgerEntry, Spend, SpendImport, YearStatus
@@ -207,7 +207,7 @@ def add(
     if amount.pence > payable.left:
         raise Refused(payable.over_award(amount.pence))
     _raise_spent(scope, payable, amount.pence)
-    now = datetime.now(UTC)
+    now = clock.now()
     payment = Spend(
         bid_id=bid.id,
         paid_on=paid_on,
@@ -601,11 +601,11 @@ def import_spend(
         skipped=result.skipped,
         total_pence=result.total.pence,
         actor_id=actor.id,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(batch_row)
     scope.session.flush()
-    now = datetime.now(UTC)
+    now = clock.now()
     connection.execute(
         insert(Spend.__table__).from_select(
             [

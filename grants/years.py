@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from fractions import Fraction
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from grants import ledger
+from grants import clock, ledger
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import FundingYear, Pot, PotKind, ReferenceItem, YearStatus
 from grants.money import Money, split_allocation
@@ -124,7 +124,7 @@ def create_year(
         status=YearStatus.open,
         allocation_pence=allocation.pence,
         tactical_share=format_share(tactical_share),
-        opened_at=datetime.now(UTC),
+        opened_at=clock.now(),
     )
     session.add(year)
     session.flush()
