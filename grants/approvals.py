@@ -17,14 +17,14 @@ from grants.models import Bid, FundingYear, Interest, PotKind
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.scope import Scope
-from grants.years import ensure_open
+from grants.years import ensure_open, money_year
 from workflows.bid_lifecycle import LIVE, BidStatus, Role
 
 TEXT_LIMIT = 2000
 
 
 def _year(scope: Scope, bid: Bid) -> FundingYear:
-    return scope.session.get(FundingYear, bid.year_id)
+    return money_year(scope.session, bid)
 
 
 def _tactical_open(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
@@ -158,6 +158,11 @@ def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
     if amount == old:
         raise BadInput(f"the award of {bid.reference} is already {old}")
     delta = amount - old
+    if delta.pence > 0 and year.id != bid.year_id:
+        raise Refused(
+            f"{bid.reference} was carried forward into {year.label} outside its allocation; its award "
+            f"can go down, not up (to {amount}); fund more as a new bid of {year.label}"
+        )
     if delta.pence > 0:
         commit_award(scope, bid, year, delta, kind="vary", reason=reason)
     else:

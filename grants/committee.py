@@ -30,7 +30,7 @@ from grants.models import (
 )
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
-from grants.years import PotFigures, find_year, pot_figures
+from grants.years import PotFigures, find_year, in_year, pot_figures
 from workflows.bid_lifecycle import AWARDED, PRE_DECISION, SPENDABLE, BidStatus
 
 # The audit actions of the working group's decisions (lifecycle.fire records `bid.<trigger>`).
@@ -707,7 +707,7 @@ def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
     rows = scope.session.execute(
         select(Bid, Organisation.name)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(Bid.year_id == year.id, Bid.status.in_(AWARDED))
+        .where(in_year(year.id), Bid.status.in_(AWARDED))
         .order_by(Bid.sequence)
     ).all()
     actions = [
