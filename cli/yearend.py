@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -161,17 +162,35 @@ def rollover(
 def report_year_end(
     ctx: typer.Context,
     year: Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
+    template: Annotated[
+        Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """The underspend return statement: allocated, awarded, spent, underspend, returned and carried
-    forward, per pot and project (provisional while the year is open).
+    forward, per pot and project (provisional while the year is open). As a Word paper for the PCC
+    (--format docx): pots with the pot chart, projects, returns, carried-forward projects, audit head.
 
-    Example: grants report year-end --year 2024/25
+    Example: grants report year-end --year 2024/25 --format docx --out year-end-2024-25.docx
     """
+    from cli.publish import check_format, docx_options, paper_note
+
+    fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
+    docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
+    if fmt == "docx":
+        from grants.papers import write_year_end
+
+        summary = call(
+            ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
+        )
+        paper_note(summary, out)  # type: ignore[arg-type]
+        return
     from grants.rollover import year_end
 
     s = call(ctx, lambda scope: year_end(scope, year), write=False)
-    if json_:
+    if fmt == "json":
         print_json(s.to_json())
         return
     render_statement(s)

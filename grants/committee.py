@@ -31,7 +31,7 @@ from grants.models import (
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
 from grants.years import PotFigures, find_year, in_year, pot_figures
-from workflows.bid_lifecycle import AWARDED, PRE_DECISION, SPENDABLE, BidStatus
+from workflows.bid_lifecycle import AWARDED, PRE_DECISION, RECOMMENDED_UNCONFIRMED, SPENDABLE, BidStatus
 
 # The audit actions of the working group's decisions (lifecycle.fire records `bid.<trigger>`).
 SHORTLIST_ACTION = "bid.shortlist"
@@ -695,7 +695,16 @@ class ActionPlan:
 
 def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
     """The year's funded projects (funded, in delivery, delivered or closed) as action-plan lines."""
-    year = find_year(scope, label)
+    return _action_lines(scope, find_year(scope, label), AWARDED)
+
+
+def awaiting_confirmation(scope: Scope, label: str | None = None) -> ActionPlan:
+    """The projects the Working Group recommended that the Chair and the PCC have not yet confirmed:
+    in the plan, but not yet purple (seed 002: "to be highlighted in purple once confirmed")."""
+    return _action_lines(scope, find_year(scope, label), RECOMMENDED_UNCONFIRMED)
+
+
+def _action_lines(scope: Scope, year: FundingYear, statuses: frozenset[BidStatus]) -> ActionPlan:
     priorities = {
         item.key: item.title
         for item in scope.session.execute(
@@ -707,8 +716,8 @@ def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
     rows = scope.session.execute(
         select(Bid, Organisation.name)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(in_year(year.id), Bid.status.in_(AWARDED))
-        .order_by(Bid.sequence)
+        .where(in_year(year.id), Bid.status.in_(statuses))
+        .order_by(Bid.year_id, Bid.sequence)
     ).all()
     actions = [
         Action(

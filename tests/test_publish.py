@@ -520,11 +520,11 @@ def test_json_numbers_are_written_without_float() -> None:
     [
         (
             ("report", "working-group", "--format", "csv"),
-            "Error: --format 'csv' is not one of markdown, json",
+            "Error: --format 'csv' is not one of markdown, json, docx",
         ),
         (
             ("report", "action-plan", "--format", "xlsx"),
-            "Error: --format 'xlsx' is not one of markdown, json, csv",
+            "Error: --format 'xlsx' is not one of markdown, json, csv, docx",
         ),
         (("export", "360giving", "--format", "xml"), "Error: --format 'xml' is not one of json, csv"),
     ],
