@@ -15,43 +15,67 @@ def render_statement(s: Any) -> None:
     from rich import box
     from rich.table import Table
 
+    from grants.money import Money
+
     state = "provisional, the year is still open" if s.provisional else s.year.status.value
     console.print(f"[bold]Year-end statement {s.year.label}[/] ({state})")
     pots = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for column in ("Pot", "Allocated", "Awarded", "Spent", "Underspend", "Unallocated", "Returned"):
+    for column in ("Pot", "Allocated", "Committed", "Free", "Spent", "Released", "Returned"):
         pots.add_column(column, justify="left" if column == "Pot" else "right", no_wrap=True)
     for f in s.pots:
         pots.add_row(
             f.kind.value,
             str(f.allocated),
             str(f.committed),
+            str(f.free),
             str(f.spent),
             str(f.released),
-            str(f.uncommitted),
             str(f.returned),
         )
     console.print(pots)
+    if s.days_left is not None:
+        console.print(
+            f"{s.year.label} ends on {s.year.ends_on:%d %B %Y}: "
+            + (
+                f"{s.days_left} day{'s' if s.days_left != 1 else ''} left."
+                if s.days_left
+                else "it has ended."
+            )
+        )
+    if s.closed_early:
+        console.print(
+            f"[yellow]{s.year.label} was closed early[/]" + (f": {s.early_reason}" if s.early_reason else ".")
+        )
     projects = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for column in ("Project", "Pot", "Status", "Award", "Spent", "Underspend", "Carried"):
+    for column in ("Project", "Pot", "Status", "Award", "Spent", "Released", "Remaining", "Carried"):
         projects.add_column(
             column, justify="left" if column in ("Project", "Pot", "Status") else "right", no_wrap=True
         )
     for p in s.projects:
         projects.add_row(
-            p.reference,
+            p.reference + (f" (carried from {p.carried_from})" if p.carried_from else ""),
             p.pot.value,
             p.status.value,
             str(p.award),
             str(p.spent),
             str(p.underspend),
+            str(p.remaining),
             str(p.carried),
         )
     console.print(projects)
+    if s.carried_in:
+        c = s.carried_in_json()
+        console.print(
+            f"Carried in from an earlier year (outside the allocation): {Money(c['carried_in_pence'])}; "
+            f"spent {Money(c['spent_pence'])}, returned {Money(c['returned_pence'])}, carried on "
+            f"{Money(c['carried_on_pence'])}, still held {Money(c['held_pence'])}."
+        )
     verb = "Returned" if (s.applied or s.already_closed) else "To return"
     console.print(f"{verb} to the PCC: [bold]{s.to_return}[/]")
     if s.carried:
         carried = ", ".join(f"{ref} {amount}" for ref, amount in s.carried)
-        console.print(f"Carried forward into {s.next_label}: {s.carried_total} ({carried})")
+        total = sum((amount for _, amount in s.carried), Money(0))
+        console.print(f"Carried forward into {s.next_label}: {total} ({carried})")
     for blocker in s.blockers:
         console.print(f"[yellow]Blocks the rollover:[/] {blocker}")
 
@@ -71,10 +95,22 @@ def rollover(
         typer.Option(help="A project the PCC agreed to carry into the next year; repeat for several."),
     ] = None,
     apply: Annotated[bool, typer.Option(help="Do it. Without --apply nothing changes.")] = False,
+    close_early: Annotated[
+        bool,
+        typer.Option(
+            "--close-early",
+            help="Close the year before its end date (31 March); needs --reason. Both go into the audit trail.",
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why the year closes early (with --close-early).")
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Close a year: return what the pots hold to the PCC, carry agreed projects forward and open
-    the next year (officer). Without --apply it only shows the statement it would make.
+    the next year (officer). Without --apply it only shows the statement it would make, and how
+    many days of the year are left. --apply is refused before the year's end date unless
+    --close-early is given with a --reason.
 
     Example: grants --as kcc-officer rollover 2024/25 --carry-forward CRG-2425-007 --apply
     """
@@ -91,6 +127,8 @@ def rollover(
             withdraw_pending=withdraw_pending,
             carry_forward=carry_forward,
             apply=apply,
+            close_early=close_early,
+            reason=reason,
         )
 
     s = call(ctx, work, write=apply)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from grants import clock
 from grants.models import AuditEvent, Partnership
 
 GENESIS = "0" * 64
@@ -26,7 +26,7 @@ def sha256(text: str) -> str:
 
 
 def now_stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return clock.now().isoformat(timespec="microseconds")
 
 
 def event_payload(event: Any) -> dict[str, Any]:

@@ -278,6 +278,7 @@ def test_action_plan_lists_the_funded_projects(demo: Cli) -> None:
         "award_pence": 600000,
         "award": "£6,000",
         "status": "closed",
+        "carried_from": None,
     }
     assert [a["status"] for a in data["actions"]].count("in_delivery") == 1
     rows = list(csv.DictReader(io.StringIO(ok(demo("report", "action-plan", "--format", "csv")).stdout)))
