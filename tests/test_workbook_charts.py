@@ -55,8 +55,8 @@ def test_workbook_pot_chart_reads_each_pots_figures_from_summary(demo: Cli, tmp_
     assert [s.val.numRef.f for s in chart.series] == [
         "'Summary'!$B$2:$B$3",
         "'Summary'!$C$2:$C$3",
+        "'Summary'!$E$2:$E$3",
         "'Summary'!$D$2:$D$3",
-        "'Summary'!$G$2:$G$3",
     ]
     assert (
         chart.series[0].cat.strRef.f == "'Summary'!$A$2:$A$3"
@@ -65,14 +65,16 @@ def test_workbook_pot_chart_reads_each_pots_figures_from_summary(demo: Cli, tmp_
     )
     sheet = book["Summary"]
     assert [sheet["A2"].value, sheet["A3"].value] == ["upfront", "tactical"]
-    assert [sheet["B1"].value, sheet["C1"].value, sheet["D1"].value, sheet["G1"].value] == [
+    assert [sheet["B1"].value, sheet["C1"].value, sheet["E1"].value, sheet["D1"].value] == [
         "Allocated",
         "Committed",
         "Spent",
-        "Uncommitted",
+        "Free",
     ]
     pots = json.loads(ok(demo("pot", "show", "--json")).stdout)["pots"]
-    assert cell_pence(sheet["G3"].value) == pots["tactical"]["uncommitted_pence"]
+    for row, pot in ((2, "upfront"), (3, "tactical")):
+        for column, name in (("B", "allocated"), ("C", "committed"), ("E", "spent"), ("D", "free")):
+            assert cell_pence(sheet[f"{column}{row}"].value) == pots[pot][f"{name}_pence"], (pot, name)
     assert "Summary" in chart_xml(path)
 
 
