@@ -122,6 +122,7 @@ ACTION_ACCESS: Mapping[str, tuple[Access, ...]] = {
     "reject": (_STATE,),
     "vary": (update("bid", "award_pence", "updated_at"), insert("ledger_entry"), _POT),
     "cancel": (_STATE, insert("ledger_entry"), _POT),
+    "change-end-date": (update("bid", "delivery_end", "updated_at"),),
     "transfer": (insert("ledger_entry"), _POT),
     # Delivery and spend.
     "start": (_STATE,),
@@ -173,6 +174,7 @@ PROVISIONAL_POLICY: Mapping[str, tuple[Role, ...]] = {
     "see-sheets": (Role.officer, Role.chair, Role.pcc, Role.member),
     "see-scores-summary": (Role.officer, Role.chair, Role.pcc, Role.member, Role.LEAD),
     "vary": (Role.pcc,),
+    "change-end-date": (Role.pcc,),
     "record-spend": (Role.treasurer,),
     "import-spend": (Role.treasurer,),
     "read": tuple(Role),

@@ -125,6 +125,7 @@ AUDITED_AS = {
     "bid.new": "create-bid",
     "bid.edit": "edit-bid",
     "bid.vary": "vary",
+    "bid.end_date": "change-end-date",
     "pot.transfer": "transfer",
     "organisation.add": "add-organisation",
     "member.add": "add-member",
@@ -258,6 +259,7 @@ COMMANDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("shortlisting", "chair", ("reject", "CRG-2425-002", "--reason", "R")),
     ("tactical", "opcc", ("vary", "CRG-2425-003", "2000", "--reason", "R")),
     ("tactical", "opcc", ("cancel", "CRG-2425-004", "--reason", "R")),
+    ("tactical", "opcc", ("end-date", "CRG-2425-003", "2025-06-30", "--reason", "R")),
     (
         "tactical",
         "treasurer",
