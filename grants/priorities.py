@@ -6,10 +6,10 @@ they are the partnership's template, which that year copies."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from grants import clock
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import FundingYear, ReferenceItem, ReferenceKind
 from grants.partnerships import check_slug, clean_text
@@ -133,7 +133,7 @@ def retire_priority(scope: Scope, kind: ReferenceKind, key: str) -> ReferenceIte
     scope.require("retire priorities", Role.officer)
     year = editable_year(scope, "priorities change")
     item = _find(scope, year, kind, key)
-    item.retired_at = datetime.now(UTC)
+    item.retired_at = clock.now()
     scope.session.add(item)
     scope.session.flush()
     scope.audit("priority.retire", _subject(kind, key, year), details={"kind": kind.value})
