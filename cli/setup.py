@@ -50,7 +50,9 @@ def init(
     from grants.clock import today
     from grants.years import label_containing
 
-    note(f"Next: grants --as {result.officer.handle} year open {label_containing(today())} --allocation AMOUNT")
+    note(
+        f"Next: grants --as {result.officer.handle} year open {label_containing(today())} --allocation AMOUNT"
+    )
 
 
 @org_app.command("add")

@@ -216,6 +216,10 @@ def test_demo_rollover_then_the_carried_project_blocks_until_closed_or_carried(c
         {"reference": "CRG-2425-007", "status": "in_delivery", "carried_from": "2024/25"}
     ]
     assert status["bids_by_state"] == {"in_delivery": 1}
+    shown = js(cli, day, "pot", "show")
+    assert [(p["reference"], p["carried_from"], p["award_pence"]) for p in shown["carried_in"]] == [
+        ("CRG-2425-007", "2024/25", 150_000)
+    ]
     listed = js(cli, day, "bid", "list")
     assert [(b["reference"], b["carried_from"]) for b in listed] == [("CRG-2425-007", "2024/25")]
     assert "carried from 2024/25" in run(cli, day, "bid", "list").stdout
