@@ -278,6 +278,31 @@ def test_action_plan_docx_shows_exactly_the_funded_actions_in_purple(
     assert_audit_head(doc, cli)
 
 
+def test_action_plan_docx_of_the_next_year_shows_the_carried_project_in_purple(
+    cli: Cli, tmp_path: Path
+) -> None:
+    demo_copy(cli.url, rollover=True)
+    doc = paper(cli, tmp_path, "action-plan")
+    assert headings(doc)[0][1].startswith("Community Safety Agreement action plan 2025/26")
+    purple, other = purple_rows(doc)
+    assert (purple, other) == (["CRG-2425-007"], [])
+    assert rows(doc.tables[0])[1][-1] == "in delivery (carried from 2024/25)"
+
+
+def test_working_group_docx_of_a_year_with_no_bids_says_so(cli: Cli, tmp_path: Path) -> None:
+    demo_copy(cli.url, rollover=True)
+    doc = paper(cli, tmp_path, "working-group")
+    body = texts(doc)
+    assert any(
+        t.startswith("Summary This report updates")
+        and t.endswith("the tactical pot and the underspend; no project proposal has been received yet.")
+        for t in body
+    )
+    assert "No business case has been received for 2025/26 yet." in body
+    assert not doc.tables[-1].rows[0].cells[0].text == "Reference"
+    assert any("carried forward into 2025/26" in t and "CRG-2425-007" in t for t in body)
+
+
 # --- the year-end statement ----------------------------------------------------------------------
 
 
