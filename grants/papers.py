@@ -169,7 +169,12 @@ def write_working_group(
         paper.numbered(
             "3.1",
             f"The Working Group recommended {counted(len(r.recommended), 'project')} for funding, "
-            f"totalling {r.recommended_total}, on the partners' scores and the consensus of support:",
+            f"totalling {r.recommended_total}, on the partners' scores and "
+            + (
+                "the consensus of support:"
+                if not r.overrides
+                else f"the consensus rule, with {counted(r.overrides, 'override')} of it (the reasons recorded):"
+            ),
         )
         paper.bullets(
             f"{p.title} ({p.reference}, {p.amount}): {_why(p.reference, means)}" for p in r.recommended
@@ -271,7 +276,8 @@ def write_action_plan(scope: Scope, path: Path, *, label: str | None, template: 
     rows = [
         _action_row(
             a,
-            a.status.value.replace("_", " ") + (f" (carried from {a.carried_from})" if a.carried_from else ""),
+            a.status.value.replace("_", " ")
+            + (f" (carried from {a.carried_from})" if a.carried_from else ""),
         )
         for a in funded.actions
     ]

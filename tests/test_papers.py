@@ -165,6 +165,35 @@ def test_working_group_docx_before_any_decision_shows_no_scores(round_: Cli, tmp
     assert not any(t.startswith("Recommendation ") and "Appendix 1" in t for t in texts(doc))
 
 
+def test_working_group_docx_says_when_a_recommendation_overrode_the_consensus_rule(
+    round_: Cli, tmp_path: Path
+) -> None:
+    from grants.demo import score_proposals
+
+    score_proposals(round_.url, ["CRG-2425-009"], first_position=8)
+    ok(
+        round_(
+            "shortlist",
+            "CRG-2425-009",
+            "--override",
+            "--reason",
+            "Pilot agreed by the Chair",
+            actor="kcc-officer",
+        )
+    )
+    doc = paper(round_, tmp_path, "working-group")
+    body = texts(doc)
+    assert (
+        "3.1\tThe Working Group recommended one project for funding, totalling £4,800, on the partners' "
+        "scores and the consensus rule, with one override of it (the reasons recorded):"
+    ) in body
+    appendix = rows(doc.tables[-1])
+    (row,) = [r for r in appendix if r[0] == "CRG-2425-009"]
+    assert row[5] == "Recommended" and row[4].endswith("%")
+    assert {r[4] for r in appendix[1:-1] if r[0] != "CRG-2425-009"} == {"—"}  # still being decided
+    assert appendix[-1][3] == "£4,800"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
