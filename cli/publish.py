@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import call, fail, note, print_json
+from cli.common import call, fail, note, print_document, print_json
 from cli.exports import export_app
 from cli.reports import report_app
 
@@ -41,7 +41,7 @@ def report_working_group(
     if fmt == "json":
         print_json(report.to_json())
     else:
-        typer.echo(report.to_markdown(), nl=False)
+        print_document(report.to_markdown(), "markdown")
 
 
 @report_app.command("action-plan")
@@ -62,9 +62,9 @@ def report_action_plan(
     if fmt == "json":
         print_json(plan.to_json())
     elif fmt == "csv":
-        typer.echo(plan.to_csv(), nl=False)
+        print_document(plan.to_csv(), "csv")
     else:
-        typer.echo(plan.to_markdown(), nl=False)
+        print_document(plan.to_markdown(), "markdown")
 
 
 @export_app.command("360giving")
@@ -83,7 +83,7 @@ def export_360giving(
 
     _format(fmt, FORMATS)
     if out is None:
-        typer.echo(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), nl=False)
+        print_document(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), fmt)
         return
     data = call(ctx, lambda scope: save_package(scope, out, fmt, year), write=False)
     note(f"Wrote {len(data.grants)} grants of {data.year} ({data.total}) to {out} as 360Giving {fmt}.")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import JsonFlag, call, console, note, print_json
+from cli.render import styled
 from cli.reports import report_app
 
 
@@ -15,7 +16,7 @@ def render_statement(s: Any) -> None:
     from rich.table import Table
 
     state = "provisional, the year is still open" if s.provisional else s.year.status.value
-    console.print(f"[bold]Year-end statement {s.year.label}[/] ({state})")
+    console.print(styled("[bold]Year-end statement {}[/] ({})", s.year.label, state))
     pots = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for column in ("Pot", "Allocated", "Awarded", "Spent", "Underspend", "Unallocated", "Returned"):
         pots.add_column(column, justify="left" if column == "Pot" else "right", no_wrap=True)
@@ -47,12 +48,12 @@ def render_statement(s: Any) -> None:
         )
     console.print(projects)
     verb = "Returned" if (s.applied or s.already_closed) else "To return"
-    console.print(f"{verb} to the PCC: [bold]{s.to_return}[/]")
+    console.print(styled("{} to the PCC: [bold]{}[/]", verb, s.to_return))
     if s.carried:
         carried = ", ".join(f"{ref} {amount}" for ref, amount in s.carried)
         console.print(f"Carried forward into {s.next_label}: {s.carried_total} ({carried})")
     for blocker in s.blockers:
-        console.print(f"[yellow]Blocks the rollover:[/] {blocker}")
+        console.print(styled("[yellow]Blocks the rollover:[/] {}", blocker))
 
 
 def rollover(
