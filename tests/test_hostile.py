@@ -907,7 +907,7 @@ WRITES = {
     "cancel", "close", "demo", "org add", "member add", "member interest", "year open",
     "pot transfer", "bid new", "bid edit", "bid submit", "bid withdraw", "scoring open",
     "criteria set", "delivery start", "delivery complete", "spend add", "spend import",
-    "db upgrade",
+    "db upgrade", "end-date",
 }  # fmt: skip
 FORMAT_CHOICES = ("table", "json", "csv", "markdown")
 
