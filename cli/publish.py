@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import call, fail, note, print_json
+from cli.common import call, fail, note, print_document, print_json
 from cli.exports import export_app
 from cli.reports import report_app
 
@@ -47,7 +47,7 @@ def write_text(ctx: typer.Context, text: str, out: Path | None) -> None:
     from grants.exports import write_whole
 
     if out is None:
-        typer.echo(text, nl=False)
+        print_document(text, "text")
         return
     call(
         ctx,
@@ -162,7 +162,7 @@ def export_360giving(
 
     check_format(fmt, FORMATS)
     if out is None:
-        typer.echo(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), nl=False)
+        print_document(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), fmt)
         return
     data = call(ctx, lambda scope: save_package(scope, out, fmt, year), write=False)
     note(f"Wrote {len(data.grants)} grants of {data.year} ({data.total}) to {out} as 360Giving {fmt}.")
