@@ -186,7 +186,7 @@ def report_year_end(
         summary = call(
             ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
         )
-        paper_note(summary, out)  # type: ignore[arg-type]
+        paper_note(summary, out)
         return
     from grants.rollover import year_end
 
