@@ -908,6 +908,7 @@ WRITES = {
     "pot transfer", "bid new", "bid edit", "bid submit", "bid withdraw", "scoring open",
     "criteria set", "delivery start", "delivery complete", "spend add", "spend import",
     "db upgrade", "end-date",
+    "db grants",  # PostgreSQL logins' privileges, from the policy: no user text (exit 2 on SQLite)
 }  # fmt: skip
 FORMAT_CHOICES = ("table", "json", "csv", "markdown")
 
