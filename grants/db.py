@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
-from grants.errors import DatabaseUnavailable, IntegrityFailed, NotFound
+from grants.errors import DatabaseUnavailable, IntegrityFailed, NotFound, Refused
 
 # The newest migration; `grants db upgrade` brings a database to it. A test keeps it equal to
 # alembic's head so that commands can check the schema without importing alembic.
@@ -167,6 +167,21 @@ def unavailable(error: BaseException, url: str) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"cannot use the database {redact(url)}: {reason}")
 
 
+def is_refused_privilege(error: BaseException) -> bool:
+    """PostgreSQL refused a privilege (SQLSTATE 42501): a table or column the login may not write,
+    or a trigger of `grants db grants` refusing a row in another member's name."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "42501"
+
+
+def refused_by_database(error: BaseException) -> Refused:
+    reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    return Refused(
+        f"the database refused this command: {reason}. Nothing was written. If your roles changed "
+        "recently, the owner of the database must run `grants db grants --apply` to give your login "
+        "the privileges of your new roles"
+    )
+
+
 @contextmanager
 def session_scope(url: str, *, write: bool, rebuilding: bool = False) -> Iterator[Session]:
     """The one transaction a command runs in: committed on success, rolled back otherwise.
@@ -189,6 +204,8 @@ def session_scope(url: str, *, write: bool, rebuilding: bool = False) -> Iterato
                 session.rollback()
                 raise
     except (OperationalError, DBAPIError) as error:
+        if is_refused_privilege(error):
+            raise refused_by_database(error) from error
         if isinstance(error, DBAPIError) and not isinstance(error, OperationalError):
             if not is_busy(error):
                 raise
