@@ -97,7 +97,12 @@ def init(
         f"organisation{'s' if result.organisations != 1 else ''} ({result.authorities} responsible "
         f"authorit{'y' if result.authorities == 1 else 'ies'}) and officer {result.officer.handle}."
     )
-    note(f"Next: grants --as {result.officer.handle} year open YYYY/YY --allocation AMOUNT")
+    from grants.clock import today
+    from grants.years import label_containing
+
+    note(
+        f"Next: grants --as {result.officer.handle} year open {label_containing(today())} --allocation AMOUNT"
+    )
 
 
 @org_app.command("add")

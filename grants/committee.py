@@ -9,7 +9,7 @@ import csv
 import io
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -30,6 +30,7 @@ from grants.models import (
 )
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
+from grants.text import markdown_table, markdown_text
 from grants.years import PotFigures, carried_into, find_year, in_year, pot_figures
 from workflows.bid_lifecycle import AWARDED, PRE_DECISION, RECOMMENDED_UNCONFIRMED, SPENDABLE, BidStatus
 
@@ -96,16 +97,6 @@ def share_text(share: Fraction) -> str:
 
 def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def cell(value: str) -> str:
-    """Text safe inside one Markdown table cell."""
-    return " ".join(value.split()).replace("|", "\\|")
-
-
-def table(header: tuple[str, ...], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
 
 
 @dataclass(frozen=True)
@@ -372,7 +363,38 @@ class WorkingGroupReport:
             )
         return text
 
+    def as_markdown_text(self) -> WorkingGroupReport:
+        """The report with every name and text a user typed made inert Markdown
+        (grants.text.markdown_text), for the paragraphs; tables escape their own cells."""
+
+        def inert(proposals: list[Proposal]) -> list[Proposal]:
+            return [
+                replace(
+                    p,
+                    title=markdown_text(p.title),
+                    organisation=markdown_text(p.organisation),
+                    summary=markdown_text(p.summary or ""),
+                )
+                for p in proposals
+            ]
+
+        return replace(
+            self,
+            partnership=markdown_text(self.partnership),
+            funder=markdown_text(self.funder),
+            programme=markdown_text(self.programme),
+            received=inert(self.received),
+            recommended=inert(self.recommended),
+            declined=inert(self.declined),
+            tactical=inert(self.tactical),
+            carried=inert(self.carried),
+        )
+
     def to_markdown(self) -> str:
+        return self.as_markdown_text()._markdown(self.recommended)
+
+    def _markdown(self, recommended: list[Proposal]) -> str:
+        """The papers, from a report already made inert; `recommended` as typed, for the table."""
         label = self.year.label
         lines = [
             f"# {self.partnership} Working Group Update",
@@ -403,15 +425,17 @@ class WorkingGroupReport:
             return "\n".join([*lines, "No project has been recommended yet."]) + "\n"
         rows = [
             [p.reference, p.title, p.organisation, str(p.amount), str(p.award or "—"), p.status.value]
-            for p in self.recommended
+            for p in recommended
         ]
         awarded = sum_money(p.award or Money(0) for p in self.recommended)
         rows.append(["", "Total", "", str(self.recommended_total), str(awarded), ""])
-        lines += table(("Reference", "Project", "Lead organisation", "Amount", "Awarded", "Status"), rows)
+        lines += markdown_table(
+            ("Reference", "Project", "Lead organisation", "Amount", "Awarded", "Status"), rows
+        )
         for p in self.recommended:
             lines += ["", f"**{p.title}** ({p.reference})"]
             if p.summary:
-                lines.append(" ".join(p.summary.split()))
+                lines.append(" ".join(p.summary.split()))  # already inert: see as_markdown_text
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:
@@ -675,11 +699,12 @@ class ActionPlan:
         }
 
     def to_markdown(self) -> str:
-        title = programme_title(self.programme)
+        title = markdown_text(programme_title(self.programme))
+        partnership, funder = markdown_text(self.partnership), markdown_text(self.funder)
         lines = [
             f"# Community Safety Agreement action plan {self.year.label}: projects funded by the {title}",
             "",
-            f"Purple actions: funded projects supported by the {self.partnership} using the {self.funder}'s "
+            f"Purple actions: funded projects supported by the {partnership} using the {funder}'s "
             f"{title} ({counted(len(self.actions), 'project')}, {self.total} awarded).",
             "",
         ]
@@ -699,7 +724,7 @@ class ActionPlan:
             ]
             for a in self.actions
         ]
-        return "\n".join(lines + table(ACTION_COLUMNS, rows)) + "\n"
+        return "\n".join(lines + markdown_table(ACTION_COLUMNS, rows)) + "\n"
 
     def to_csv(self) -> str:
         from grants.exports import spreadsheet_safe

@@ -27,6 +27,7 @@ from docx.table import Table
 
 from grants.audit import AuditHead
 from grants.errors import BadInput, shown
+from grants.text import visible
 
 # Funded actions are shown in purple, as the partnership's action plan keys them (seed 002: "Purple
 # actions – funded projects supported by the KCSP using the PCC's Crime Reduction Grant"). Word's
@@ -87,32 +88,32 @@ class Paper:
         self.headings: list[str] = []
 
     def title(self, text: str) -> None:
-        self.document.add_heading(text, level=0)
+        self.document.add_heading(visible(text), level=0)
 
     def heading(self, text: str, level: int = 1) -> None:
-        self.document.add_heading(text, level=level)
+        self.document.add_heading(visible(text), level=level)
         self.headings.append(text)
 
     def paragraph(self, text: str, *, label: str | None = None) -> None:
         """A paragraph; with a label, the label in bold first (`Summary`, `From:`)."""
         p = self.document.add_paragraph()
         if label:
-            p.add_run(label).bold = True
+            p.add_run(visible(label)).bold = True
             p.add_run(" ")
-        p.add_run(text)
+        p.add_run(visible(text))
 
     def numbered(self, number: str, text: str) -> None:
         """A numbered paragraph of a section, `2.1 …`, as committee papers number them."""
         p = self.document.add_paragraph()
-        p.add_run(number).bold = True
-        p.add_run("\t" + text)
+        p.add_run(visible(number)).bold = True
+        p.add_run("\t" + visible(text))
         p.paragraph_format.left_indent = Cm(1.0)
         p.paragraph_format.first_line_indent = Cm(-1.0)
 
     def bullets(self, lines: Iterable[str]) -> None:
         style = "List Bullet" if "List Bullet" in _style_names(self.document) else None
         for line in lines:
-            p = self.document.add_paragraph(line if style else f"• {line}", style=style)
+            p = self.document.add_paragraph(visible(line if style else f"• {line}"), style=style)
             p.paragraph_format.left_indent = Cm(1.5)
 
     def table(
@@ -161,7 +162,7 @@ class Paper:
         cells = table.add_row().cells
         for index, (cell, value) in enumerate(zip(cells, values, strict=True)):
             p = cell.paragraphs[0]
-            run = p.add_run(value)
+            run = p.add_run(visible(value))
             run.font.size = Pt(9)
             run.bold = bold or None
             if colour is not None:
@@ -173,7 +174,7 @@ class Paper:
         self.document.add_picture(io.BytesIO(png), width=Cm(width_cm))
         self.document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         p = self.document.add_paragraph()
-        p.add_run(caption).italic = True
+        p.add_run(visible(caption)).italic = True
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     def audit(self, head: AuditHead, made_from: str) -> None:
@@ -181,19 +182,19 @@ class Paper:
         line = f"{made_from} at {head.text} (sha256 {head.hash})."
         self.document.add_paragraph()
         p = self.document.add_paragraph()
-        run = p.add_run(line)
+        run = p.add_run(visible(line))
         run.italic = True
         run.font.size = Pt(8)
         for section in self.document.sections:
             footer = section.footer
             footer.is_linked_to_previous = False
             fp = footer.add_paragraph()
-            fr = fp.add_run(head.text)
+            fr = fp.add_run(visible(head.text))
             fr.font.size = Pt(8)
         self.document.core_properties.comments = head.text
 
     def save(self, path: Path, title: str) -> None:
-        self.document.core_properties.title = title
+        self.document.core_properties.title = visible(title)
         self.document.save(str(path))
 
 

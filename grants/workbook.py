@@ -99,8 +99,9 @@ def pounds(pence: int) -> Decimal:
 
 
 def text(value: str | None) -> str:
-    """A text cell: characters XML cannot hold removed, and never read as a formula."""
-    return spreadsheet_safe(ILLEGAL_CHARACTERS_RE.sub("", value or ""))
+    """A text cell: control characters (which XML cannot hold) shown as escapes, and never read
+    as a formula (both by spreadsheet_safe); whatever else XML refuses, removed."""
+    return ILLEGAL_CHARACTERS_RE.sub("", spreadsheet_safe(value or ""))
 
 
 @dataclass(frozen=True)
