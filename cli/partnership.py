@@ -63,7 +63,9 @@ def config_show(
             }
         )
         return
-    console.print(f"[bold]{spec.name}[/] ({spec.slug}), funded by {spec.funder_name}")
+    from cli.render import styled
+
+    console.print(styled("[bold]{}[/] ({}), funded by {}", spec.name, spec.slug, spec.funder_name))
     console.print(f"360Giving grant ids: 360G-{spec.grant_id_prefix}-<bid reference>")
     from rich.table import Table
 

@@ -25,14 +25,20 @@ def criteria_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
 
     Example: grants criteria list --year 2024/25
     """
-    from grants.scoring import criteria_of
+    from grants.scoring import criteria_of, descriptors_of
     from grants.years import find_year
 
     criteria = call(ctx, lambda scope: criteria_of(scope, find_year(scope)), write=False)
     if json_:
         print_json(
             [
-                {"key": c.key, "title": c.title, "weight": c.weight, "description": c.description}
+                {
+                    "key": c.key,
+                    "title": c.title,
+                    "weight": c.weight,
+                    "description": c.description,
+                    "descriptors": descriptors_of(c),
+                }
                 for c in criteria
             ]
         )
@@ -40,10 +46,11 @@ def criteria_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
     from rich.table import Table
 
     table = Table(title="Scoring criteria")
-    for column in ("Key", "Criterion", "Weight", "What it asks"):
+    for column in ("Key", "Criterion", "Weight", "What it asks", "What 0–5 mean"):
         table.add_column(column, justify="right" if column == "Weight" else "left")
     for c in criteria:
-        table.add_row(c.key, c.title, str(c.weight), c.description)
+        meanings = " · ".join(f"{score} {meaning}" for score, meaning in enumerate(descriptors_of(c)))
+        table.add_row(c.key, c.title, str(c.weight), c.description, meanings)
     console.print(table)
 
 
@@ -200,6 +207,11 @@ def _complete_sheet(
         if criterion.key not in given:
             if criterion.description:
                 console.print(styled("[dim]{}[/]", criterion.description))
+            from grants.scoring import descriptors_of
+
+            meanings = descriptors_of(criterion)
+            if meanings:
+                console.print(styled("[dim]{}[/]", " · ".join(f"{n} {m}" for n, m in enumerate(meanings))))
             given[criterion.key] = _ask_score(criterion)
     stance = stance or _ask_stance()
     if comment is None:

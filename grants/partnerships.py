@@ -467,6 +467,7 @@ def edit_organisation(
 def retire_organisation(scope: Scope, key: str, reason: str | None = None) -> Organisation:
     """Retire an organisation (officer): it keeps its history and takes no new members or bids."""
     scope.require("retire organisations", Role.officer)
+    reason = clean_text(reason, "reason", limit=2000, required=False) if reason else None
     org = find_organisation(scope, key)
     if org.retired_at is not None:
         raise Refused(f"organisation {org.key!r} was retired on {org.retired_at:%Y-%m-%d} already")
@@ -495,7 +496,6 @@ def retire_organisation(scope: Scope, key: str, reason: str | None = None) -> Or
     org.retired_at = clock.now()
     scope.session.add(org)
     scope.session.flush()
-    reason = clean_text(reason, "reason", limit=2000, required=False) if reason else None
     scope.audit("organisation.retire", f"organisation {org.key}", reason=reason or None)
     return org
 
@@ -625,6 +625,7 @@ def edit_member(
 def retire_member(scope: Scope, handle: str, reason: str | None = None) -> Member:
     """Retire a member (officer): their sheets, bids and audit events stay; they can no longer act."""
     scope.require("retire members", Role.officer)
+    reason = clean_text(reason, "reason", limit=2000, required=False) if reason else None
     member = find_member_to_manage(scope, handle)
     if Role.officer.value in member.roles.split(",") and not _other_officers(scope, member):
         raise Refused(
@@ -634,7 +635,6 @@ def retire_member(scope: Scope, handle: str, reason: str | None = None) -> Membe
     member.retired_at = clock.now()
     scope.session.add(member)
     scope.session.flush()
-    reason = clean_text(reason, "reason", limit=2000, required=False) if reason else None
     scope.audit("member.retire", f"member {member.handle}", reason=reason or None)
     return member
 

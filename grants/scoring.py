@@ -99,6 +99,11 @@ def criteria_of(scope: Scope, year: FundingYear) -> list[Criterion]:
     )
 
 
+def descriptors_of(criterion: Criterion) -> list[str]:
+    """What a score of 0, 1, … 5 means for this criterion ([] when the partnership set none)."""
+    return list(json.loads(criterion.descriptors or "[]"))
+
+
 def copy_criteria(session: Any, partnership_id: int, year: FundingYear, previous: FundingYear | None) -> None:
     """Give a new year the previous year's criteria, or the partnership's template (its file's),
     or, for a partnership made before templates, DESIGN §5's defaults."""

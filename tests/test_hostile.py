@@ -635,6 +635,21 @@ FREE_TEXT_CASES: list[tuple[str, str, list[tuple[str, tuple[str, ...]]], str, tu
         ("bid", "new", "--title", "T", "--amount", "1", "--org", "kcc", "--ends", "{}"),
     ),
     ("year-open-label", "setup", [], OFFICER, ("year", "open", "{}", "--allocation", "1000")),
+    ("org-edit-name", "setup", [], OFFICER, ("org", "edit", "kfrs", "--name", "{}")),
+    ("org-edit-org-id", "setup", [], OFFICER, ("org", "edit", "kfrs", "--org-id", "{}")),
+    (
+        "org-retire-reason",
+        "setup",
+        [(OFFICER, ("org", "add", "newco", "--name", "New Co"))],
+        OFFICER,
+        ("org", "retire", "newco", "--reason", "{}"),
+    ),
+    ("member-edit-name", "setup", [], OFFICER, ("member", "edit", "wg-police", "--name", "{}")),
+    ("member-retire-reason", "setup", [], OFFICER, ("member", "retire", "wg-police", "--reason", "{}")),
+    ("priority-add-title", "setup", [], OFFICER, ("priority", "add", "pcc", "new-one", "--title", "{}")),
+    ("priority-edit-title", "setup", [], OFFICER, ("priority", "edit", "pcc", "vawg", "--title", "{}")),
+    ("criterion-descriptors", "setup", [], OFFICER, ("criteria", "edit", "need", "--descriptors", "{}")),
+    ("config-set-value", "setup", [], OFFICER, ("config", "set", "quorum", "{}")),
     (
         "year-open-share",
         "setup",
@@ -921,6 +936,8 @@ SHOW_ARGS: dict[str, tuple[str, ...]] = {
     "audit log": (),
     "audit verify": (),
     "rollover": ("2024/25",),  # without --apply it only shows the statement
+    "config show": (),
+    "priority list": (),
     "db backup": ("{out}.backup",),
 }
 # Commands that change data (their free text is put in by FREE_TEXT_CASES) or build databases.
@@ -929,7 +946,9 @@ WRITES = {
     "cancel", "close", "demo", "org add", "member add", "member interest", "year open",
     "pot transfer", "bid new", "bid edit", "bid submit", "bid withdraw", "scoring open",
     "criteria set", "delivery start", "delivery complete", "spend add", "spend import",
-    "db upgrade", "end-date",
+    "db upgrade", "end-date", "org edit", "org retire", "member edit", "member retire",
+    "priority add", "priority edit", "priority retire", "criteria edit", "criteria remove",
+    "config set",
     "db grants",  # PostgreSQL logins' privileges, from the policy: no user text (exit 2 on SQLite)
 }  # fmt: skip
 FORMAT_CHOICES = ("table", "json", "csv", "markdown")
@@ -1038,6 +1057,11 @@ TEXT_CASES = [
     if c[0]
     not in (
         "org-id",
+        "org-edit-org-id",
+        "org-retire-reason",
+        "criterion-descriptors",  # six texts separated by '|'; one hostile value is refused
+        "member-retire-reason",
+        "config-set-value",
         "spend-date",
         "spend-amount",
         "bid-new-amount",

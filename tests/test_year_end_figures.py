@@ -323,8 +323,8 @@ def test_end_date_is_for_the_opcc_and_audited(demo: Cli) -> None:
 
 
 def test_years_open_in_order_and_init_names_the_year_of_today(cli: Cli) -> None:
-    result = cli("init", "--partnership", "Test CSP", "--slug", "tcsp", "--officer", "off",
-                 "--officer-name", "Officer", env=on("2026-12-02"))  # fmt: skip
+    result = cli("init", "--preset", "kent", "--partnership", "Test CSP", "--slug", "tcsp", "--officer", "off",
+                 "--officer-name", "Officer", "--officer-org", "kcc", env=on("2026-12-02"))  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "year open 2026/27" in result.stdout + result.stderr
     ok(cli("year", "open", "2026/27", "--allocation", "10,000", actor="off", env=on("2026-12-02")))
