@@ -368,11 +368,11 @@ def test_year_end_docx_states_pots_projects_returns_carried_and_the_audit_head(
     assert names[4] == "4. Projects carried forward"
     assert names[-1].endswith("The audit head")
     pots = rows(doc.tables[0])
-    assert pots[0] == ["Pot", "Allocated", "Awarded", "Spent", "Underspend", "Unallocated", "Returned"]
+    assert pots[0] == ["Pot", "Allocated", "Committed", "Free", "Spent", "Released", "Returned"]
     for row in pots[1:3]:
         figures = s["pots"][row[0].removesuffix(" pot")]
         assert row[1:] == [
-            figures[n] for n in ("allocated", "committed", "spent", "released", "uncommitted", "returned")
+            figures[n] for n in ("allocated", "committed", "free", "spent", "released", "returned")
         ]
     projects = rows(doc.tables[1])
     assert [r[0] for r in projects[1:-1]] == [p["reference"] for p in s["projects"]]
