@@ -166,7 +166,7 @@ def report_year_end(
     fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
     template: Annotated[
-        Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+        Path | None, typer.Option("--template", help="Start the Word paper from this .docx or .dotx (docx).")
     ] = None,
     json_: JsonFlag = False,
 ) -> None:
