@@ -166,7 +166,7 @@ def report_year_end(
     fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
     template: Annotated[
-        Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+        Path | None, typer.Option("--template", help="Start the Word paper from this .docx or .dotx (docx).")
     ] = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -186,7 +186,7 @@ def report_year_end(
         summary = call(
             ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
         )
-        paper_note(summary, out)  # type: ignore[arg-type]
+        paper_note(summary, out)
         return
     from grants.rollover import year_end
 

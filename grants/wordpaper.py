@@ -2,8 +2,8 @@
 
 Headings use Word's own heading styles (Title, Heading 1, Heading 2), so the officer's template
 restyles them and the navigation pane lists them. A paper may start from the partnership's own
-template (`--template FILE.docx`): its styles, page set-up, headers and footers are kept and its
-body is replaced. Every paper ends, and every page's footer says, which audit head it came from.
+template (`--template FILE.docx`, or a Word template .dotx): its styles, page set-up, headers and
+footers are kept and its body is replaced. Every paper ends, and every page's footer says, which audit head it came from.
 
 python-docx is imported only here, and this module only by the commands that write a docx.
 """
@@ -45,7 +45,7 @@ def _open(template: Path | None) -> DocxDocument:
     if not path.is_file():
         raise BadInput(f"{where}: there is no such file; give the partnership's template as a .docx file")
     try:
-        document = Document(str(path))
+        document = Document(_as_document(path))
     except (PackageNotFoundError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise BadInput(
             f"{where} is not a Word document python-docx can open ({error}); save it from Word as a "
@@ -64,6 +64,30 @@ def _open(template: Path | None) -> DocxDocument:
         if child.tag != qn("w:sectPr"):
             body.remove(child)
     return document
+
+
+TEMPLATE_TYPES = (b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",)
+DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+
+
+def _as_document(path: Path) -> io.BytesIO | str:
+    """A Word template (.dotx) read as the document it makes; anything else as it is."""
+    if not zipfile.is_zipfile(path):
+        return str(path)
+    with zipfile.ZipFile(path) as source:
+        types = source.read("[Content_Types].xml") if "[Content_Types].xml" in source.namelist() else b""
+        if not any(t in types for t in TEMPLATE_TYPES):
+            return str(path)
+        copy = io.BytesIO()
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                data = source.read(item.filename)
+                if item.filename == "[Content_Types].xml":
+                    for t in TEMPLATE_TYPES:
+                        data = data.replace(t, DOCUMENT_TYPE)
+                target.writestr(item, data)
+    copy.seek(0)
+    return copy
 
 
 def _style_names(document: DocxDocument) -> set[str]:

@@ -34,6 +34,12 @@ def year_bounds(label: str) -> tuple[date, date]:
     return date(start, 4, 1), date(start + 1, 3, 31)
 
 
+def label_containing(day: date) -> str:
+    """The UK financial year (1 April to 31 March) that contains the day: 2 December 2026 → 2026/27."""
+    start = day.year if day >= date(day.year, 4, 1) else day.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
 def year_code(label: str) -> str:
     """`2024/25` → `2425`, for bid references."""
     return label[2:4] + label[5:7]
@@ -97,7 +103,7 @@ def find_year(scope: Scope, label: str | None = None) -> FundingYear:
     if not years:
         raise NotFound(
             f"{scope.partnership.slug} has no funding year yet; open one with "
-            "`grants year open 2024/25 --allocation 39,661`"
+            f"`grants year open {label_containing(scope.today)} --allocation AMOUNT`"
         )
     return next((y for y in years if y.status == YearStatus.open), years[0])
 
@@ -128,6 +134,16 @@ def open_year(scope: Scope, label: str, allocation: Money, tactical_share: Fract
     }
     if label in years:
         raise Refused(f"{label} already exists for {scope.partnership.slug} ({years[label].status.value})")
+    if years:
+        # After the first, each year follows the last: no overlap, no gap, no going back.
+        last = max(years.values(), key=lambda y: y.starts_on)
+        following = next_label(last.label)
+        if label != following:
+            raise Refused(
+                f"{label} does not follow {scope.partnership.slug}'s last year, {last.label} "
+                f"({'it would skip a year' if starts_on > last.ends_on else 'it is not after it'}); "
+                f"the next year is {following}"
+            )
     still_open = [y.label for y in years.values() if y.status == YearStatus.open]
     if still_open:
         raise Refused(
