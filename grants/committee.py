@@ -324,10 +324,10 @@ class WorkingGroupReport:
                 "The tactical pot is not open yet: it opens once every upfront bid has been decided "
                 f"(still undecided: {', '.join(self.gate.held_by)})."
             )
-        text += f" {figures.committed} of its {figures.allocated} has been committed"
+        text += f" {figures.committed} of its {figures.allocated} is committed"
         if figures.released:
-            text += f" ({figures.released} of it since released back)"
-        text += f" and {figures.uncommitted} is uncommitted."
+            text += f" (after {figures.released} released back)"
+        text += f" and {figures.free} is uncommitted."
         funded = [p for p in self.tactical if p.status in AWARDED]
         if funded:
             text += f" Funded from it: {_listed(funded)}."
