@@ -104,6 +104,7 @@ def rollover(
         bool,
         typer.Option(
             "--close-early",
+            "--early",
             help="Close the year before its end date (31 March); needs --reason. Both go into the audit trail.",
         ),
     ] = False,

@@ -178,7 +178,7 @@ def test_three_years_carrying_a_project_twice_add_up_on_every_screen(cli: Cli, t
         90_000,
     )
     (last,) = seen["2026/27"]["projects"]
-    assert (last["carried_from"], last["award_pence"]) == ("2025/26", 90_000)
+    assert (last["carried_from"], last["award_pence"]) == ("2024/25", 90_000)
 
     # In 2026/27 it finishes under budget and closes; the underspend goes back to the PCC.
     pay(cli, "2026-05-05", "CRG-2425-007", "700", "PES-MAY-2")
