@@ -23,7 +23,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
-from docx.table import Table
+from docx.table import Table, _Cell
 
 from grants.audit import AuditHead
 from grants.errors import BadInput, shown
@@ -135,9 +135,13 @@ class Paper:
         p.paragraph_format.first_line_indent = Cm(-1.0)
 
     def bullets(self, lines: Iterable[str]) -> None:
-        style = "List Bullet" if "List Bullet" in _style_names(self.document) else None
+        # The style's id, looked up once: python-docx scans every style each time it is given one.
+        names = _style_names(self.document)
+        style_id = self.document.styles["List Bullet"].style_id if "List Bullet" in names else None
         for line in lines:
-            p = self.document.add_paragraph(visible(line if style else f"• {line}"), style=style)
+            p = self.document.add_paragraph(visible(line if style_id else f"• {line}"))
+            if style_id:
+                p._p.style = style_id
             p.paragraph_format.left_indent = Cm(1.5)
 
     def table(
@@ -168,9 +172,9 @@ class Paper:
             table.autofit = False
             for column, width in zip(table.columns, widths, strict=True):
                 column.width = Cm(width)
-            for row in table.rows:
-                for cell, width in zip(row.cells, widths, strict=True):
-                    cell.width = Cm(width)
+            for tr in table._tbl.tr_lst:  # each row's own cells (`row.cells` rebuilds the grid)
+                for tc, width in zip(tr.tc_lst, widths, strict=True):
+                    tc.width = Cm(width)
         self.document.add_paragraph()
         return table
 
@@ -183,7 +187,8 @@ class Paper:
         colour: RGBColor | None = None,
         right: set[int],
     ) -> None:
-        cells = table.add_row().cells
+        # The new row's own cells: `row.cells` rebuilds the whole table's grid on every call.
+        cells = [_Cell(tc, table) for tc in table.add_row()._tr.tc_lst]
         for index, (cell, value) in enumerate(zip(cells, values, strict=True)):
             p = cell.paragraphs[0]
             run = p.add_run(visible(value))
