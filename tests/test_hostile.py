@@ -1182,3 +1182,16 @@ def test_escape_sequences_already_stored_are_shown_not_sent(
     from grants.text import visible
 
     _shown_everywhere(cli, "CRG-2425-001", out, [(visible(sneaky),)], tolerate_check=True)
+
+
+def test_markup_in_the_cli_is_only_in_styled_templates() -> None:
+    """The console reads no markup in strings, so a tag in an f-string would show as typed, and
+    user values mixed into markup are what crashed commands: every tag in cli/ is in a
+    `styled("…", values)` template, never in an f-string."""
+    tag = re.compile(r"""f(["'])[^"']*\[/?(?:bold|red|yellow|green|dim|link|italic|blue|cyan)?[\]=]""")
+    found = []
+    for path in sorted(Path("cli").glob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if tag.search(line):
+                found.append(f"{path}:{number}: {line.strip()}")
+    assert found == [], "\n".join(found)
