@@ -17,7 +17,7 @@ from grants.errors import DatabaseUnavailable, NotFound
 
 # The newest migration; `grants db upgrade` brings a database to it. A test keeps it equal to
 # alembic's head so that commands can check the schema without importing alembic.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007_spend_refunds"
 
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
 

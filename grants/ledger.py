@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select, update
@@ -26,6 +27,38 @@ def award_account(reference: str) -> str:
 
 def spent_account(reference: str) -> str:
     return f"spent:{reference}"
+
+
+# The kinds of entry a payment line makes: money paid out of an award, and money paid back.
+SPEND = "spend"
+REFUND = "refund"
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One ledger movement, before it is booked: the accounts, the positive amount, the reason."""
+
+    kind: str
+    from_account: str
+    to_account: str
+    pence: int
+    reason: str
+
+
+def payment_movement(reference: str, pence: int, supplier: str, invoice: str | None) -> Movement:
+    """The ledger entry of one payment line, the only place that names its accounts and reason.
+
+    A payment (pence > 0) moves award:BID → spent:BID; a refund or credit note (pence < 0) is its
+    own kind and moves the money back, spent:BID → award:BID. `spend add`, `spend import` and the
+    benchmark data generator all book payments through here.
+    """
+    if pence > 0:
+        reason = f"invoice {invoice} from {supplier}" if invoice else f"payment to {supplier}"
+        return Movement(SPEND, award_account(reference), spent_account(reference), pence, reason)
+    if pence < 0:
+        reason = f"credit note {invoice} from {supplier}" if invoice else f"refund from {supplier}"
+        return Movement(REFUND, spent_account(reference), award_account(reference), -pence, reason)
+    raise ValueError("a payment line is never £0")
 
 
 def post(

@@ -34,6 +34,8 @@ class ProjectLine:
     remaining: Money
     payments: int
     last_payment: date | None
+    refunds: int = 0
+    refunded: Money = Money(0)
 
     @property
     def variance(self) -> Money:
@@ -53,6 +55,8 @@ class ProjectLine:
             **money_fields("remaining", self.remaining),
             **money_fields("variance", self.variance),
             "payments": self.payments,
+            "refunds": self.refunds,
+            **money_fields("refunded", self.refunded),
             "last_payment": self.last_payment.isoformat() if self.last_payment else None,
         }
 
@@ -109,6 +113,9 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
             func.count().label("payments"),
             func.max(Spend.paid_on).label("last"),
             func.sum(Spend.amount_pence).label("paid"),
+            # Refunds and credit notes are payment lines with a negative amount.
+            func.count().filter(Spend.amount_pence < 0).label("refunds"),
+            func.sum(Spend.amount_pence).filter(Spend.amount_pence < 0).label("refunded"),
         )
         .group_by(Spend.bid_id)
         .subquery()
@@ -127,6 +134,8 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
             func.coalesce(payments.c.payments, 0),
             payments.c.last,
             func.coalesce(payments.c.paid, 0),
+            func.coalesce(payments.c.refunds, 0),
+            func.coalesce(payments.c.refunded, 0),
         )
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
         .outerjoin(payments, payments.c.bid_id == Bid.id)
@@ -141,7 +150,23 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
     checks = tuple(check for check in LEDGER_CHECKS if check is not check_spend_rows)
     problems = list(run_checks(session, scope.partnership, checks))
     projects = []
-    for bid_id, ref, title, org, pot, status, award, spent, carried_to, count, last, paid in rows:
+    for row in rows:
+        (
+            bid_id,
+            ref,
+            title,
+            org,
+            pot,
+            status,
+            award,
+            spent,
+            carried_to,
+            count,
+            last,
+            paid,
+            refunds,
+            refunded,
+        ) = row
         if int(paid) != spent:
             problems.append(
                 Problem(
@@ -167,6 +192,8 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
                 Money(award_in - award_out),
                 int(count),
                 last,
+                int(refunds),
+                Money(-int(refunded)),
             )
         )
         # A project carried forward spends in two years; its whole spend is checked across years
