@@ -74,7 +74,8 @@ def close(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
     _said(step, json_, sentence)
 
 
-@spend_app.command("add")
+# A refund's amount is negative, `-150.00`: taken as the amount, not as an unknown option.
+@spend_app.command("add", context_settings={"ignore_unknown_options": True})
 def spend_add(
     ctx: typer.Context,
     reference: Ref,
@@ -93,7 +94,7 @@ def spend_add(
     below nothing spent.
 
     Example: grants --as treasurer spend add CRG-2425-001 1,250 --date 2024-07-15 --supplier "ASB Help" --invoice INV-104
-    Example: grants --as treasurer spend add CRG-2425-001 -- -150.00 --date 2024-08-01 --supplier "ASB Help" --invoice CN-7
+    Example: grants --as treasurer spend add CRG-2425-001 -150.00 --date 2024-08-01 --supplier "ASB Help" --invoice CN-7
     """
     from grants.spend import add
 

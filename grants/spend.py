@@ -502,7 +502,7 @@ def _stage_table() -> Table:
         Column("entry_pence", BigInteger, nullable=False),
         Column("reason", Text, nullable=False),
         Column("problem", Text, nullable=True),
-        Column("skip", Integer, nullable=False, default=0),
+        Column("skip", Integer, nullable=False, server_default="0"),
         prefixes=["TEMPORARY"],
         postgresql_on_commit="DROP",
     )

@@ -42,7 +42,7 @@ POT_FIGURES = ("allocated", "committed", "spent", "released", "returned", "uncom
 SHEETS = {
     "Summary": ("Pot", "Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted"),
     "Projects": ("Reference", "Title", "Organisation", "Pot", "Status", "Award", "Spent", "Remaining"),
-    "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount"),
+    "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount", "Kind"),
     "Scores": (
         "Rank",
         "Reference",
@@ -58,7 +58,7 @@ SHEETS = {
 WIDTHS = {
     "Summary": (14, 14, 14, 14, 14, 14, 14),
     "Projects": (15, 50, 40, 10, 14, 14, 14, 14),
-    "Spend": (12, 15, 40, 20, 14),
+    "Spend": (12, 15, 40, 20, 14, 10),
     "Scores": (6, 15, 50, 12, 8, 8, 8, 8, 22),
 }
 
@@ -202,8 +202,10 @@ def _payments(scope: Scope, year: FundingYear) -> Iterator[tuple[date, str, str,
 def _spend(sheet: _Sheet, scope: Scope, year: FundingYear) -> int:
     count = 0
     for paid_on, reference, supplier, invoice, amount in _payments(scope, year):
+        # A refund or credit note is a negative amount, and says so.
+        kind = "refund" if amount < 0 else "payment"
         sheet.append(
-            [sheet.day(paid_on), text(reference), text(supplier), text(invoice), sheet.money(amount)]
+            [sheet.day(paid_on), text(reference), text(supplier), text(invoice), sheet.money(amount), kind]
         )
         count += 1
     return count
