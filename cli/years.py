@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import gate_line, pots_json, pots_table
+from cli.render import gate_line, pots_json, pots_table, styled
 
 year_app = typer.Typer(help="Funding years (UK financial years, e.g. 2024/25).", no_args_is_help=True)
 pot_app = typer.Typer(help="The upfront and tactical pots of a year.", no_args_is_help=True)
@@ -116,15 +116,21 @@ def year_show(
     from grants.money import Money
 
     console.print(
-        f"[bold]{year.label}[/] ({year.status.value}): {year.starts_on:%d %B %Y} to "
-        f"{year.ends_on:%d %B %Y}, allocation {Money(year.allocation_pence)}, "
-        f"tactical share {year.tactical_share}"
+        styled(
+            "[bold]{}[/] ({}): {} to {}, allocation {}, tactical share {}",
+            year.label,
+            year.status.value,
+            f"{year.starts_on:%d %B %Y}",
+            f"{year.ends_on:%d %B %Y}",
+            Money(year.allocation_pence),
+            year.tactical_share,
+        )
     )
     console.print(pots_table(year, figures))
     from itertools import groupby
 
     for kind, items in groupby(reference, key=lambda item: item.kind):
-        console.print(f"[bold]{kind.value.replace('_', ' ').capitalize()}s[/]")
+        console.print(styled("[bold]{}s[/]", kind.value.replace("_", " ").capitalize()))
         for item in items:
             console.print(f"  {item.key:<40} {item.title}")
 

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -30,8 +30,9 @@ from grants.models import (
 )
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
-from grants.years import PotFigures, find_year, pot_figures
-from workflows.bid_lifecycle import AWARDED, PRE_DECISION, SPENDABLE, BidStatus
+from grants.text import markdown_table, markdown_text
+from grants.years import PotFigures, carried_into, find_year, in_year, pot_figures
+from workflows.bid_lifecycle import AWARDED, PRE_DECISION, RECOMMENDED_UNCONFIRMED, SPENDABLE, BidStatus
 
 # The audit actions of the working group's decisions (lifecycle.fire records `bid.<trigger>`).
 SHORTLIST_ACTION = "bid.shortlist"
@@ -98,16 +99,6 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def cell(value: str) -> str:
-    """Text safe inside one Markdown table cell."""
-    return " ".join(value.split()).replace("|", "\\|")
-
-
-def table(header: tuple[str, ...], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-
-
 @dataclass(frozen=True)
 class Proposal:
     """One bid as the papers show it."""
@@ -157,6 +148,8 @@ class WorkingGroupReport:
     tactical: list[Proposal]
     gate: Gate
     still_to_spend: Money
+    # Projects carried forward into the year from the one before (outside its allocation).
+    carried: list[Proposal] = field(default_factory=list)
 
     @property
     def allocation(self) -> Money:
@@ -361,9 +354,47 @@ class WorkingGroupReport:
             text += f" {returned} has been returned to the {self.funder}."
         if self.still_to_spend:
             text += f" Projects still under way have {self.still_to_spend} of their awards left to spend."
+        if self.carried:
+            n = len(self.carried)
+            text += (
+                f" {sentence(counted(n, 'project'))} {'was' if n == 1 else 'were'} carried forward into "
+                f"{self.year.label} with the {self.funder}'s agreement, outside its allocation: "
+                f"{_listed(self.carried)}."
+            )
         return text
 
+    def as_markdown_text(self) -> WorkingGroupReport:
+        """The report with every name and text a user typed made inert Markdown
+        (grants.text.markdown_text), for the paragraphs; tables escape their own cells."""
+
+        def inert(proposals: list[Proposal]) -> list[Proposal]:
+            return [
+                replace(
+                    p,
+                    title=markdown_text(p.title),
+                    organisation=markdown_text(p.organisation),
+                    summary=markdown_text(p.summary or ""),
+                )
+                for p in proposals
+            ]
+
+        return replace(
+            self,
+            partnership=markdown_text(self.partnership),
+            funder=markdown_text(self.funder),
+            programme=markdown_text(self.programme),
+            received=inert(self.received),
+            recommended=inert(self.recommended),
+            declined=inert(self.declined),
+            tactical=inert(self.tactical),
+            carried=inert(self.carried),
+        )
+
     def to_markdown(self) -> str:
+        return self.as_markdown_text()._markdown(self.recommended)
+
+    def _markdown(self, recommended: list[Proposal]) -> str:
+        """The papers, from a report already made inert; `recommended` as typed, for the table."""
         label = self.year.label
         lines = [
             f"# {self.partnership} Working Group Update",
@@ -394,15 +425,17 @@ class WorkingGroupReport:
             return "\n".join([*lines, "No project has been recommended yet."]) + "\n"
         rows = [
             [p.reference, p.title, p.organisation, str(p.amount), str(p.award or "—"), p.status.value]
-            for p in self.recommended
+            for p in recommended
         ]
         awarded = sum_money(p.award or Money(0) for p in self.recommended)
         rows.append(["", "Total", "", str(self.recommended_total), str(awarded), ""])
-        lines += table(("Reference", "Project", "Lead organisation", "Amount", "Awarded", "Status"), rows)
+        lines += markdown_table(
+            ("Reference", "Project", "Lead organisation", "Amount", "Awarded", "Status"), rows
+        )
         for p in self.recommended:
             lines += ["", f"**{p.title}** ({p.reference})"]
             if p.summary:
-                lines.append(" ".join(p.summary.split()))
+                lines.append(" ".join(p.summary.split()))  # already inert: see as_markdown_text
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:
@@ -458,6 +491,7 @@ class WorkingGroupReport:
                 **money_fields("still_to_spend", self.still_to_spend),
             },
             "pots": pots,
+            "carried_in": [p.to_json() for p in self.carried],
             "paragraphs": {
                 "allocation": self.allocation_paragraph(),
                 "proposals": self.proposals_paragraph(),
@@ -482,11 +516,17 @@ def _span(days: list[date]) -> tuple[date, date] | None:
     return (min(days), max(days)) if days else None
 
 
-def _proposals(scope: Scope, year: FundingYear) -> list[tuple[Bid, Proposal]]:
+def _proposals(scope: Scope, year: FundingYear, *, carried_in: bool = False) -> list[tuple[Bid, Proposal]]:
+    """The year's proposals; or (carried_in) the projects carried forward into it."""
+    which = (
+        (Bid.year_id != year.id) & carried_into(year.id)
+        if carried_in
+        else (Bid.year_id == year.id) & Bid.submitted_at.is_not(None)
+    )
     rows = scope.session.execute(
         select(Bid, Organisation.name)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(Bid.year_id == year.id, Bid.submitted_at.is_not(None))
+        .where(which)
         .order_by(Bid.sequence)
     ).all()
     return [
@@ -544,8 +584,11 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
         )
         for kind in (PotKind.upfront, PotKind.tactical)
     }
+    carried = _proposals(scope, year, carried_in=True)
     still_to_spend = sum_money(
-        Money((bid.award_pence or 0) - bid.spent_pence) for bid, _ in proposals if bid.status in SPENDABLE
+        Money((bid.award_pence or 0) - bid.spent_pence)
+        for bid, _ in proposals + carried
+        if bid.status in SPENDABLE
     )
     return WorkingGroupReport(
         partnership=scope.partnership.name,
@@ -564,6 +607,7 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
         tactical=[p for _, p in proposals if p.pot == PotKind.tactical],
         gate=tactical_gate(session, year),
         still_to_spend=still_to_spend,
+        carried=[p for _, p in carried],
     )
 
 
@@ -584,6 +628,7 @@ class Action:
     lead_agency: str
     award: Money
     status: BidStatus
+    carried_from: str | None = None  # a project carried forward into the year, from that one
 
     @property
     def objective(self) -> str:
@@ -602,6 +647,7 @@ class Action:
             "lead_agency": self.lead_agency,
             **money_fields("award", self.award),
             "status": self.status.value,
+            "carried_from": self.carried_from,
         }
 
 
@@ -653,11 +699,12 @@ class ActionPlan:
         }
 
     def to_markdown(self) -> str:
-        title = programme_title(self.programme)
+        title = markdown_text(programme_title(self.programme))
+        partnership, funder = markdown_text(self.partnership), markdown_text(self.funder)
         lines = [
             f"# Community Safety Agreement action plan {self.year.label}: projects funded by the {title}",
             "",
-            f"Purple actions: funded projects supported by the {self.partnership} using the {self.funder}'s "
+            f"Purple actions: funded projects supported by the {partnership} using the {funder}'s "
             f"{title} ({counted(len(self.actions), 'project')}, {self.total} awarded).",
             "",
         ]
@@ -673,11 +720,11 @@ class ActionPlan:
                 day_text(a.timescale) if a.timescale else "—",
                 a.lead_agency,
                 str(a.award),
-                a.status.value,
+                a.status.value + (f" (carried from {a.carried_from})" if a.carried_from else ""),
             ]
             for a in self.actions
         ]
-        return "\n".join(lines + table(ACTION_COLUMNS, rows)) + "\n"
+        return "\n".join(lines + markdown_table(ACTION_COLUMNS, rows)) + "\n"
 
     def to_csv(self) -> str:
         from grants.exports import spreadsheet_safe
@@ -695,7 +742,16 @@ class ActionPlan:
 
 def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
     """The year's funded projects (funded, in delivery, delivered or closed) as action-plan lines."""
-    year = find_year(scope, label)
+    return _action_lines(scope, find_year(scope, label), AWARDED)
+
+
+def awaiting_confirmation(scope: Scope, label: str | None = None) -> ActionPlan:
+    """The projects the Working Group recommended that the Chair and the PCC have not yet confirmed:
+    in the plan, but not yet purple (seed 002: "to be highlighted in purple once confirmed")."""
+    return _action_lines(scope, find_year(scope, label), RECOMMENDED_UNCONFIRMED)
+
+
+def _action_lines(scope: Scope, year: FundingYear, statuses: frozenset[BidStatus]) -> ActionPlan:
     priorities = {
         item.key: item.title
         for item in scope.session.execute(
@@ -707,8 +763,8 @@ def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
     rows = scope.session.execute(
         select(Bid, Organisation.name)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(Bid.year_id == year.id, Bid.status.in_(AWARDED))
-        .order_by(Bid.sequence)
+        .where(in_year(year.id), Bid.status.in_(statuses))
+        .order_by(Bid.year_id, Bid.sequence)
     ).all()
     actions = [
         Action(
@@ -722,6 +778,7 @@ def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
             org,
             Money(bid.award_pence or 0),
             bid.status,
+            None if bid.year_id == year.id else scope.session.get(FundingYear, bid.year_id).label,
         )
         for bid, org in rows
     ]

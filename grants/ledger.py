@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from grants import clock
 from grants.errors import Refused
 from grants.models import FundingYear, LedgerEntry, Pot, PotKind
 from grants.money import Money
@@ -88,7 +89,7 @@ def post(
         booked_on=on,
         actor_id=actor_id,
         reason=reason,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     session.add(entry)
     return entry

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,12 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
 
-from grants import ledger
-from grants.bids import content_hash, find_bid, subject, working_year
+from grants import clock, ledger
+from grants.bids import content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import Bid, FundingYear, LedgerEntry, PotKind, Spend, SpendImport, YearStatus
 from grants.money import Money, money_fields
@@ -61,6 +60,7 @@ from grants.spendfile import (
     parse_paid_on,
     read_payment,
 )
+from grants.years import in_year, money_year, money_year_id
 from workflows.bid_lifecycle import SPENDABLE, BidStatus, Role
 
 __all__ = [
@@ -191,8 +191,8 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
             FundingYear.ends_on,
             Bid.delivery_end,
         )
-        # A carried-forward project is paid in the year it was carried into.
-        .join(FundingYear, FundingYear.id == func.coalesce(Bid.carried_to_year_id, Bid.year_id))
+        # A project is paid in the year its money is in (a carried project: the year it moved to).
+        .join(FundingYear, FundingYear.id == money_year_id())
         .where(Bid.partnership_id == scope.partnership.id)
     )
     if references is not None:
@@ -328,12 +328,12 @@ def add(
             invoice=line.invoice,
             invoice_key=line.key,
             actor_id=actor.id,
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
     )
     ledger.post(
         scope.session,
-        working_year(scope.session, bid),
+        money_year(scope.session, bid),
         movement.kind,
         movement.from_account,
         movement.to_account,
@@ -392,7 +392,7 @@ def list_spend(scope: Scope, reference: str | None = None, limit: int = 200) -> 
 
         year = find_year(scope)
         where += [
-            or_(Bid.year_id == year.id, Bid.carried_to_year_id == year.id),
+            in_year(year.id),
             Spend.paid_on >= year.starts_on,
             Spend.paid_on <= year.ends_on,
         ]
@@ -893,11 +893,11 @@ def _book(
         skipped=result.skipped,
         total_pence=result.total.pence,
         actor_id=actor_id,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(batch_row)
     scope.session.flush()
-    now = datetime.now(UTC)
+    now = clock.now()
     connection.execute(
         insert(Spend.__table__).from_select(
             [
@@ -943,7 +943,7 @@ def _book(
             ],
             select(
                 literal(scope.partnership.id),
-                func.coalesce(Bid.carried_to_year_id, Bid.year_id),
+                money_year_id(),
                 stage.c.kind,
                 stage.c.from_account,
                 stage.c.to_account,

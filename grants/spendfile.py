@@ -70,7 +70,9 @@ def parse_amount(text: str) -> int:
         money = Money.parse(raw, allow_negative=not credit, allow_zero=False)
     except BadInput as error:
         if "is not a number" in str(error):
-            raise BadInput(f"amount {shown((text or '').strip())} is not an amount; {AMOUNT_EXAMPLE}") from None
+            raise BadInput(
+                f"amount {shown((text or '').strip())} is not an amount; {AMOUNT_EXAMPLE}"
+            ) from None
         message = str(error)
         if raw != (text or "").strip():  # name the amount as the file wrote it
             message = message.replace(repr(raw), repr(text.strip()), 1)

@@ -1,4 +1,5 @@
-"""The year as a workbook for the PCC: summary, projects, spend and scores, written by openpyxl.
+"""The year as a workbook for the PCC: summary, projects, spend, spend by month and scores, with
+native charts of the pots, of spend by month against the awards and of the scores (openpyxl).
 
 The workbook is written in openpyxl's write-only mode and the projects and payments are streamed
 from the database, so a year of a million payments keeps memory flat. Money goes in as numbers of
@@ -21,13 +22,29 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 
-from grants import ledger
 from grants.exports import spreadsheet_safe, write_whole
 from grants.models import Bid, FundingYear, Organisation, Spend
 from grants.scope import Scope
-from grants.years import PotFigures, find_year, pot_figures
+from grants.workbook_charts import (
+    MONTH_COLUMNS,
+    MONTH_SHEET,
+    monthly_rows,
+    months_of,
+    pot_chart,
+    scores_chart,
+    spend_chart,
+)
+from grants.years import (
+    POT_FIGURES,
+    PotFigures,
+    ProjectFigures,
+    find_year,
+    in_year,
+    pot_figures,
+    project_figures,
+)
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -37,12 +54,24 @@ EXCEL_ROWS = 1_048_576
 MONEY_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
-POT_FIGURES = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
 
 SHEETS = {
-    "Summary": ("Pot", "Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted"),
-    "Projects": ("Reference", "Title", "Organisation", "Pot", "Status", "Award", "Spent", "Remaining"),
+    "Summary": ("Pot", *(name.capitalize() for name in POT_FIGURES), "Uncommitted"),
+    "Projects": (
+        "Reference",
+        "Title",
+        "Organisation",
+        "Pot",
+        "Status",
+        "Award",
+        "Spent",
+        "Released",
+        "Remaining",
+        "Carried",
+        "Carried from",
+    ),
     "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount", "Kind"),
+    MONTH_SHEET: MONTH_COLUMNS,
     "Scores": (
         "Rank",
         "Reference",
@@ -56,9 +85,10 @@ SHEETS = {
     ),
 }
 WIDTHS = {
-    "Summary": (14, 14, 14, 14, 14, 14, 14),
-    "Projects": (15, 50, 40, 10, 14, 14, 14, 14),
+    "Summary": (14, 14, 14, 14, 14, 14, 14, 14),
+    "Projects": (15, 50, 40, 10, 14, 14, 14, 14, 14, 14, 12),
     "Spend": (12, 15, 40, 20, 14, 10),
+    MONTH_SHEET: (12, 14, 14, 14),
     "Scores": (6, 15, 50, 12, 8, 8, 8, 8, 22),
 }
 
@@ -69,8 +99,9 @@ def pounds(pence: int) -> Decimal:
 
 
 def text(value: str | None) -> str:
-    """A text cell: characters XML cannot hold removed, and never read as a formula."""
-    return spreadsheet_safe(ILLEGAL_CHARACTERS_RE.sub("", value or ""))
+    """A text cell: control characters (which XML cannot hold) shown as escapes, and never read
+    as a formula (both by spreadsheet_safe); whatever else XML refuses, removed."""
+    return ILLEGAL_CHARACTERS_RE.sub("", spreadsheet_safe(value or ""))
 
 
 @dataclass(frozen=True)
@@ -140,9 +171,10 @@ class _Sheet:
 
 
 def _summary(sheet: _Sheet, scope: Scope, year: FundingYear, figures: list[PotFigures]) -> None:
+    names = (*POT_FIGURES, "uncommitted")
     for pot in figures:
-        sheet.append([text(pot.kind.value), *(sheet.money(getattr(pot, name).pence) for name in POT_FIGURES)])
-    totals = [sum(getattr(pot, name).pence for pot in figures) for name in POT_FIGURES]
+        sheet.append([text(pot.kind.value), *(sheet.money(getattr(pot, name).pence) for name in names)])
+    totals = [sum(getattr(pot, name).pence for pot in figures) for name in names]
     sheet.append([text("Total"), *(sheet.money(total) for total in totals)])
     sheet.append([])
     sheet.append([text("Year"), text(year.label)])
@@ -152,25 +184,23 @@ def _summary(sheet: _Sheet, scope: Scope, year: FundingYear, figures: list[PotFi
 
 
 def _in_year(year: FundingYear) -> Any:
-    """The year's projects: its own, and those carried forward into it from the year before."""
-    return or_(Bid.year_id == year.id, Bid.carried_to_year_id == year.id)
+    """The year's projects: its own, and those carried forward into it (grants.years.in_year)."""
+    return in_year(year.id)
 
 
-def _projects(sheet: _Sheet, scope: Scope, year: FundingYear, balances: dict[str, int]) -> int:
-    """Every project of the year with an award, as `report reconcile` shows it: spent is what the
-    ledger records spent in this year (a project carried forward spends in two years), remaining
-    is what its award account still holds here."""
+def _projects(sheet: _Sheet, scope: Scope, year: FundingYear, figures: dict[int, ProjectFigures]) -> int:
+    """Every project in the year's books, as `report reconcile` shows it (grants.years.
+    ProjectFigures: Award = Spent + Released + Remaining, in this year)."""
     rows = scope.session.connection().execute(
-        select(Bid.reference, Bid.title, Organisation.name, Bid.pot, Bid.status, Bid.award_pence)
+        select(Bid.id, Bid.reference, Bid.title, Organisation.name, Bid.pot, Bid.status)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
         .where(_in_year(year), Bid.award_pence.is_not(None))
         .order_by(Bid.year_id, Bid.sequence)
         .execution_options(yield_per=STREAM_BATCH)
     )
     count = 0
-    for reference, title, organisation, pot, status, award in rows:
-        spent = balances.get(ledger.spent_account(reference), 0)
-        remaining = balances.get(ledger.award_account(reference), 0)
+    for bid_id, reference, title, organisation, pot, status in rows:
+        line = figures[bid_id]
         sheet.append(
             [
                 text(reference),
@@ -178,9 +208,12 @@ def _projects(sheet: _Sheet, scope: Scope, year: FundingYear, balances: dict[str
                 text(organisation),
                 text(pot.value),
                 text(status.value),
-                sheet.money(award),
-                sheet.money(spent),
-                sheet.money(remaining),
+                sheet.money(line.award.pence),
+                sheet.money(line.spent.pence),
+                sheet.money(line.released.pence),
+                sheet.money(line.remaining.pence),
+                sheet.money(line.carried.pence),
+                text(line.carried_from),
             ]
         )
         count += 1
@@ -211,6 +244,26 @@ def _spend(sheet: _Sheet, scope: Scope, year: FundingYear) -> int:
     return count
 
 
+def _spend_by_day(scope: Scope, year: FundingYear) -> list[tuple[date, int]]:
+    """The year's payments summed per day (at most 366 rows, however many payments)."""
+    return [
+        (day, int(total))
+        for day, total in scope.session.execute(
+            select(Spend.paid_on, func.sum(Spend.amount_pence))
+            .join(Bid, Bid.id == Spend.bid_id)
+            .where(_in_year(year), Spend.paid_on >= year.starts_on, Spend.paid_on <= year.ends_on)
+            .group_by(Spend.paid_on)
+        )
+    ]
+
+
+def _months(sheet: _Sheet, rows: list[tuple[date, int, int, int]]) -> None:
+    for month, paid, to_date, awarded in rows:
+        sheet.append(
+            [sheet.cell(month, "mmm yyyy"), sheet.money(paid), sheet.money(to_date), sheet.money(awarded)]
+        )
+
+
 def _scores(sheet: _Sheet, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         tenths = row["mean_tenths"]
@@ -238,7 +291,7 @@ def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
     # The ranking as the acting member may see it (blind scoring); asked for before anything is
     # written, so that a missing --as is refused without a half-built workbook.
     ranked = ranking(scope).rows()
-    balances = ledger.balances(scope.session, year.id)
+    projects_figures = project_figures(scope.session, year)
     book = Workbook(write_only=True)
     sheets: list[_Sheet] = []
 
@@ -247,11 +300,33 @@ def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
         sheets.append(_Sheet(book, title))
         return sheets[-1]
 
+    months = monthly_rows(
+        months_of(year.starts_on, year.ends_on),
+        _spend_by_day(scope, year),
+        sum(pot.committed.pence for pot in figures),
+    )
     try:
-        _summary(sheet("Summary"), scope, year, figures)
-        projects = _projects(sheet("Projects"), scope, year, balances)
+        summary = sheet("Summary")
+        _summary(summary, scope, year, figures)
+        summary.sheet.add_chart(pot_chart(summary.sheet, SHEETS["Summary"], len(figures), year.label), "J2")
+        projects = _projects(sheet("Projects"), scope, year, projects_figures)
         payments = _spend(sheet("Spend"), scope, year)
-        _scores(sheet("Scores"), ranked)
+        by_month = sheet(MONTH_SHEET)
+        _months(by_month, months)
+        by_month.sheet.add_chart(spend_chart(by_month.sheet, len(months), year.label), "F2")
+        scores = sheet("Scores")
+        _scores(scores, ranked)
+        means = [row for row in ranked if row["mean_tenths"] is not None]
+        if means:
+            columns = SHEETS["Scores"]
+            chart = scores_chart(
+                scores.sheet,
+                len(means),
+                columns.index("Mean score") + 1,
+                columns.index("Reference") + 1,
+                year.label,
+            )
+            scores.sheet.add_chart(chart, "K2")
         book.save(path)
     except BaseException:
         for made in sheets:
