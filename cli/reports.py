@@ -56,7 +56,7 @@ CSV_FIELDS = (
 def _project_cells(p: Any) -> list[str]:
     return [
         p.reference,
-        p.title,
+        p.title + (f" (carried from {p.carried_from})" if p.carried_from else ""),
         p.status,
         str(p.award),
         str(p.spent),

@@ -100,6 +100,7 @@ def rollover(
         bool,
         typer.Option(
             "--close-early",
+            "--early",
             help="Close the year before its end date (31 March); needs --reason. Both go into the audit trail.",
         ),
     ] = False,
@@ -166,7 +167,7 @@ def report_year_end(
     fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
     template: Annotated[
-        Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+        Path | None, typer.Option("--template", help="Start the Word paper from this .docx or .dotx (docx).")
     ] = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -186,7 +187,7 @@ def report_year_end(
         summary = call(
             ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
         )
-        paper_note(summary, out)  # type: ignore[arg-type]
+        paper_note(summary, out)
         return
     from grants.rollover import year_end
 

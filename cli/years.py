@@ -137,7 +137,8 @@ def year_show(
 
 @pot_app.command("show")
 def pot_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
-    """Show each pot of the year: allocated, committed, spent, released, uncommitted.
+    """Show each pot of the year (Allocated = Committed + Free; spent, released, returned), and
+    the projects carried forward into the year, which are outside its pots.
 
     Example: grants pot show --year 2024/25 --json
     """
@@ -146,14 +147,22 @@ def pot_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
 
     def work(scope):  # type: ignore[no-untyped-def]
         year = years.find_year(scope)
-        return year, years.pot_figures(scope.session, year), tactical_gate(scope.session, year)
+        carried = [p for p in years.project_figures(scope.session, year).values() if p.carried_from]
+        return year, years.pot_figures(scope.session, year), tactical_gate(scope.session, year), carried
 
-    year, figures, gate = call(ctx, work, write=False)
+    year, figures, gate, carried = call(ctx, work, write=False)
     if json_:
-        print_json(pots_json(year, figures, gate))
+        data = pots_json(year, figures, gate)
+        data["carried_in"] = [{"reference": p.reference, **p.to_json()} for p in carried]
+        print_json(data)
         return
     console.print(pots_table(year, figures))
     console.print(gate_line(gate))
+    for p in carried:
+        console.print(
+            f"Carried forward from {p.carried_from}, outside the pots: {p.reference} — {p.award} carried in, "
+            f"{p.spent} spent, {p.released} released, {p.remaining} remaining."
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -176,9 +176,10 @@ def is_refused_privilege(error: BaseException) -> bool:
 def refused_by_database(error: BaseException) -> Refused:
     reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
     return Refused(
-        f"the database refused this command: {reason}. Nothing was written. If your roles changed "
-        "recently, the owner of the database must run `grants db grants --apply` to give your login "
-        "the privileges of your new roles"
+        f"the database refused this command: {reason}. Nothing was written. Your login lacks a "
+        "privilege this needs: if your roles changed, the owner of the database runs "
+        "`grants db grants --apply` to give your login theirs (`grants init` and `grants db upgrade` "
+        "are the owner's)"
     )
 
 

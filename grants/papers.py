@@ -347,8 +347,11 @@ def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Pat
     )
 
     paper.heading("1. The pots")
-    columns = ("Pot", "Allocated", "Awarded", "Spent", "Underspend", "Unallocated", "Returned")
-    names = ("allocated", "committed", "spent", "released", "uncommitted", "returned")
+    from grants.years import POT_FIGURES
+
+    # Allocated = Committed + Free (grants.years: the one definition of each figure)
+    names = POT_FIGURES
+    columns = ("Pot", *(name.capitalize() for name in names))
     rows = [[f"{f.kind.value} pot", *(str(getattr(f, n)) for n in names)] for f in s.pots]
     total = ["Total", *(str(sum_money(getattr(f, n) for f in s.pots)) for n in names)]
     paper.table(columns, rows, total=total, numeric=range(1, len(columns)))
@@ -357,11 +360,11 @@ def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Pat
     paper.heading("2. The projects")
     if s.projects:
         paper.table(
-            ("Reference", "Title", "Pot", "Status", "Award", "Spent", "Underspend", "Carried"),
+            ("Reference", "Title", "Pot", "Status", "Award", "Spent", "Released", "Carried"),
             [
                 [
                     x.reference,
-                    x.title,
+                    x.title + (f" (carried from {x.carried_from})" if x.carried_from else ""),
                     x.pot.value,
                     x.status.value.replace("_", " "),
                     str(x.award),
@@ -379,7 +382,7 @@ def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Pat
                 str(awarded),
                 str(sum_money(x.spent for x in s.projects)),
                 str(sum_money(x.underspend for x in s.projects)),
-                str(s.carried_total),
+                str(sum_money(x.carried for x in s.projects)),
             ],
             numeric=range(4, 8),
         )

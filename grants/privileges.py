@@ -439,6 +439,8 @@ def privileges_sql(group: str, database: str, role_actions: Mapping[Role, Iterab
         f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {every}",
         f"REVOKE ALL ON DATABASE {quoted(database)} FROM {every}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(quoted(t) for t in APPEND_ONLY_TABLES)} FROM PUBLIC",
+        # Every role may make temporary tables by default; here only the roles whose actions do.
+        f"REVOKE TEMPORARY ON DATABASE {quoted(database)} FROM PUBLIC",
         f"GRANT CONNECT ON DATABASE {quoted(database)} TO {quoted(group)}",
         f"GRANT USAGE ON SCHEMA public TO {quoted(group)}",
         # Reading: grants' own rules decide what each member is shown.

@@ -156,6 +156,25 @@ def test_working_group_docx_from_the_officers_template_keeps_its_styles_and_drop
     assert "To: Kent Community Safety Partnership" in texts(doc)
 
 
+def test_a_word_template_dotx_is_taken_as_the_document_it_makes(demo: Cli, tmp_path: Path) -> None:
+    import zipfile
+
+    template = Document()
+    template.sections[0].header.paragraphs[0].text = "KCSP letterhead"
+    docx = tmp_path / "made.docx"
+    template.save(str(docx))
+    dotx = tmp_path / "KCSP paper.dotx"
+    with zipfile.ZipFile(docx) as source, zipfile.ZipFile(dotx, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"wordprocessingml.document.main", b"wordprocessingml.template.main")
+            target.writestr(item, data)
+    doc = paper(demo, tmp_path, "working-group", "--template", str(dotx))
+    assert doc.sections[0].header.paragraphs[0].text == "KCSP letterhead"
+    assert ("Heading 1", "2. The round") in headings(doc)
+
+
 def test_working_group_docx_before_any_decision_shows_no_scores(round_: Cli, tmp_path: Path) -> None:
     doc = paper(round_, tmp_path, "working-group")
     appendix = rows(doc.tables[-1])
@@ -349,11 +368,11 @@ def test_year_end_docx_states_pots_projects_returns_carried_and_the_audit_head(
     assert names[4] == "4. Projects carried forward"
     assert names[-1].endswith("The audit head")
     pots = rows(doc.tables[0])
-    assert pots[0] == ["Pot", "Allocated", "Awarded", "Spent", "Underspend", "Unallocated", "Returned"]
+    assert pots[0] == ["Pot", "Allocated", "Committed", "Free", "Spent", "Released", "Returned"]
     for row in pots[1:3]:
         figures = s["pots"][row[0].removesuffix(" pot")]
         assert row[1:] == [
-            figures[n] for n in ("allocated", "committed", "spent", "released", "uncommitted", "returned")
+            figures[n] for n in ("allocated", "committed", "free", "spent", "released", "returned")
         ]
     projects = rows(doc.tables[1])
     assert [r[0] for r in projects[1:-1]] == [p["reference"] for p in s["projects"]]

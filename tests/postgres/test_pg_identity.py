@@ -478,6 +478,9 @@ def test_years_allocations_and_members_change_only_through_the_officers_actions(
     for login in (logins.chair, logins.opcc, logins.officer):
         refused(logins, login, ("UPDATE funding_year SET allocation_pence = 1", ()), match="funding_year")
         refused(logins, login, ("UPDATE pot SET kind = 'tactical'", ()), match="pot")
+    # Only spend import stages rows in a temporary table: nobody else may make one.
+    for login in (logins.chair, logins.opcc, logins.officer):
+        refused(logins, login, ("CREATE TEMPORARY TABLE scratch (a integer)", ()), match="temporary")
     with _database_connect(logins.admin_url) as owner:
         owner.execute("UPDATE funding_year SET status = 'closed'")
     refused(logins, logins.officer, ("UPDATE funding_year SET status = 'open'", ()), match="never reopens")
