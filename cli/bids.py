@@ -197,6 +197,7 @@ def bid_show(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> Non
     grid.add_column()
     for label, key in (
         ("State", "status"),
+        ("Carried forward from", "carried_from"),
         ("Organisation", "organisation_name"),
         ("Pot", "pot"),
         ("Requested", "amount_requested"),

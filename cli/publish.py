@@ -30,7 +30,7 @@ Meeting = Annotated[
     str | None, typer.Option("--meeting", help="The meeting the paper goes to, YYYY-MM-DD (docx).")
 ]
 Template = Annotated[
-    Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+    Path | None, typer.Option("--template", help="Start the Word paper from this .docx or .dotx (docx).")
 ]
 
 

@@ -45,7 +45,11 @@ def render_statement(s: Any) -> None:
         )
     if s.closed_early:
         console.print(
-            f"[yellow]{s.year.label} was closed early[/]" + (f": {s.early_reason}" if s.early_reason else ".")
+            styled(
+                "[yellow]{} was closed early[/]{}",
+                s.year.label,
+                f": {s.early_reason}" if s.early_reason else ".",
+            )
         )
     projects = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for column in ("Project", "Pot", "Status", "Award", "Spent", "Released", "Remaining", "Carried"):
@@ -100,6 +104,7 @@ def rollover(
         bool,
         typer.Option(
             "--close-early",
+            "--early",
             help="Close the year before its end date (31 March); needs --reason. Both go into the audit trail.",
         ),
     ] = False,
@@ -166,7 +171,7 @@ def report_year_end(
     fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
     template: Annotated[
-        Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+        Path | None, typer.Option("--template", help="Start the Word paper from this .docx or .dotx (docx).")
     ] = None,
     json_: JsonFlag = False,
 ) -> None:

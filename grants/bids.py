@@ -362,9 +362,12 @@ def list_bids(
 def bid_detail(scope: Scope, reference: str) -> tuple[BidRow, list[str]]:
     """One bid with everything about it, and the triggers the acting member may fire now."""
     from grants.lifecycle import allowed_for
+    from grants.years import money_year
 
     bid = find_bid(scope, reference)
-    row = BidRow(*scope.session.execute(_rows_query(scope).where(Bid.id == bid.id)).one())
+    found = scope.session.execute(_rows_query(scope).where(Bid.id == bid.id)).one()
+    # Shown in the year its money is in: a carried-forward project says where it came from.
+    row = BidRow(*found, listed_in=money_year(scope.session, bid))
     return row, allowed_for(scope, bid)
 
 

@@ -31,7 +31,7 @@ from grants.models import (
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
 from grants.text import markdown_table, markdown_text
-from grants.years import PotFigures, carried_into, find_year, in_year, pot_figures
+from grants.years import PotFigures, carried_into, find_year, in_year, pot_figures, pots_json
 from workflows.bid_lifecycle import AWARDED, PRE_DECISION, RECOMMENDED_UNCONFIRMED, SPENDABLE, BidStatus
 
 # The audit actions of the working group's decisions (lifecycle.fire records `bid.<trigger>`).
@@ -324,10 +324,10 @@ class WorkingGroupReport:
                 "The tactical pot is not open yet: it opens once every upfront bid has been decided "
                 f"(still undecided: {', '.join(self.gate.held_by)})."
             )
-        text += f" {figures.committed} of its {figures.allocated} has been committed"
+        text += f" {figures.committed} of its {figures.allocated} is committed"
         if figures.released:
-            text += f" ({figures.released} of it since released back)"
-        text += f" and {figures.uncommitted} is uncommitted."
+            text += f" (after {figures.released} released back)"
+        text += f" and {figures.free} is uncommitted."
         funded = [p for p in self.tactical if p.status in AWARDED]
         if funded:
             text += f" Funded from it: {_listed(funded)}."
@@ -439,13 +439,7 @@ class WorkingGroupReport:
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:
-        pots = {}
-        for f in self.pots:
-            pots[f.kind.value] = {
-                name: value
-                for figure in ("allocated", "committed", "spent", "released", "returned", "uncommitted")
-                for name, value in money_fields(figure, getattr(f, figure)).items()
-            }
+        pots = pots_json(self.pots)
         tactical = self.figures(PotKind.tactical)
         return {
             "partnership": self.partnership,
@@ -480,6 +474,7 @@ class WorkingGroupReport:
                 **self.gate.to_json(),
                 **money_fields("allocated", tactical.allocated),
                 **money_fields("committed", tactical.committed),
+                **money_fields("free", tactical.free),
                 **money_fields("released", tactical.released),
                 **money_fields("uncommitted", tactical.uncommitted),
                 "projects": [p.to_json() for p in self.tactical],

@@ -93,6 +93,24 @@ def _bootstrap_session(url: str) -> Iterator[Session]:
         schema.check_foreign_keys(session.connection())
 
 
+@contextmanager
+def _removed_if_failed(url: str) -> Iterator[None]:
+    """A SQLite file that `init` creates is removed again if `init` fails (a full disk, a
+    read-only folder), with its -wal and -shm files: no partial database is left behind."""
+    from grants.db import get_engine, sqlite_file
+
+    path = sqlite_file(url)
+    fresh = path is not None and not path.exists()
+    try:
+        yield
+    except BaseException:
+        if fresh and path is not None:
+            get_engine(url).dispose()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+
+
 def blank_spec(*, name: str, slug: str, funder: str, funder_prefix: str | None) -> PartnershipSpec:
     """A partnership without a file: no organisations, priorities or members of anyone's; DESIGN §5's
     criteria and default rules, which the officer changes afterwards."""
@@ -200,7 +218,7 @@ def check_prefix(prefix: str) -> str:
 
 def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
     """Create or upgrade the database, then the partnership as the spec (prepare_init) describes it."""
-    with _bootstrap_session(options.url) as session:
+    with _removed_if_failed(options.url), _bootstrap_session(options.url) as session:
         exists = session.execute(
             select(Partnership).where(Partnership.slug == spec.slug)
         ).scalar_one_or_none()

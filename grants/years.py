@@ -365,7 +365,7 @@ class ProjectFigures:
     spent: Money
     released: Money
     carried: Money  # carried forward out of this year (part of remaining)
-    carried_from: str | None  # the year it was carried in from, if it was
+    carried_from: str | None  # for a project carried forward into the year: its own year
 
     @property
     def remaining(self) -> Money:
@@ -389,14 +389,14 @@ def project_figures(
     projects carried into it), from the ledger's per-account sums."""
     account_flows = ledger.flows(session, year.id) if account_flows is None else account_flows
     carried_out = ledger.carried_by_bid(session, year.id)
-    previous = f"{year.starts_on.year - 1}/{year.starts_on.year % 100:02d}"
     rows = session.execute(
-        select(Bid.id, Bid.reference, Bid.year_id)
+        select(Bid.id, Bid.reference, Bid.year_id, FundingYear.label)
+        .join(FundingYear, FundingYear.id == Bid.year_id)
         .where(in_year(year.id), Bid.award_pence.is_not(None))
         .order_by(Bid.year_id, Bid.sequence)
     )
     found = {}
-    for bid_id, reference, own_year in rows:
+    for bid_id, reference, own_year, own_label in rows:
         award_in, award_out = account_flows.get(ledger.award_account(reference), (0, 0))
         spent_in, spent_out = account_flows.get(ledger.spent_account(reference), (0, 0))
         carried = carried_out.get(bid_id, 0)
@@ -407,7 +407,7 @@ def project_figures(
             Money(spent_in - spent_out),
             Money(award_out - (spent_in - spent_out) - carried),
             Money(carried),
-            None if own_year == year.id else previous,
+            None if own_year == year.id else own_label,
         )
     return found
 

@@ -156,6 +156,25 @@ def test_working_group_docx_from_the_officers_template_keeps_its_styles_and_drop
     assert "To: Kent Community Safety Partnership" in texts(doc)
 
 
+def test_a_word_template_dotx_is_taken_as_the_document_it_makes(demo: Cli, tmp_path: Path) -> None:
+    import zipfile
+
+    template = Document()
+    template.sections[0].header.paragraphs[0].text = "KCSP letterhead"
+    docx = tmp_path / "made.docx"
+    template.save(str(docx))
+    dotx = tmp_path / "KCSP paper.dotx"
+    with zipfile.ZipFile(docx) as source, zipfile.ZipFile(dotx, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"wordprocessingml.document.main", b"wordprocessingml.template.main")
+            target.writestr(item, data)
+    doc = paper(demo, tmp_path, "working-group", "--template", str(dotx))
+    assert doc.sections[0].header.paragraphs[0].text == "KCSP letterhead"
+    assert ("Heading 1", "2. The round") in headings(doc)
+
+
 def test_working_group_docx_before_any_decision_shows_no_scores(round_: Cli, tmp_path: Path) -> None:
     doc = paper(round_, tmp_path, "working-group")
     appendix = rows(doc.tables[-1])

@@ -49,8 +49,8 @@ def assert_pots(pots: dict[str, Any], where: str) -> None:
     """Per pot: Allocated = Committed + Free (also under the historic name, uncommitted)."""
     assert set(pots) == {"upfront", "tactical"}, where
     for kind, f in pots.items():
-        assert f["allocated_pence"] == f["committed_pence"] + f["free_pence"], (where, kind, f)
         assert f["allocated_pence"] == f["committed_pence"] + f["uncommitted_pence"], (where, kind, f)
+        assert f["allocated_pence"] == f["committed_pence"] + f["free_pence"], (where, kind, f)
         assert f["committed_pence"] >= f["spent_pence"] >= 0, (where, kind, f)
 
 
@@ -178,7 +178,7 @@ def test_three_years_carrying_a_project_twice_add_up_on_every_screen(cli: Cli, t
         90_000,
     )
     (last,) = seen["2026/27"]["projects"]
-    assert (last["carried_from"], last["award_pence"]) == ("2025/26", 90_000)
+    assert (last["carried_from"], last["award_pence"]) == ("2024/25", 90_000)
 
     # In 2026/27 it finishes under budget and closes; the underspend goes back to the PCC.
     pay(cli, "2026-05-05", "CRG-2425-007", "700", "PES-MAY-2")
