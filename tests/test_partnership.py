@@ -151,6 +151,16 @@ title = "Early intervention"
 """
 
 
+@pytest.fixture(autouse=True)
+def in_2024_25(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands act in the year they work on (a payment after its award, a rollover after the
+    year's end: `after_year_end`)."""
+    monkeypatch.setenv("GRANTS_TODAY", "2024-06-03")
+
+
+AFTER_YEAR_END = {"GRANTS_TODAY": "2025-04-02"}
+
+
 def write(tmp_path: Path, text: str, name: str = "partnership.toml") -> str:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -490,10 +500,21 @@ def test_welsh_partnership_runs_a_whole_year_through_the_cli(cli: Cli, tmp_path:
     payments.write_text(
         'date,reference,amount,supplier,invoice\n2024-10-31,CRG-2425-001,"2,500.00",Marshals Ltd,M-1\n'
     )
-    ok(cli("spend", "import", str(payments), actor="treasurer"))
-    ok(cli("delivery", "complete", "CRG-2425-001", "--outcome", "Marshals on 40 nights", actor="wg-police"))
-    ok(cli("close", "CRG-2425-001", actor="treasurer"))
-    ok(cli("report", "reconcile", actor="treasurer"))
+    autumn = {"GRANTS_TODAY": "2024-11-01"}
+    ok(cli("spend", "import", str(payments), actor="treasurer", env=autumn))
+    ok(
+        cli(
+            "delivery",
+            "complete",
+            "CRG-2425-001",
+            "--outcome",
+            "Marshals on 40 nights",
+            actor="wg-police",
+            env=autumn,
+        )
+    )
+    ok(cli("close", "CRG-2425-001", actor="treasurer", env=autumn))
+    ok(cli("report", "reconcile", actor="treasurer", env=autumn))
     ok(cli("check"))
     ok(cli("audit", "verify"))
     out = tmp_path / "cardiff.json"
@@ -504,7 +525,7 @@ def test_welsh_partnership_runs_a_whole_year_through_the_cli(cli: Cli, tmp_path:
     assert grant["id"] == "360G-swpcc-cardiff-CRG-2425-001"
     assert grant["amountAwarded"] == 2800
     assert grant["fundingOrganization"][0]["name"] == "South Wales Police and Crime Commissioner"
-    ok(cli("rollover", "2024/25", "--apply", actor="officer"))
+    ok(cli("rollover", "2024/25", "--apply", actor="officer", env=AFTER_YEAR_END))
     following = json.loads(ok(cli("year", "show", "--json")).stdout)
     assert following["year"] == "2025/26" and following["tactical_share"] == "1/4"
 
@@ -821,7 +842,7 @@ def test_retired_priority_is_not_copied_to_the_next_year(cli: Cli, tmp_path: Pat
     cardiff(cli, tmp_path)
     ok(cli("year", "open", "2024/25", "--allocation", "1,000", actor="officer"))
     ok(cli("priority", "retire", "theme", "early-intervention", actor="officer"))
-    ok(cli("rollover", "2024/25", "--apply", actor="officer"))
+    ok(cli("rollover", "2024/25", "--apply", actor="officer", env=AFTER_YEAR_END))
     items = json.loads(ok(cli("priority", "list", "--json")).stdout)
     assert [i["key"] for i in items] == ["safer-communities", "night-time-economy"]
 
@@ -870,7 +891,7 @@ def test_config_set_applies_from_the_next_year_opened(cli: Cli, tmp_path: Path) 
     shown = json.loads(ok(cli("config", "show", "--json")).stdout)
     assert shown["rules"]["quorum"] == "4" and shown["open_year_rules"]["quorum"] == "3"
     assert json.loads(ok(cli("pot", "show", "--json")).stdout)["pots"]["tactical"]["allocated"] == "£5,000"
-    ok(cli("rollover", "2024/25", "--apply", actor="officer"))
+    ok(cli("rollover", "2024/25", "--apply", actor="officer", env=AFTER_YEAR_END))
     pots = json.loads(ok(cli("pot", "show", "--json")).stdout)["pots"]
     assert (pots["upfront"]["allocated"], pots["tactical"]["allocated"]) == ("£10,000", "£10,000")
     shown = json.loads(ok(cli("config", "show", "--json")).stdout)
