@@ -9,16 +9,18 @@ from typing import Any
 from sqlalchemy import select
 
 from grants import lifecycle
-from grants.bids import content_hash, find_bid, subject
+from grants.bids import acting_roles, content_hash, find_bid, subject
 from grants.budget import commit_award, pot_of, release_award, tactical_gate
 from grants.errors import BadInput, Refused
-from grants.identity import member_roles
 from grants.models import Bid, FundingYear, Interest, PotKind
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
+from grants.permissions import require
 from grants.scope import Scope
 from grants.years import ensure_open
-from workflows.bid_lifecycle import LIVE, BidStatus, Role
+from workflows import bid_lifecycle as wf
+from workflows.bid_lifecycle import LIVE, BidStatus
+from workflows.policy import Action
 
 TEXT_LIMIT = 2000
 
@@ -99,12 +101,19 @@ class Decision:
         return data
 
 
+def _awards(bid: Bid, roles: frozenset) -> bool:
+    """Whether this member's approve is the one that funds the bid (the table's row says)."""
+    try:
+        return wf.transition_for(bid.status, "approve", roles).dest == BidStatus.funded
+    except wf.WorkflowError:
+        return False  # lifecycle.fire gives the refusal
+
+
 def approve(scope: Scope, reference: str, amount: Money | None = None, note: str | None = None) -> Decision:
     """The chair approves a shortlisted bid; the OPCC funds a chair-approved one, committing the award."""
-    actor = scope.actor
     bid = find_bid(scope, reference, lock=True)
     note = clean_text(note, "note", limit=TEXT_LIMIT, required=False) if note else None
-    pcc_step = bid.status == BidStatus.chair_approved and Role.pcc in member_roles(actor)
+    pcc_step = _awards(bid, acting_roles(scope, bid))
     if not pcc_step:
         if amount is not None and bid.status == BidStatus.shortlisted:
             raise BadInput("--amount is for the OPCC's award; the chair approves the bid as requested")
@@ -139,7 +148,7 @@ def answer(scope: Scope, reference: str, text: str) -> Decision:
 
 def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
     """Change a live award up or down (OPCC), never below what is already spent; budget-checked."""
-    scope.require("vary awards", Role.pcc)
+    require(scope, Action.vary)
     reason = clean_text(reason, "reason", limit=TEXT_LIMIT)
     bid = find_bid(scope, reference, lock=True)
     year = _year(scope, bid)

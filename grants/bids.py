@@ -11,13 +11,14 @@ from sqlmodel import Session
 
 from grants.audit import canonical_json, sha256
 from grants.errors import BadInput, NotFound, Refused, shown
-from grants.identity import member_roles
+from grants.identity import roles_for_bid
 from grants.models import Bid, FundingYear, Member, Organisation, PotKind, ReferenceItem, ReferenceKind
 from grants.money import Money
 from grants.partnerships import clean_text, find_organisation
 from grants.scope import Scope
 from grants.years import ensure_open, find_year, year_code
 from workflows.bid_lifecycle import EDITABLE, BidStatus, Role
+from workflows.policy import Action
 
 TEXT_LIMITS = {"title": 200, "summary": 5000, "outcomes": 3000, "measures": 3000, "end_explanation": 1000}
 
@@ -73,11 +74,7 @@ def working_year(session: Session, bid: Bid) -> FundingYear:
 
 def acting_roles(scope: Scope, bid: Bid) -> frozenset[Role]:
     """The actor's roles for this bid: their own, plus `lead` when they belong to its lead org."""
-    actor = scope.actor
-    roles = set(member_roles(actor))
-    if actor.organisation_id == bid.lead_organisation_id:
-        roles.add(Role.LEAD)
-    return frozenset(roles)
+    return roles_for_bid(scope.actor, bid.lead_organisation_id)
 
 
 def _priorities(session: Session, year: FundingYear, kind: ReferenceKind, keys: list[str]) -> str:
@@ -183,12 +180,9 @@ def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
         if org_key
         else scope.session.get(Organisation, actor.organisation_id)
     )
-    is_officer = Role.officer in member_roles(actor)
-    if org.id != actor.organisation_id and not is_officer:
-        raise Refused(
-            f"{actor.handle} may not create a bid for {org.name}: it needs the role officer or "
-            "lead (a member of the bid's lead organisation)"
-        )
+    from grants.permissions import require
+
+    require(scope, Action.create_bid, organisation_id=org.id, subject=f"for {org.name}")
     if not fields.title:
         raise BadInput("a bid needs a title; give --title")
     if fields.amount is None:
@@ -236,12 +230,9 @@ def edit_bid(scope: Scope, reference: str, fields: BidFields) -> tuple[Bid, dict
     bid = find_bid(scope, reference, lock=True)
     year = scope.session.get(FundingYear, bid.year_id)
     ensure_open(year)
-    roles = acting_roles(scope, bid)
-    if not roles & {Role.LEAD, Role.officer}:
-        raise Refused(
-            f"{scope.actor.handle} may not edit {bid.reference}: it needs the role officer or "
-            "lead (a member of the bid's lead organisation)"
-        )
+    from grants.permissions import require
+
+    require(scope, Action.edit_bid, bid)
     if bid.status not in EDITABLE:
         raise Refused(
             f"{bid.reference} is {bid.status.value}: its content is frozen once submitted and may "

@@ -124,6 +124,17 @@ def fire(
         guards = wf.guards_for(before, trigger, roles)
         facts = compute_facts(scope, bid, guards, {"trigger": trigger, "reason": reason, **args})
         after = wf.fire(before, trigger, set(roles), facts.values, facts.details)
+    except wf.NotPermitted as error:
+        from grants.permissions import NotPermitted
+
+        named = wf.NotPermitted(
+            trigger,
+            error.needed_roles,
+            doing=f"{trigger} {bid.reference} ({before.value})",
+            who=scope.actor.handle,
+            held=roles,
+        )
+        raise NotPermitted(named) from None
     except wf.WorkflowError as error:
         raise Refused(f"{bid.reference}: {error}") from error
     bid.status = after

@@ -14,9 +14,11 @@ from grants import ledger, lifecycle
 from grants.errors import BadInput, NotFound, Refused
 from grants.models import Bid, FundingYear, PotKind, YearStatus
 from grants.money import Money, money_fields
+from grants.permissions import require
 from grants.scope import Scope
 from grants.years import PotFigures, create_year, find_year, next_label, pot_figures, pots_of, year_bounds
-from workflows.bid_lifecycle import SPENDABLE, WITHDRAWABLE, BidStatus, Role
+from workflows.bid_lifecycle import SPENDABLE, WITHDRAWABLE, BidStatus
+from workflows.policy import Action
 
 POT_FIGURES = ("allocated", "committed", "spent", "released", "uncommitted", "returned")
 
@@ -219,7 +221,7 @@ def rollover(
     apply: bool = False,
 ) -> Statement:
     """Preview (or, with apply, do) the close of a year and the opening of the next."""
-    actor = scope.require("roll a year over", Role.officer)
+    actor = require(scope, Action.rollover)
     year = find_year(scope, label)
     if year.status == YearStatus.closed:
         return _closed_statement(scope, year)

@@ -15,10 +15,9 @@ from sqlmodel import Session
 from grants import audit
 from grants.db import ensure_schema, session_scope, sqlite_file
 from grants.errors import BadInput, NotFound
-from grants.identity import acting_handle, require_role, resolve_actor
+from grants.identity import acting_handle, resolve_actor
 from grants.models import AuditEvent, Member, Partnership
 from grants.options import Options
-from workflows.bid_lifecycle import Role
 
 # The date a replay (the demo) is acting on; see `acting_on`.
 _REPLAY_DATE: ContextVar[date | None] = ContextVar("grants_replay_date", default=None)
@@ -78,11 +77,6 @@ class Scope:
         if not handle:
             return None
         return self.actor
-
-    def require(self, doing: str, *roles: Role) -> Member:
-        member = self.actor
-        require_role(member, doing, *roles)
-        return member
 
     @property
     def today(self) -> date:

@@ -41,8 +41,10 @@ from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import Bid, FundingYear, LedgerEntry, Spend, SpendImport, YearStatus
 from grants.money import Money, MoneyError, money_fields, plain_pence
 from grants.partnerships import _CONTROL, clean_text
+from grants.permissions import require
 from grants.scope import Scope
-from workflows.bid_lifecycle import SPENDABLE, BidStatus, Role
+from workflows.bid_lifecycle import SPENDABLE, BidStatus
+from workflows.policy import Action
 
 SUPPLIER_LIMIT = 200
 INVOICE_LIMIT = 100
@@ -185,7 +187,7 @@ def add(
     scope: Scope, reference: str, amount: Money, paid_on: date, supplier: str, invoice: str | None
 ) -> Spend:
     """Record one payment (treasurer)."""
-    actor = scope.require("record spend", Role.treasurer)
+    actor = require(scope, Action.record_spend)
     supplier = clean_text(supplier, "supplier", limit=SUPPLIER_LIMIT)
     invoice = clean_text(invoice or "", "invoice", limit=INVOICE_LIMIT, required=False) or None
     if amount.pence <= 0:
@@ -413,7 +415,7 @@ def import_spend(
     Rows stream into a temporary table in batches, so memory stays flat however long the file;
     duplicates, re-imports and the awards are then checked with SQL over the whole file.
     """
-    actor = scope.require("import spend", Role.treasurer)
+    actor = require(scope, Action.import_spend)
     columns = columns or dict(DEFAULT_COLUMNS)
     name = path.name
     if not path.is_file():

@@ -89,10 +89,16 @@ def test_chair_then_opcc_with_a_smaller_award(shortlisted: Cli) -> None:
 
 def test_the_role_picks_the_step(shortlisted: Cli) -> None:
     message = refused(shortlisted, "approve", "CRG-2425-001", actor="opcc")
-    assert message == "Error: CRG-2425-001: approve from shortlisted needs the role chair"
+    assert message == (
+        "Error: opcc may not approve CRG-2425-001 (shortlisted): the action approve needs the role chair "
+        "(opcc has pcc)"
+    )
     ok(shortlisted("approve", "CRG-2425-001", actor="chair"))
     message = refused(shortlisted, "approve", "CRG-2425-001", actor="chair")
-    assert message == "Error: CRG-2425-001: approve from chair_approved needs the role pcc"
+    assert message == (
+        "Error: chair may not approve CRG-2425-001 (chair_approved): the action approve needs the role pcc "
+        "(chair has chair, lead)"
+    )
     refused(shortlisted, "approve", "CRG-2425-001", actor="wg-police")
 
 
