@@ -20,8 +20,13 @@ def db_upgrade(ctx: typer.Context) -> None:
     """
     from grants.partnerships import upgrade_database
 
-    revision = guarded(lambda: upgrade_database(options(ctx)))
-    console.print(f"The database is at schema revision {revision}.")
+    done = guarded(lambda: upgrade_database(options(ctx)))
+    if done.backup is not None:
+        console.print(f"Backed up the database (schema {done.before}) to {done.backup} first.", markup=False)
+    if done.before == done.after:
+        console.print(f"The database is at schema revision {done.after}; nothing to upgrade.")
+    else:
+        console.print(f"The database is upgraded from schema {done.before or 'none'} to {done.after}.")
 
 
 @db_app.command("backup")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from grants import clock
 from grants.models import AuditEvent, Partnership
 
 GENESIS = "0" * 64
@@ -26,7 +26,7 @@ def sha256(text: str) -> str:
 
 
 def now_stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return clock.now().isoformat(timespec="microseconds")
 
 
 def event_payload(event: Any) -> dict[str, Any]:
@@ -135,3 +135,32 @@ def verify_chain(session: Session, partnership: Partnership) -> ChainBreak | Non
             f"{head.audit_count} events: events were removed",
         )
     return None
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """Where the partnership's audit chain stood when a paper or export was made: how many events
+    and the hash of the last, so the document can later be matched to the books it came from."""
+
+    count: int
+    hash: str
+
+    @property
+    def short(self) -> str:
+        return self.hash[:12]
+
+    @property
+    def text(self) -> str:
+        """`audit head: event 143, 9f2c4e1a7b3d` — the line every paper and export carries."""
+        return f"audit head: event {self.count}, {self.short}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "hash": self.hash, "short": self.short}
+
+
+def audit_head(session: Session, partnership_id: int) -> AuditHead:
+    """The partnership's audit head as stored now (read, never cached from an earlier object)."""
+    head, count = session.execute(
+        select(Partnership.audit_head, Partnership.audit_count).where(Partnership.id == partnership_id)
+    ).one()
+    return AuditHead(count, head)

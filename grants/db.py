@@ -13,11 +13,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
-from grants.errors import DatabaseUnavailable, NotFound
+from grants.errors import DatabaseUnavailable, IntegrityFailed, NotFound
 
 # The newest migration; `grants db upgrade` brings a database to it. A test keeps it equal to
 # alembic's head so that commands can check the schema without importing alembic.
 HEAD_REVISION = "0006"
+# Every revision this grants knows, oldest first (the same test keeps it equal to alembic's): a
+# database at a revision not listed was made by a newer grants.
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
 
@@ -137,7 +140,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        mode = connection.get_execution_options().get("grants_begin", "DEFERRED")
+        options = connection.get_execution_options()
+        mode = options.get("grants_begin", "DEFERRED")
+        # Foreign keys can only be switched outside a transaction: off for an upgrade, whose
+        # table rebuilds (drop and rename) would otherwise fail or cascade; checked before it
+        # commits (see grants.schema.upgrade). On again for every other transaction.
+        keys = "OFF" if options.get("grants_rebuilding") else "ON"
+        connection.exec_driver_sql(f"PRAGMA foreign_keys={keys}")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -159,15 +168,18 @@ def unavailable(error: BaseException, url: str) -> DatabaseUnavailable:
 
 
 @contextmanager
-def session_scope(url: str, *, write: bool) -> Iterator[Session]:
+def session_scope(url: str, *, write: bool, rebuilding: bool = False) -> Iterator[Session]:
     """The one transaction a command runs in: committed on success, rolled back otherwise.
 
     On SQLite a write transaction starts with BEGIN IMMEDIATE, so two writers queue for the
-    lock instead of failing half-way.
+    lock instead of failing half-way. `rebuilding` (schema upgrades) runs it with foreign keys
+    off, so that a migration can rebuild a table that others refer to.
     """
     engine = get_engine(url)
     if is_sqlite(url):
-        engine = engine.execution_options(grants_begin="IMMEDIATE" if write else "DEFERRED")
+        engine = engine.execution_options(
+            grants_begin="IMMEDIATE" if write else "DEFERRED", grants_rebuilding=rebuilding
+        )
     try:
         with Session(engine, expire_on_commit=False) as session:
             try:
@@ -202,8 +214,19 @@ def ensure_schema(session: Session, url: str) -> None:
             f"there is no grants database at {redact(url)}; "
             "create one with `grants init` (or try `grants demo`)"
         )
+    refuse_newer(revision, url)
     if revision != HEAD_REVISION:
         raise DatabaseUnavailable(
             f"the database {redact(url)} is at schema {revision}, this grants needs "
             f"{HEAD_REVISION}; run `grants db upgrade`"
+        )
+
+
+def refuse_newer(revision: str | None, url: str) -> None:
+    """A database made by a newer grants is left alone: this one does not know its schema."""
+    if revision is not None and revision not in KNOWN_REVISIONS:
+        raise IntegrityFailed(
+            f"the database {redact(url)} is at schema {revision}, which a newer grants made; this "
+            f"grants knows schemas up to {HEAD_REVISION}. Upgrade grants (pip install --upgrade "
+            "grants) and run the command again; nothing was changed"
         )

@@ -62,6 +62,11 @@ def parse_roles(text_roles: str) -> tuple[Role, ...]:
     return tuple(role for role in ASSIGNABLE_ROLES if role.value in wanted)
 
 
+def is_officer(member: Member) -> bool:
+    """Whether the member holds the officer role (who a paper is from; not a permission)."""
+    return Role.officer in member_roles(member)
+
+
 def default_roles(responsible_authority: bool) -> tuple[Role, ...]:
     """What `member add` gives without --roles: a scorer from a responsible authority, else a partner."""
     return (Role.member,) if responsible_authority else (Role.partner,)

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from grants import audit, schema
+from grants import audit, clock, schema
 from grants.audit import GENESIS
 from grants.db import session_scope
 from grants.errors import BadInput, NotFound, Refused
@@ -65,9 +65,16 @@ class InitResult:
 
 @contextmanager
 def _bootstrap_session(url: str) -> Iterator[Session]:
-    with session_scope(url, write=True) as session:
+    """A write transaction that first brings the schema to the newest (foreign keys are off on
+    SQLite while tables are rebuilt, and checked before it commits)."""
+    with session_scope(url, write=True, rebuilding=True) as session:
+        from grants.db import refuse_newer, schema_revision
+
+        refuse_newer(schema_revision(session), url)
         schema.upgrade(session.connection())
         yield session
+        session.flush()
+        schema.check_foreign_keys(session.connection())
 
 
 def init_partnership(
@@ -102,7 +109,7 @@ def init_partnership(
             funder_prefix=prefix,
             audit_head=GENESIS,
             audit_count=0,
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
         session.add(partnership)
         session.flush()
@@ -125,7 +132,7 @@ def init_partnership(
             name=officer_name,
             organisation_id=orgs[officer_org].id,
             roles="officer",
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
         session.add(officer)
         for kind, items in DEFAULT_REFERENCE.items():
@@ -156,12 +163,36 @@ def init_partnership(
         return InitResult(partnership, officer, len(orgs))
 
 
-def upgrade_database(options: Options) -> str:
-    """Bring the database to the newest schema; returns the revision it is at."""
-    with _bootstrap_session(options.url) as session:
-        from grants.db import schema_revision
+@dataclass(frozen=True)
+class Upgrade:
+    """What `grants db upgrade` did: the schema before and after, and the copy taken first."""
 
-        return schema_revision(session) or "none"
+    before: str | None
+    after: str
+    backup: Path | None
+
+
+def upgrade_database(options: Options) -> Upgrade:
+    """Bring the database to the newest schema. On SQLite a copy of the file is taken first
+    (beside it), unless there is nothing to upgrade; a newer schema is refused untouched."""
+    from grants.db import HEAD_REVISION, refuse_newer, schema_revision, sqlite_file
+
+    url = options.url
+    path = sqlite_file(url)
+    with session_scope(url, write=False) as session:
+        before = schema_revision(session)
+    refuse_newer(before, url)
+    copy = None
+    if path is not None and before is not None and before != HEAD_REVISION:
+        from grants.backup import backup
+
+        stamp = clock.now().strftime("%Y%m%dT%H%M%S")
+        copy = backup(
+            url, path.with_name(f"{path.stem}.before-{HEAD_REVISION}-{stamp}{path.suffix or '.sqlite'}")
+        )
+    with _bootstrap_session(url) as session:
+        after = schema_revision(session) or "none"
+    return Upgrade(before, after, copy)
 
 
 def find_organisation(scope: Scope, key: str) -> Organisation:
@@ -242,7 +273,7 @@ def add_member(
         name=name,
         organisation_id=org.id,
         roles=roles_text(role_list),
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(member)
     scope.session.flush()

@@ -27,6 +27,22 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
     command.upgrade(alembic_config(connection), revision)
 
 
+def check_foreign_keys(connection: Connection) -> None:
+    """On SQLite, refuse to commit an upgrade that left a row pointing at nothing (the tables
+    were rebuilt with foreign keys off)."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        from grants.errors import IntegrityFailed
+
+        table, rowid, parent, _ = broken[0]
+        raise IntegrityFailed(
+            f"the upgrade would leave {len(broken)} row(s) pointing at nothing (first: {table} row "
+            f"{rowid} refers to a missing {parent}); nothing was changed"
+        )
+
+
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 

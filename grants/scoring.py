@@ -6,13 +6,12 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
 
-from grants import lifecycle
+from grants import clock, lifecycle
 from grants.audit import canonical_json
 from grants.bids import BidRow, content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused
@@ -31,7 +30,7 @@ from grants.money import Money
 from grants.partnerships import clean_text
 from grants.permissions import allows, require
 from grants.scope import Scope
-from grants.years import ensure_open, find_year
+from grants.years import ensure_open, find_year, money_year
 from workflows import policy
 from workflows.bid_lifecycle import SCORABLE, SCORED
 from workflows.policy import Action
@@ -192,7 +191,7 @@ def declare_interest(scope: Scope, handle: str, reference: str, reason: str) -> 
     require(scope, Action.declare_interest, for_handle=handle, subject=f"for {handle}")
     reason = clean_text(reason, "reason", limit=COMMENT_LIMIT)
     bid = find_bid(scope, reference, lock=True)
-    ensure_open(scope.session.get(FundingYear, bid.year_id))
+    ensure_open(money_year(scope.session, bid))
     if scope.session.execute(
         select(Interest.id).where(Interest.bid_id == bid.id, Interest.member_id == member.id)
     ).first():
@@ -202,7 +201,7 @@ def declare_interest(scope: Scope, handle: str, reference: str, reason: str) -> 
         member_id=member.id,
         reason=reason,
         declared_by_id=actor.id,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(interest)
     scope.session.flush()
@@ -233,7 +232,7 @@ class SheetForm:
 def _scorable(scope: Scope, reference: str, *, lock: bool) -> tuple[Bid, Member]:
     bid = find_bid(scope, reference, lock=lock)
     member = require(scope, Action.score, bid)
-    ensure_open(scope.session.get(FundingYear, bid.year_id))
+    ensure_open(money_year(scope.session, bid))
     if bid.status not in SCORABLE:
         raise Refused(
             f"{bid.reference} is {bid.status.value}: sheets can be scored or changed only while it is in scoring"
@@ -323,7 +322,7 @@ def submit_sheet(
         scores=canonical_json(scores),
         stance=stance,
         comment=comment,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(sheet)
     scope.session.flush()

@@ -20,3 +20,14 @@ def test_head_revision_constant_matches_alembic() -> None:
     from grants.schema import head_revision
 
     assert HEAD_REVISION == head_revision()
+
+
+def test_known_revisions_are_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from grants.db import HEAD_REVISION, KNOWN_REVISIONS
+    from grants.schema import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert KNOWN_REVISIONS == tuple(reversed([r.revision for r in script.walk_revisions()]))
+    assert KNOWN_REVISIONS[-1] == HEAD_REVISION

@@ -61,6 +61,7 @@ EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
         "lead": ("bid_decided",),
     },
     "vary": {"pcc": ()},
+    "change-end-date": {"pcc": ()},
     "record-spend": {"treasurer": ()},
     "import-spend": {"treasurer": ()},
     "read": {r.value: () for r in Role},

@@ -72,6 +72,7 @@ class Action(enum.StrEnum):
     see_scores_summary = "see-scores-summary"
     # Money after the award
     vary = "vary"
+    change_end_date = "change-end-date"
     record_spend = "record-spend"
     import_spend = "import-spend"
     # Reading
@@ -194,6 +195,7 @@ _ROWS: tuple[Permission, ...] = (
         one="see the mean score and stances of {}",
     ),
     Permission(Action.vary, "vary awards", _g([R.pcc])),
+    Permission(Action.change_end_date, "change a project's end date", _g([R.pcc])),
     Permission(Action.record_spend, "record spend", _g([R.treasurer])),
     Permission(Action.import_spend, "import spend", _g([R.treasurer])),
     Permission(Action.read, "read the year's bids, pots and reports", _g(EVERY_ROLE)),
