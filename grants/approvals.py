@@ -48,13 +48,19 @@ def _chair_not_conflicted(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bo
     )
 
 
-def _award_within_requested(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-    award: Money = args["award"]
+def award_within_requested(bid: Bid, award: Money) -> tuple[bool, str]:
+    """The award rule, for every path that sets an award (approve, vary): never more than the
+    amount requested. To go higher the lead asks for more before the award, and the chair decides."""
     requested = Money(bid.amount_requested_pence)
     return (
         0 < award.pence <= requested.pence,
-        f"the award {award} is more than the {requested} requested; an award may be less, never more",
+        f"the award {award} is more than the {requested} {bid.reference} requested; an award may be "
+        "less, never more",
     )
+
+
+def _award_within_requested(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
+    return award_within_requested(bid, args["award"])
 
 
 def _award_within_uncommitted(scope: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
@@ -167,6 +173,9 @@ def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
         )
     if amount == old:
         raise BadInput(f"the award of {bid.reference} is already {old}")
+    within, why = award_within_requested(bid, amount)
+    if not within:
+        raise Refused(f"{why} ({wf.GUARDS['award_within_requested']})")
     delta = amount - old
     if delta.pence > 0 and year.id != bid.year_id:
         raise Refused(

@@ -18,7 +18,7 @@ from grants.money import Money
 from grants.partnerships import clean_text, find_organisation
 from grants.scope import Scope
 from grants.years import ensure_open, find_year, in_year, year_code
-from workflows.bid_lifecycle import EDITABLE, BidStatus, Role
+from workflows.bid_lifecycle import EDITABLE, GUARDS, BidStatus, Role
 from workflows.policy import Action
 
 TEXT_LIMITS = {"title": 200, "summary": 5000, "outcomes": 3000, "measures": 3000, "end_explanation": 1000}
@@ -166,6 +166,22 @@ def _apply(scope: Scope, year: FundingYear, bid: Bid, fields: BidFields) -> dict
     return {name: [before[name], after[name]] for name in CONTENT_FIELDS if before[name] != after[name]}
 
 
+def _check_clarified_amount(scope: Scope, bid: Bid, asked: Money) -> None:
+    """During clarification the chair has approved the bid as asked: its amount may go down, never
+    up (the chair would have to approve it again), and it stays within its pot's size."""
+    amount = Money(bid.amount_requested_pence)
+    if amount.pence > asked.pence:
+        raise Refused(
+            f"{bid.reference} is in clarification: the chair approved it at {asked}, so its amount may "
+            f"go down, not up to {amount}; to ask for more, withdraw it and bid again"
+        )
+    from grants.lifecycle import amount_within_pot
+
+    within, why = amount_within_pot(scope, bid)
+    if not within:
+        raise Refused(f"{why} ({GUARDS['amount_within_pot']})")
+
+
 def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
     """Create a draft bid for an organisation; its members and officers may do so."""
     actor = scope.actor
@@ -234,9 +250,12 @@ def edit_bid(scope: Scope, reference: str, fields: BidFields) -> tuple[Bid, dict
             f"{bid.reference} is {bid.status.value}: its content is frozen once submitted and may "
             "change only in draft or while the OPCC asks for clarification"
         )
+    asked = bid.amount_requested_pence
     changes = _apply(scope, year, bid, fields)
     if not changes:
         raise BadInput(f"nothing to change: give at least one field to edit {bid.reference}")
+    if bid.status == BidStatus.clarification:
+        _check_clarified_amount(scope, bid, Money(asked))
     scope.session.flush()
     scope.audit(
         "bid.edit",

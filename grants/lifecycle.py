@@ -44,6 +44,11 @@ def _year_open(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
 
 
 def _amount_within_pot(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
+    return amount_within_pot(scope, bid)
+
+
+def amount_within_pot(scope: Scope, bid: Bid) -> tuple[bool, str]:
+    """The pot-size rule, at submission and for a change during clarification."""
     from grants.years import pot_figures
 
     year = scope.session.get(FundingYear, bid.year_id)
