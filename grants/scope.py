@@ -19,6 +19,7 @@ from grants.errors import BadInput, NotFound
 from grants.identity import acting_handle, resolve_actor
 from grants.models import AuditEvent, Member, Partnership
 from grants.options import Options
+from grants.privileges import check_identity_setup
 
 
 @dataclass
@@ -88,6 +89,7 @@ def open_scope(options: Options, *, write: bool) -> Iterator[Scope]:
         )
     with session_scope(url, write=write) as session:
         ensure_schema(session, url)
+        check_identity_setup(session)
         partnership = find_partnership(session, options.partnership)
         if write:
             # Every write appends to the partnership's audit chain, whose head is this row, so

@@ -149,6 +149,7 @@ ROLE_ALLOWED = {
     Path("workflows/policy.py"),
     Path("workflows/bid_lifecycle.py"),
     Path("grants/identity.py"),
+    Path("grants/privileges.py"),  # identity on PostgreSQL: a login group per role
 }
 
 
