@@ -54,8 +54,7 @@ def award_within_requested(bid: Bid, award: Money) -> tuple[bool, str]:
     requested = Money(bid.amount_requested_pence)
     return (
         0 < award.pence <= requested.pence,
-        f"the award {award} is more than the {requested} {bid.reference} requested; an award may be "
-        "less, never more",
+        f"the award {award} is more than the {requested} requested; an award may be less, never more",
     )
 
 
@@ -175,7 +174,7 @@ def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
         raise BadInput(f"the award of {bid.reference} is already {old}")
     within, why = award_within_requested(bid, amount)
     if not within:
-        raise Refused(f"{why} ({wf.GUARDS['award_within_requested']})")
+        raise Refused(f"{bid.reference}: {why} ({wf.GUARDS['award_within_requested']})")
     delta = amount - old
     if delta.pence > 0 and year.id != bid.year_id:
         raise Refused(
