@@ -49,8 +49,8 @@ def assert_pots(pots: dict[str, Any], where: str) -> None:
     """Per pot: Allocated = Committed + Free (also under the historic name, uncommitted)."""
     assert set(pots) == {"upfront", "tactical"}, where
     for kind, f in pots.items():
-        assert f["allocated_pence"] == f["committed_pence"] + f["free_pence"], (where, kind, f)
         assert f["allocated_pence"] == f["committed_pence"] + f["uncommitted_pence"], (where, kind, f)
+        assert f["allocated_pence"] == f["committed_pence"] + f["free_pence"], (where, kind, f)
         assert f["committed_pence"] >= f["spent_pence"] >= 0, (where, kind, f)
 
 
