@@ -45,7 +45,11 @@ def render_statement(s: Any) -> None:
         )
     if s.closed_early:
         console.print(
-            f"[yellow]{s.year.label} was closed early[/]" + (f": {s.early_reason}" if s.early_reason else ".")
+            styled(
+                "[yellow]{} was closed early[/]{}",
+                s.year.label,
+                f": {s.early_reason}" if s.early_reason else ".",
+            )
         )
     projects = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for column in ("Project", "Pot", "Status", "Award", "Spent", "Released", "Remaining", "Carried"):

@@ -1182,3 +1182,49 @@ def test_escape_sequences_already_stored_are_shown_not_sent(
     from grants.text import visible
 
     _shown_everywhere(cli, "CRG-2425-001", out, [(visible(sneaky),)], tolerate_check=True)
+
+
+def test_markup_in_the_cli_is_only_in_styled_templates() -> None:
+    """The console reads no markup in strings, so a tag in an f-string would show as typed, and
+    user values mixed into markup are what crashed commands: every tag in cli/ is in a
+    `styled("…", values)` template, never in an f-string."""
+    tag = re.compile(r"""f(["'])[^"']*\[/?(?:bold|red|yellow|green|dim|link|italic|blue|cyan)?[\]=]""")
+    found = []
+    for path in sorted(Path("cli").glob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if tag.search(line):
+                found.append(f"{path}:{number}: {line.strip()}")
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("bid", "new", "--title", "[/]", "--amount", "100", "--org", "kcc"),
+        ("bid", "new", "--title", "[/]", "--amount", "100", "--org", "kcc", "--json"),
+    ],
+    ids=["table", "json"],
+)
+def test_a_write_whose_reader_has_gone_still_succeeds(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """`grants bid new … | true`: the output cannot be written, but the bid is saved, so the
+    command must not look failed (a script would make it twice)."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'g.sqlite'}"
+    from tests.conftest import demo_copy
+
+    demo_copy(url, "setup")
+    grants = Path(sys.executable).with_name("grants")
+    proc = subprocess.Popen(
+        [str(grants), "--db", url, "--as", OFFICER, *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before the command writes
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, errors
+    assert errors == ""
+    listed = json.loads(ok(Cli(url)("bid", "list", "--json", actor=OFFICER)))
+    assert [b["title"] for b in listed if b["title"] == "[/]"] == ["[/]"]
