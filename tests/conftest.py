@@ -27,6 +27,14 @@ SLOW_MODULES = frozenset(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Naming files or tests on the command line runs them whatever their tier: the default
+    # `-m 'not slow'` (pyproject's addopts) only picks the tier of a whole run.
+    explicit = config.args_source == pytest.Config.ArgsSource.ARGS
+    if explicit and config.option.markexpr == "not slow":
+        config.option.markexpr = ""
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
