@@ -1195,3 +1195,36 @@ def test_markup_in_the_cli_is_only_in_styled_templates() -> None:
             if tag.search(line):
                 found.append(f"{path}:{number}: {line.strip()}")
     assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("bid", "new", "--title", "[/]", "--amount", "100", "--org", "kcc"),
+        ("bid", "new", "--title", "[/]", "--amount", "100", "--org", "kcc", "--json"),
+    ],
+    ids=["table", "json"],
+)
+def test_a_write_whose_reader_has_gone_still_succeeds(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """`grants bid new … | true`: the output cannot be written, but the bid is saved, so the
+    command must not look failed (a script would make it twice)."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'g.sqlite'}"
+    from tests.conftest import demo_copy
+
+    demo_copy(url, "setup")
+    grants = Path(sys.executable).with_name("grants")
+    proc = subprocess.Popen(
+        [str(grants), "--db", url, "--as", OFFICER, *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before the command writes
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, errors
+    assert errors == ""
+    listed = json.loads(ok(Cli(url)("bid", "list", "--json", actor=OFFICER)))
+    assert [b["title"] for b in listed if b["title"] == "[/]"] == ["[/]"]
