@@ -66,7 +66,7 @@ EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
     "import-spend": {"treasurer": ()},
     "read": {r.value: () for r in Role},
     "read-audit-log": {r.value: () for r in Role},
-    "export-workbook": {"officer": (), "chair": (), "pcc": ()},
+    "export-workbook": {"officer": (), "chair": (), "pcc": (), "treasurer": ()},
 }
 
 

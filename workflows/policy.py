@@ -200,7 +200,7 @@ _ROWS: tuple[Permission, ...] = (
     Permission(Action.import_spend, "import spend", _g([R.treasurer])),
     Permission(Action.read, "read the year's bids, pots and reports", _g(EVERY_ROLE)),
     Permission(Action.read_audit_log, "read the audit log", _g(EVERY_ROLE)),
-    Permission(Action.export_workbook, "export the workbook for the PCC", _g(DECIDERS)),
+    Permission(Action.export_workbook, "export the workbook for the PCC", _g([*DECIDERS, R.treasurer])),
 )
 
 POLICY: dict[Action, Permission] = {row.action: row for row in _ROWS}
