@@ -26,6 +26,8 @@ MAX_NAME = 200
 
 # Control characters other than newline and tab (which a multi-line reason may hold).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Lone surrogates: bytes on the command line that are not UTF-8 (Python keeps them this way).
+_NOT_TEXT = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool = True) -> str:
@@ -37,6 +39,8 @@ def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool =
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
     if _CONTROL.search(value):
         raise BadInput(f"{what} contains control characters; remove them and try again")
+    if _NOT_TEXT.search(value):
+        raise BadInput(f"{what} is not valid UTF-8 text (bytes no character stands for); give it as UTF-8")
     return value
 
 

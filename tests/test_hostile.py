@@ -1228,3 +1228,34 @@ def test_a_write_whose_reader_has_gone_still_succeeds(tmp_path: Path, command: t
     assert errors == ""
     listed = json.loads(ok(Cli(url)("bid", "list", "--json", actor=OFFICER)))
     assert [b["title"] for b in listed if b["title"] == "[/]"] == ["[/]"]
+
+
+@pytest.mark.parametrize(
+    ("actor", "command", "message"),
+    [
+        (
+            OFFICER,
+            ("bid", "new", "--title", "ab\udcffcd", "--amount", "1", "--org", "kcc"),
+            "Error: title is not valid UTF-8 text (bytes no character stands for); give it as UTF-8",
+        ),
+        (
+            "treasurer",
+            ("spend", "add", "CRG-2425-003", "1", "--date", "2024-09-01", "--supplier", "S\udcff"),
+            "Error: supplier is not valid UTF-8 text (bytes no character stands for); give it as UTF-8",
+        ),
+        (
+            OFFICER,
+            ("bid", "show", "CRG-2425-00\udcff"),
+            "Error: the input holds bytes that are not UTF-8 text (\\udcff); give it as UTF-8. Nothing was changed",
+        ),
+    ],
+    ids=["title", "supplier", "reference"],
+)
+def test_bytes_that_are_not_utf8_on_the_command_line_are_bad_input(
+    at_stage: Callable[[str], Cli], actor: str, command: tuple[str, ...], message: str
+) -> None:
+    """Invalid UTF-8 in an argument (Python keeps it as lone surrogates, which no database takes)."""
+    cli = at_stage("tactical")
+    before = cli.snapshot()
+    assert error_message(cli(*command, actor=actor), 2) == message
+    assert cli.snapshot() == before
