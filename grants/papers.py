@@ -213,7 +213,7 @@ def write_working_group(
             rows,
             total=["", "Total recommended", "", str(r.recommended_total), "", f"{len(recommended)} projects"],
             numeric=(3, 4),
-            widths=(2.7, 4.6, 3.3, 2.2, 1.8, 2.4),
+            widths=(2.9, 4.4, 3.3, 2.2, 1.8, 2.4),
         )
     else:
         paper.paragraph(f"No business case has been received for {r.year.label} yet.")
@@ -292,7 +292,7 @@ def write_action_plan(scope: Scope, path: Path, *, label: str | None, template: 
             purple=range(len(funded.actions)),
             total=total,
             numeric=(7,),
-            widths=(2.4, 2.6, 4.6, 4.0, 3.4, 2.2, 2.6, 1.8, 2.1),
+            widths=(2.8, 2.6, 4.6, 3.6, 3.4, 2.2, 2.6, 1.8, 2.1),
         )
     else:
         paper.paragraph(f"No project of {funded.year.label} has been recommended or funded yet.")

@@ -70,7 +70,7 @@ SHEETS = {
         "Carried",
         "Carried from",
     ),
-    "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount"),
+    "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount", "Kind"),
     MONTH_SHEET: MONTH_COLUMNS,
     "Scores": (
         "Rank",
@@ -87,7 +87,7 @@ SHEETS = {
 WIDTHS = {
     "Summary": (14, 14, 14, 14, 14, 14, 14, 14),
     "Projects": (15, 50, 40, 10, 14, 14, 14, 14, 14, 14, 12),
-    "Spend": (12, 15, 40, 20, 14),
+    "Spend": (12, 15, 40, 20, 14, 10),
     MONTH_SHEET: (12, 14, 14, 14),
     "Scores": (6, 15, 50, 12, 8, 8, 8, 8, 22),
 }
@@ -235,8 +235,10 @@ def _payments(scope: Scope, year: FundingYear) -> Iterator[tuple[date, str, str,
 def _spend(sheet: _Sheet, scope: Scope, year: FundingYear) -> int:
     count = 0
     for paid_on, reference, supplier, invoice, amount in _payments(scope, year):
+        # A refund or credit note is a negative amount, and says so.
+        kind = "refund" if amount < 0 else "payment"
         sheet.append(
-            [sheet.day(paid_on), text(reference), text(supplier), text(invoice), sheet.money(amount)]
+            [sheet.day(paid_on), text(reference), text(supplier), text(invoice), sheet.money(amount), kind]
         )
         count += 1
     return count
