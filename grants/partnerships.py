@@ -32,8 +32,11 @@ from workflows.policy import Action
 MAX_NAME = 200
 
 
-# Control characters other than newline and tab (which a multi-line reason may hold).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters other than newline and tab (which a multi-line reason may hold), and lone
+# surrogates: bytes on the command line that are not UTF-8 (Python keeps them this way). Fast
+# paths (grants/spendfile.py) call clean_text only when this matches.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_NOT_TEXT = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool = True) -> str:
@@ -43,6 +46,8 @@ def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool =
         raise BadInput(f"{what} is empty; give a {what}")
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
+    if _NOT_TEXT.search(value):
+        raise BadInput(f"{what} is not valid UTF-8 text (bytes no character stands for); give it as UTF-8")
     if _CONTROL.search(value):
         raise BadInput(f"{what} contains control characters; remove them and try again")
     return value
