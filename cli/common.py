@@ -71,6 +71,15 @@ def guarded(work: Callable[[], T], *, passthrough: tuple[type[Exception], ...] =
         raise
     except GrantsError as error:
         fail(str(error), error.exit_code)
+    except UnicodeEncodeError as error:
+        # Bytes on the command line that are not UTF-8 reached the database (which refused them
+        # before anything was written): the user's input.
+        from grants.text import visible
+
+        bad = visible(str(error.object[error.start : error.end]))
+        fail(
+            f"the input holds bytes that are not UTF-8 text ({bad}); give it as UTF-8. Nothing was changed", 2
+        )
     except OSError as error:
         if error.filename is None:
             raise

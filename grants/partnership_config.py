@@ -22,8 +22,9 @@ from grants.partnership_file import (
     parse_share,
     share_text,
 )
+from grants.permissions import require
 from grants.scope import Scope
-from workflows.bid_lifecycle import Role
+from workflows.policy import Action
 
 
 def current_year(scope: Scope) -> FundingYear | None:
@@ -166,7 +167,7 @@ def _parse_rule(key: str, value: str, authorities: int) -> int | str:
 def set_rule(scope: Scope, key: str, value: str) -> tuple[str, str, FundingYear | None]:
     """Change one rule (officer). Audited; the open year keeps the rule it opened with, and the
     next year opened takes the new one. Returns (before, after, the open year if any)."""
-    scope.require("change the partnership's rules", Role.officer)
+    require(scope, Action.set_rules)
     key = key.strip().lower().replace("_", "-")
     if key not in RULES:
         raise BadInput(f"there is no rule {shown(key)}; the rules are: {', '.join(RULES)}")

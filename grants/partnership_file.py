@@ -23,7 +23,7 @@ CRITERION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,49}$")
 SHARE = re.compile(r"^([0-9]+)/([1-9][0-9]*)$")
-ROLES = ("officer", "member", "chair", "pcc", "treasurer")
+ROLES = ("officer", "member", "partner", "chair", "pcc", "treasurer")  # identity.ASSIGNABLE_ROLES
 
 # The file's arrays of priorities, and the kind of reference data each holds.
 PRIORITY_TABLES: dict[str, ReferenceKind] = {
@@ -410,6 +410,13 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
                 f"there is no organisation {shown(org)} in this file; known: {', '.join(sorted(keys)) or 'none'}",
             )
         roles = row.get("roles", [])
+        org_spec = next((o for o in organisations if o.key == org), None)
+        if "member" in roles and org_spec is not None and not org_spec.responsible_authority:
+            reader.problem(
+                (*path, "roles"),
+                f"{org_spec.name} is not a responsible authority, so {row.get('handle')} cannot be a "
+                'scoring working-group member; give roles = ["partner"] (may lead and edit bids, never scores)',
+            )
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             reader.problem(

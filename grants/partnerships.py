@@ -17,7 +17,14 @@ from grants import audit, clock, schema
 from grants.audit import GENESIS
 from grants.db import session_scope
 from grants.errors import BadInput, NotFound, Refused, shown
-from grants.identity import check_handle, find_member, parse_roles, roles_text
+from grants.identity import (
+    check_handle,
+    check_member_kind,
+    default_roles,
+    find_member,
+    parse_roles,
+    roles_text,
+)
 from grants.models import (
     Bid,
     Criterion,
@@ -37,9 +44,11 @@ from grants.partnership_file import (
     Rules,
     share_text,
 )
+from grants.permissions import require
 from grants.reference import slugify
 from grants.scope import Options, Scope
 from workflows.bid_lifecycle import TERMINAL, Role
+from workflows.policy import Action
 
 MAX_NAME = 200
 # DESIGN's defaults for a partnership set up without a file: a third tactical, quorum of 4
@@ -47,8 +56,11 @@ MAX_NAME = 200
 DEFAULT_RULES = Rules(Fraction(1, 3), 4, 50, 40)
 
 
-# Control characters other than newline and tab (which a multi-line reason may hold).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters other than newline and tab (which a multi-line reason may hold), and lone
+# surrogates: bytes on the command line that are not UTF-8 (Python keeps them this way). Fast
+# paths (grants/spendfile.py) call clean_text only when this matches.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_NOT_TEXT = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool = True) -> str:
@@ -58,6 +70,8 @@ def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool =
         raise BadInput(f"{what} is empty; give a {what}")
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
+    if _NOT_TEXT.search(value):
+        raise BadInput(f"{what} is not valid UTF-8 text (bytes no character stands for); give it as UTF-8")
     if _CONTROL.search(value):
         raise BadInput(f"{what} contains control characters; remove them and try again")
     return value
@@ -392,7 +406,7 @@ def find_organisation(scope: Scope, key: str, *, active: bool = False) -> Organi
 def add_organisation(
     scope: Scope, *, key: str, name: str, responsible_authority: bool, org_id: str | None
 ) -> Organisation:
-    scope.require("add organisations", Role.officer)
+    require(scope, Action.add_organisation)
     key = check_slug(key, "organisation key")
     name = clean_text(name, "organisation name")
     taken = scope.session.execute(
@@ -454,7 +468,7 @@ def edit_organisation(
 
     Whether it is a responsible authority decides the quorum of every year its members scored in,
     so it cannot change once they scored in a closed year."""
-    scope.require("edit organisations", Role.officer)
+    require(scope, Action.edit_organisation)
     org = find_organisation(scope, key, active=True)
     before = {"name": org.name, "responsible_authority": org.responsible_authority, "org_id": org.org_id}
     if name is not None:
@@ -469,6 +483,18 @@ def edit_organisation(
                 f"{'is' if len(closed) == 1 else 'are'} closed: whether {org.key} is a responsible "
                 "authority decided those quorums, so it cannot change. Add a new organisation instead"
             )
+        if not responsible_authority:
+            scorers = [
+                m.handle
+                for m in _members_of(scope, org, active_only=True)
+                if Role.member.value in m.roles.split(",")
+            ]
+            if scorers:
+                raise Refused(
+                    f"{org.key} has scoring working-group members ({', '.join(scorers)}); a partner "
+                    "organisation has none: give them the partner role first (`grants member edit "
+                    "HANDLE --roles partner`)"
+                )
         org.responsible_authority = responsible_authority
     after = {"name": org.name, "responsible_authority": org.responsible_authority, "org_id": org.org_id}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
@@ -484,7 +510,7 @@ def edit_organisation(
 
 def retire_organisation(scope: Scope, key: str, reason: str | None = None) -> Organisation:
     """Retire an organisation (officer): it keeps its history and takes no new members or bids."""
-    scope.require("retire organisations", Role.officer)
+    require(scope, Action.retire_organisation)
     reason = clean_text(reason, "reason", limit=2000, required=False) if reason else None
     org = find_organisation(scope, key)
     if org.retired_at is not None:
@@ -535,12 +561,18 @@ def list_organisations(scope: Scope) -> list[tuple[Organisation, int]]:
     return [(org, int(n)) for org, n in rows]
 
 
-def add_member(scope: Scope, *, handle: str, name: str, organisation: str, roles: str) -> Member:
-    scope.require("add members", Role.officer)
+def add_member(
+    scope: Scope, *, handle: str, name: str, organisation: str, roles: str | None = None
+) -> Member:
+    """Add a member (officer). Without roles: `member` (a scorer) for a responsible authority,
+    `partner` (who may lead and edit bids, never score) for any other organisation."""
+    require(scope, Action.add_member)
     check_handle(handle)
     name = clean_text(name, "member name")
-    role_list = parse_roles(roles)
     org = find_organisation(scope, organisation, active=True)
+    role_list = check_member_kind(
+        handle, parse_roles(roles) if roles is not None else default_roles(org.responsible_authority), org
+    )
     existing = find_member(scope.session, scope.partnership, handle)
     if existing is not None:
         retired = (
@@ -601,7 +633,7 @@ def edit_member(
 ) -> tuple[Member, dict[str, list[object]]]:
     """Change a member's name, organisation or roles (officer). A member who scored in a closed year
     keeps their organisation: it decided that year's recusals and quorums."""
-    scope.require("edit members", Role.officer)
+    require(scope, Action.edit_member)
     member = find_member_to_manage(scope, handle)
     old_org = scope.session.get(Organisation, member.organisation_id)
     before = {"name": member.name, "organisation": old_org.key, "roles": member.roles}
@@ -617,6 +649,9 @@ def edit_member(
                 "change its record. Retire them and add them again under a new handle"
             )
         member.organisation_id = org.id
+    if roles is not None or organisation is not None:
+        wanted = parse_roles(roles) if roles is not None else tuple(r for r in parse_roles(member.roles))
+        check_member_kind(member.handle, wanted, scope.session.get(Organisation, member.organisation_id))
     if roles is not None:
         new_roles = roles_text(parse_roles(roles))
         if Role.officer.value not in new_roles.split(",") and Role.officer.value in member.roles.split(","):
@@ -642,7 +677,7 @@ def edit_member(
 
 def retire_member(scope: Scope, handle: str, reason: str | None = None) -> Member:
     """Retire a member (officer): their sheets, bids and audit events stay; they can no longer act."""
-    scope.require("retire members", Role.officer)
+    require(scope, Action.retire_member)
     reason = clean_text(reason, "reason", limit=2000, required=False) if reason else None
     member = find_member_to_manage(scope, handle)
     if Role.officer.value in member.roles.split(",") and not _other_officers(scope, member):

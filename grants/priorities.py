@@ -13,9 +13,10 @@ from grants import clock
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import FundingYear, ReferenceItem, ReferenceKind
 from grants.partnerships import check_slug, clean_text
+from grants.permissions import require
 from grants.scope import Scope
 from grants.years import ensure_open, find_year
-from workflows.bid_lifecycle import Role
+from workflows.policy import Action
 
 # The names `grants priority` takes for each kind (the partnership file's, shortened).
 KIND_NAMES: dict[str, ReferenceKind] = {
@@ -92,7 +93,7 @@ def _subject(kind: ReferenceKind, key: str, year: FundingYear | None) -> str:
 def add_priority(
     scope: Scope, kind: ReferenceKind, key: str, title: str
 ) -> tuple[ReferenceItem, FundingYear | None]:
-    scope.require("add priorities", Role.officer)
+    require(scope, Action.manage_priorities)
     year = editable_year(scope, "priorities change")
     key = check_slug(key, f"{KIND_TEXT[kind]} key")
     title = clean_text(title, "title", limit=300)
@@ -114,7 +115,7 @@ def add_priority(
 
 
 def edit_priority(scope: Scope, kind: ReferenceKind, key: str, title: str) -> tuple[ReferenceItem, str]:
-    scope.require("edit priorities", Role.officer)
+    require(scope, Action.manage_priorities)
     year = editable_year(scope, "priorities change")
     item = _find(scope, year, kind, key)
     before = item.title
@@ -130,7 +131,7 @@ def edit_priority(scope: Scope, kind: ReferenceKind, key: str, title: str) -> tu
 def retire_priority(scope: Scope, kind: ReferenceKind, key: str) -> ReferenceItem:
     """Retire a priority of the year: new bids cannot choose it; bids that chose it keep it, and the
     next year does not copy it."""
-    scope.require("retire priorities", Role.officer)
+    require(scope, Action.manage_priorities)
     year = editable_year(scope, "priorities change")
     item = _find(scope, year, kind, key)
     item.retired_at = clock.now()

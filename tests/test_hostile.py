@@ -1083,6 +1083,7 @@ def _put(cli: Cli, case, tag: str) -> str | None:  # type: ignore[no-untyped-def
     return result.stdout + " ".join(command) if result.exit_code == 0 else None
 
 
+@pytest.mark.slow  # about a minute per stage: 70 command lines on each database
 @pytest.mark.parametrize("stage", sorted({c[1] for c in TEXT_CASES}))
 def test_hostile_text_in_every_free_text_field_is_shown_as_typed_by_every_command(
     stage_files: Callable[[str], Path], tmp_path: Path, wide_console: None, stage: str
@@ -1274,3 +1275,34 @@ def test_a_write_whose_reader_has_gone_still_succeeds(tmp_path: Path, command: t
     assert errors == ""
     listed = json.loads(ok(Cli(url)("bid", "list", "--json", actor=OFFICER)))
     assert [b["title"] for b in listed if b["title"] == "[/]"] == ["[/]"]
+
+
+@pytest.mark.parametrize(
+    ("actor", "command", "message"),
+    [
+        (
+            OFFICER,
+            ("bid", "new", "--title", "ab\udcffcd", "--amount", "1", "--org", "kcc"),
+            "Error: title is not valid UTF-8 text (bytes no character stands for); give it as UTF-8",
+        ),
+        (
+            "treasurer",
+            ("spend", "add", "CRG-2425-003", "1", "--date", "2024-09-01", "--supplier", "S\udcff"),
+            "Error: supplier is not valid UTF-8 text (bytes no character stands for); give it as UTF-8",
+        ),
+        (
+            OFFICER,
+            ("bid", "show", "CRG-2425-00\udcff"),
+            "Error: the input holds bytes that are not UTF-8 text (\\udcff); give it as UTF-8. Nothing was changed",
+        ),
+    ],
+    ids=["title", "supplier", "reference"],
+)
+def test_bytes_that_are_not_utf8_on_the_command_line_are_bad_input(
+    at_stage: Callable[[str], Cli], actor: str, command: tuple[str, ...], message: str
+) -> None:
+    """Invalid UTF-8 in an argument (Python keeps it as lone surrogates, which no database takes)."""
+    cli = at_stage("tactical")
+    before = cli.snapshot()
+    assert error_message(cli(*command, actor=actor), 2) == message
+    assert cli.snapshot() == before

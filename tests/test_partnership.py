@@ -119,7 +119,7 @@ roles = ["member"]
 handle = "wg-victims"
 name = "Victim Support lead"
 organisation = "victim-support"
-roles = ["member"]
+roles = ["partner"]
 
 [[criteria]]
 key = "fit"
@@ -483,7 +483,21 @@ def test_welsh_partnership_runs_a_whole_year_through_the_cli(cli: Cli, tmp_path:
     )
     score(cli, "wg-council")
     score(cli, "wg-fire")
-    score(cli, "wg-victims")  # a partner: scores, never counts to quorum
+    assert (
+        cli(
+            "score",
+            "CRG-2425-001",
+            "--criterion",
+            "fit=4",
+            "--criterion",
+            "need=4",
+            "--criterion",
+            "value=3",
+            "--support",
+            actor="wg-victims",
+        ).exit_code
+        == 1
+    )  # a partner never scores
     short = cli("shortlist", "CRG-2425-001", actor="officer")
     assert short.exit_code == 1
     # Only members who may score this bid: not the lead's (police), not wg-probation (interest).
