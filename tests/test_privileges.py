@@ -87,14 +87,20 @@ def test_each_role_gets_only_what_its_actions_need() -> None:
         if role != "g_officer":
             assert not inserted & {"member", "organisation", "funding_year", "pot", "criterion"}, role
     assert {"member", "organisation", "funding_year"} <= tables["g_officer"]
-    # Nobody updates a member, a role, an allocation, or any partnership column but the audit head.
+    # Nobody but the officer updates a member or a role (member edit and retire) or a partnership
+    # column other than the audit head (its rules: config set); nobody updates an allocation.
+    rules = {
+        ("partnership", c)
+        for c in ("consensus_threshold", "moderation_spread", "quorum_authorities", "tactical_share")
+    }
     for role, columns in updates.items():
-        assert not {c for c in columns if c[0] == "member"}, role
+        if role != "g_officer":
+            assert not {c for c in columns if c[0] == "member"}, role
         assert ("funding_year", "allocation_pence") not in columns, role
-        assert {c for c in columns if c[0] == "partnership"} <= {
-            ("partnership", "audit_head"),
-            ("partnership", "audit_count"),
-        }, role
+        allowed = {("partnership", "audit_head"), ("partnership", "audit_count")}
+        assert {c for c in columns if c[0] == "partnership"} <= (
+            allowed | rules if role == "g_officer" else allowed
+        ), role
     # A year's status is the officer's (rollover); scoring is the members'; spend the treasurer's.
     assert ("funding_year", "status") in updates["g_officer"]
     assert "score_sheet" in tables["g_member"] and "score_sheet" not in tables["g_chair"]
@@ -270,6 +276,20 @@ COMMANDS: list[tuple[str, str, tuple[str, ...]]] = [
         ("criteria", "set", "fit_pcc", "--title", "Fit", "--description", "D", "--weight", "20"),
     ),
     ("setup", OFFICER, ("criteria", "set", "newcrit", "--title", "New", "--weight", "5")),
+    (
+        "setup",
+        OFFICER,
+        ("org", "edit", "kfrs", "--name", "KFRS", "--org-id", "GB-X", "--responsible-authority"),
+    ),
+    ("setup", OFFICER, ("org", "retire", "newco")),
+    ("setup", OFFICER, ("member", "edit", "new-one", "--name", "N", "--org", "kfrs", "--roles", "member")),
+    ("setup", OFFICER, ("member", "retire", "new-one")),
+    ("setup", OFFICER, ("priority", "add", "pcc", "new-p", "--title", "P")),
+    ("setup", OFFICER, ("priority", "edit", "pcc", "new-p", "--title", "Q")),
+    ("setup", OFFICER, ("priority", "retire", "pcc", "new-p")),
+    ("setup", OFFICER, ("criteria", "edit", "need", "--descriptors", "a|b|c|d|e|f")),
+    ("setup", OFFICER, ("criteria", "remove", "newcrit")),
+    ("setup", OFFICER, ("config", "set", "quorum", "3")),
     ("setup", OFFICER, ("pot", "transfer", "100", "--from", "upfront", "--to", "tactical", "--reason", "R")),
     ("setup", OFFICER, ("bid", "new", "--title", "Draft", "--amount", "1000", "--org", "kcc")),
     ("setup", "wg-police", ("bid", "new", "--title", "Ours", "--amount", "1000")),
