@@ -15,11 +15,19 @@ from grants import audit, clock, schema
 from grants.audit import GENESIS
 from grants.db import session_scope
 from grants.errors import BadInput, NotFound, Refused
-from grants.identity import check_handle, find_member, parse_roles, roles_text
+from grants.identity import (
+    check_handle,
+    check_member_kind,
+    default_roles,
+    find_member,
+    parse_roles,
+    roles_text,
+)
 from grants.models import Member, Organisation, Partnership, ReferenceItem
+from grants.permissions import require
 from grants.reference import DEFAULT_REFERENCE, RESPONSIBLE_AUTHORITIES, slugify
 from grants.scope import Options, Scope
-from workflows.bid_lifecycle import Role
+from workflows.policy import Action
 
 MAX_NAME = 200
 
@@ -146,7 +154,7 @@ def init_partnership(
             handle=officer_handle,
             name=officer_name,
             organisation_id=orgs[officer_org].id,
-            roles=roles_text((Role.officer,)),
+            roles="officer",
             created_at=clock.now(),
         )
         session.add(officer)
@@ -227,7 +235,7 @@ def find_organisation(scope: Scope, key: str) -> Organisation:
 def add_organisation(
     scope: Scope, *, key: str, name: str, responsible_authority: bool, org_id: str | None
 ) -> Organisation:
-    scope.require("add organisations", Role.officer)
+    require(scope, Action.add_organisation)
     key = check_slug(key, "organisation key")
     name = clean_text(name, "organisation name")
     taken = scope.session.execute(
@@ -268,12 +276,18 @@ def list_organisations(scope: Scope) -> list[tuple[Organisation, int]]:
     return [(org, int(n)) for org, n in rows]
 
 
-def add_member(scope: Scope, *, handle: str, name: str, organisation: str, roles: str) -> Member:
-    scope.require("add members", Role.officer)
+def add_member(
+    scope: Scope, *, handle: str, name: str, organisation: str, roles: str | None = None
+) -> Member:
+    """Add a member (officer). Without roles: `member` (a scorer) for a responsible authority,
+    `partner` (who may lead and edit bids, never score) for any other organisation."""
+    require(scope, Action.add_member)
     check_handle(handle)
     name = clean_text(name, "member name")
-    role_list = parse_roles(roles)
     org = find_organisation(scope, organisation)
+    role_list = check_member_kind(
+        handle, parse_roles(roles) if roles is not None else default_roles(org.responsible_authority), org
+    )
     if find_member(scope.session, scope.partnership, handle) is not None:
         raise Refused(f"member {handle!r} already exists in {scope.partnership.slug}")
     member = Member(

@@ -44,6 +44,7 @@ from grants.bids import content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import Bid, FundingYear, LedgerEntry, PotKind, Spend, SpendImport, YearStatus
 from grants.money import Money, money_fields
+from grants.permissions import require
 from grants.scope import Scope
 from grants.spendfile import (
     DEFAULT_COLUMNS,
@@ -61,7 +62,8 @@ from grants.spendfile import (
     read_payment,
 )
 from grants.years import in_year, money_year, money_year_id
-from workflows.bid_lifecycle import SPENDABLE, BidStatus, Role
+from workflows.bid_lifecycle import SPENDABLE, BidStatus
+from workflows.policy import Action
 
 __all__ = [
     "FIELDS",
@@ -105,6 +107,9 @@ class Payable:
     ends_on: date
     funded_on: date | None
     delivery_end: date | None
+    # A project carried forward: what it has spent in the year its money is in now. A refund
+    # there may return no more than that, or that year's spent account would go below zero.
+    spent_here: int | None = None
 
     @property
     def left(self) -> int:
@@ -156,6 +161,8 @@ class Payable:
             )
         if self.spent + change < 0:
             return self._below_zero(f"the refund is {Money(-change)}", change)
+        if self.spent_here is not None and self.spent_here + change < 0:
+            return self._below_zero_here(f"the refund is {Money(-change)}")
         return None
 
     def lines_out_of_bounds(self, total: int, lines: str) -> str | None:
@@ -167,7 +174,15 @@ class Payable:
             )
         if self.spent + total < 0:
             return self._below_zero(f"{lines} to {self.reference} add up to {Money(total)}", total)
+        if self.spent_here is not None and self.spent_here + total < 0:
+            return self._below_zero_here(f"{lines} to {self.reference} add up to {Money(total)}")
         return None
+
+    def _below_zero_here(self, said: str) -> str:
+        return (
+            f"{said}, but {self.reference} was carried forward and has {Money(self.spent_here or 0)} "
+            f"spent in {self.year}: a refund of earlier years' spend cannot be booked in {self.year}"
+        )
 
     def _below_zero(self, said: str, change: int) -> str:
         return (
@@ -190,6 +205,7 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
             FundingYear.starts_on,
             FundingYear.ends_on,
             Bid.delivery_end,
+            Bid.carried_to_year_id,
         )
         # A project is paid in the year its money is in (a carried project: the year it moved to).
         .join(FundingYear, FundingYear.id == money_year_id())
@@ -210,8 +226,9 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
         .group_by(LedgerEntry.bid_id)
     )
     funded = dict(session.execute(funded_query).all())
-    return {
-        row[1]: Payable(
+    payables = {}
+    for row in session.execute(query):
+        payable = Payable(
             row[0],
             row[1],
             row[2],
@@ -224,8 +241,11 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
             funded.get(row[0]),
             row[9],
         )
-        for row in session.execute(query)
-    }
+        if row[10] is not None:
+            into, out = ledger.flows_by_account(session, row[10], ledger.spent_account(row[1]))
+            payable.spent_here = into - out
+        payables[row[1]] = payable
+    return payables
 
 
 def _move_spent(scope: Scope, payable: Payable, change: int, *, single: bool) -> None:
@@ -290,7 +310,7 @@ def add(
     invoice: str | None,
 ) -> Payment:
     """Record one payment, or a refund (a negative amount), on a funded project (treasurer)."""
-    actor = scope.require("record spend", Role.treasurer)
+    actor = require(scope, Action.record_spend)
     line = read_payment(
         paid_on,
         amount.pence if isinstance(amount, Money) else amount,
@@ -813,7 +833,7 @@ def import_spend(
     Lines stream into a temporary table in batches, so memory stays flat however long the file;
     repeats, re-imports and the awards are then checked with SQL over the whole file.
     """
-    actor = scope.require("import spend", Role.treasurer)
+    actor = require(scope, Action.import_spend)
     columns = columns or dict(DEFAULT_COLUMNS)
     name = path.name
     if not path.is_file():
