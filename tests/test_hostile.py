@@ -896,6 +896,7 @@ SHOW_ARGS: dict[str, tuple[str, ...]] = {
     "export xlsx": ("--out", "{out}.xlsx"),
     "export 360giving": (),
     "workflow diagram": (),
+    "workflow permissions": (),
     "audit log": (),
     "audit verify": (),
     "rollover": ("2024/25",),  # without --apply it only shows the statement
