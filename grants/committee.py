@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from grants import ledger
+from grants.audit import Head, head, with_head
 from grants.bids import subject
 from grants.budget import Gate, tactical_gate
 from grants.models import (
@@ -157,6 +158,7 @@ class WorkingGroupReport:
     tactical: list[Proposal]
     gate: Gate
     still_to_spend: Money
+    audit_head: Head | None = None
 
     @property
     def allocation(self) -> Money:
@@ -391,7 +393,9 @@ class WorkingGroupReport:
             "",
         ]
         if not self.recommended:
-            return "\n".join([*lines, "No project has been recommended yet."]) + "\n"
+            return with_head(
+                "\n".join([*lines, "No project has been recommended yet."]) + "\n", self.audit_head
+            )
         rows = [
             [p.reference, p.title, p.organisation, str(p.amount), str(p.award or "—"), p.status.value]
             for p in self.recommended
@@ -403,7 +407,7 @@ class WorkingGroupReport:
             lines += ["", f"**{p.title}** ({p.reference})"]
             if p.summary:
                 lines.append(" ".join(p.summary.split()))
-        return "\n".join(lines) + "\n"
+        return with_head("\n".join(lines) + "\n", self.audit_head)
 
     def to_json(self) -> dict[str, Any]:
         pots = {}
@@ -415,6 +419,7 @@ class WorkingGroupReport:
             }
         tactical = self.figures(PotKind.tactical)
         return {
+            **({"audit_head": self.audit_head.to_json()} if self.audit_head else {}),
             "partnership": self.partnership,
             "funder": self.funder,
             "programme": self.programme,
@@ -548,6 +553,7 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
         Money((bid.award_pence or 0) - bid.spent_pence) for bid, _ in proposals if bid.status in SPENDABLE
     )
     return WorkingGroupReport(
+        audit_head=head(session, scope.partnership.id),
         partnership=scope.partnership.name,
         funder=scope.partnership.funder_name,
         programme=scope.partnership.programme,
@@ -638,6 +644,7 @@ class ActionPlan:
     programme: str
     year: FundingYear
     actions: list[Action]
+    audit_head: Head | None = None
 
     @property
     def total(self) -> Money:
@@ -650,6 +657,7 @@ class ActionPlan:
             "count": len(self.actions),
             **money_fields("total_award", self.total),
             "actions": [a.to_json() for a in self.actions],
+            **({"audit_head": self.audit_head.to_json()} if self.audit_head else {}),
         }
 
     def to_markdown(self) -> str:
@@ -662,7 +670,10 @@ class ActionPlan:
             "",
         ]
         if not self.actions:
-            return "\n".join([*lines, f"No project of {self.year.label} has been funded yet."]) + "\n"
+            return with_head(
+                "\n".join([*lines, f"No project of {self.year.label} has been funded yet."]) + "\n",
+                self.audit_head,
+            )
         rows = [
             [
                 a.reference,
@@ -677,7 +688,7 @@ class ActionPlan:
             ]
             for a in self.actions
         ]
-        return "\n".join(lines + table(ACTION_COLUMNS, rows)) + "\n"
+        return with_head("\n".join(lines + table(ACTION_COLUMNS, rows)) + "\n", self.audit_head)
 
     def to_csv(self) -> str:
         from grants.exports import spreadsheet_safe
@@ -726,4 +737,4 @@ def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
         for bid, org in rows
     ]
     p = scope.partnership
-    return ActionPlan(p.name, p.funder_name, p.programme, year, actions)
+    return ActionPlan(p.name, p.funder_name, p.programme, year, actions, head(scope.session, p.id))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from grants import ledger
+from grants.audit import Head, head
 from grants.checks import LEDGER_CHECKS, Problem, check_spend_rows, run_checks
 from grants.models import Bid, FundingYear, Organisation, PotKind, Spend
 from grants.money import Money, money_fields
@@ -63,6 +64,7 @@ class Reconciliation:
     projects: list[ProjectLine]
     pots: list[PotFigures]
     problems: list[Problem]
+    audit_head: Head | None = None
 
     @property
     def totals(self) -> dict[str, Money]:
@@ -90,6 +92,7 @@ class Reconciliation:
             "pots": pots,
             "year_totals": totals,
             "problems": [p.to_json() for p in self.problems],
+            **({"audit_head": self.audit_head.to_json()} if self.audit_head else {}),
         }
 
 
@@ -180,4 +183,10 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
                     f"project records {Money(spent)}",
                 )
             )
-    return Reconciliation(year, projects, pot_figures(session, year, account_flows), problems)
+    return Reconciliation(
+        year,
+        projects,
+        pot_figures(session, year, account_flows),
+        problems,
+        head(session, scope.partnership.id),
+    )

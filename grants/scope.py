@@ -63,6 +63,8 @@ class Scope:
     options: Options
     partnership: Partnership
     _actor: Member | None = field(default=None, repr=False)
+    # Events of this command, recorded when its work is done (see `audit`).
+    _pending: list[tuple[str, str, str, dict]] = field(default_factory=list, repr=False)
 
     @property
     def actor(self) -> Member:
@@ -88,13 +90,37 @@ class Scope:
     def today(self) -> date:
         return today()
 
-    def audit(self, action: str, subject: str, **fields: object) -> AuditEvent:
+    def audit(self, action: str, subject: str, **fields: object) -> None:
         """Record an event. Its time is always the real time of recording; when a replay acts on
-        another day (the demo), the details say which: `effective_on`."""
+        another day (the demo), the details say which: `effective_on`.
+
+        The event's content is fixed now, but it joins the chain when the command's work is done
+        (`record_pending`, before the commit), so that its seal covers every row the command
+        wrote, whatever order the command wrote them in (see grants.seals)."""
         day = self.today
         if day != datetime.now(UTC).date():
             fields["details"] = {**(fields.get("details") or {}), "effective_on": day.isoformat()}  # type: ignore[dict-item]
-        return audit.record(self.session, self.partnership.id, self.actor.handle, action, subject, **fields)
+        fields.setdefault("at", audit.now_stamp())
+        self._pending.append((self.actor.handle, action, subject, fields))
+
+    def record_pending(self) -> list[AuditEvent]:
+        """Append the command's events to the chain, in the order they happened; the last one
+        seals the rows the command wrote (so removing it leaves them unsealed)."""
+        last = len(self._pending) - 1
+        events = [
+            audit.record(
+                self.session,
+                self.partnership.id,
+                handle,
+                action,
+                subject,
+                seal_rows=i == last,
+                **fields,  # type: ignore[arg-type]
+            )
+            for i, (handle, action, subject, fields) in enumerate(self._pending)
+        ]
+        self._pending.clear()
+        return events
 
 
 def find_partnership(session: Session, slug: str | None) -> Partnership:
@@ -135,4 +161,6 @@ def open_scope(options: Options, *, write: bool) -> Iterator[Scope]:
             # award (bid, then pot) and a transfer (pots). SQLite's BEGIN IMMEDIATE already
             # serialises writers; there FOR UPDATE is a no-op.
             session.execute(select(Partnership.id).where(Partnership.id == partnership.id).with_for_update())
-        yield Scope(session, options, partnership)
+        scope = Scope(session, options, partnership)
+        yield scope
+        scope.record_pending()

@@ -1,0 +1,110 @@
+"""Tamper evidence on SQLite: each edit behind grants' back (tests/tampers.py) is found by
+`grants check` and `grants audit verify`, exit 4, naming the row; an anchor proves the chain."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Cli, demo_copy
+from tests.tampers import TAMPERS, Tamper, apply
+
+
+@pytest.fixture
+def rolled(cli: Cli) -> Cli:
+    demo_copy(cli.url, rollover=True)
+    return cli
+
+
+def made(cli: Cli, tamper: Tamper) -> Cli:
+    if tamper.stage == "rollover":
+        demo_copy(cli.url, rollover=True)
+    else:
+        demo_copy(cli.url, tamper.stage)
+    return cli
+
+
+def assert_found(cli: Cli, tamper: Tamper) -> None:
+    checked = cli("check")
+    assert checked.exit_code == 4, (tamper.name, checked.output)
+    shown = " ".join(checked.output.split())
+    assert any(name in shown for name in tamper.names), (tamper.name, shown)
+    assert "Traceback" not in checked.output
+    if tamper.verify:
+        verified = cli("audit", "verify")
+        assert verified.exit_code == 4, (tamper.name, verified.output)
+        assert any(name in " ".join(verified.output.split()) for name in tamper.names), tamper.name
+
+
+def test_the_untouched_demo_passes(rolled: Cli) -> None:
+    assert rolled("check").exit_code == 0
+    assert rolled("audit", "verify").exit_code == 0
+
+
+@pytest.mark.parametrize("tamper", TAMPERS, ids=[t.name for t in TAMPERS])
+def test_each_tamper_is_found_naming_the_row(cli: Cli, tamper: Tamper) -> None:
+    made(cli, tamper)
+    assert cli("check").exit_code == 0
+    apply(cli.url, tamper)
+    assert_found(cli, tamper)
+
+
+def test_an_interest_declared_through_grants_then_changed_is_found(shortlisted: Cli) -> None:
+    done = shortlisted(
+        "member", "interest", "wg-police", "CRG-2425-008", "--reason", "Partner", actor="kcc-officer"
+    )
+    assert done.exit_code == 0, done.output
+    assert shortlisted("check").exit_code == 0
+    apply(shortlisted.url, Tamper("reason", ("UPDATE interest SET reason = 'nothing'",), ()))
+    result = shortlisted("check")
+    assert result.exit_code == 4 and "declared interest #" in " ".join(result.output.split())
+
+
+def _rewrite_chain(url: str, reason: str) -> None:
+    """What only an anchor catches: an event changed and every hash after it recomputed, the
+    partnership's head moved to the new end: the chain is whole again."""
+    import sqlite3
+    from types import SimpleNamespace
+
+    from grants.audit import GENESIS, chain_hash
+
+    with sqlite3.connect(url.split("///", 1)[1]) as db:
+        db.row_factory = sqlite3.Row
+        db.execute("UPDATE audit_event SET reason = ? WHERE seq = 2", (reason,))
+        prev = GENESIS
+        for row in db.execute("SELECT * FROM audit_event WHERE partnership_id = 1 ORDER BY seq").fetchall():
+            event = SimpleNamespace(**dict(row))
+            digest = chain_hash(prev, event)
+            db.execute(
+                "UPDATE audit_event SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, row["id"])
+            )
+            prev = digest
+        db.execute("UPDATE partnership SET audit_head = ? WHERE id = 1", (prev,))
+
+
+def test_an_anchor_proves_the_chain_was_not_rewritten(rolled: Cli) -> None:
+    import json
+
+    verified = rolled("audit", "verify", "--json")
+    head = json.loads(verified.stdout)["audit_head"]
+    count, digest = head["count"], head["hash"]
+    assert head["anchor"] == f"{count}:{digest[:12]}"
+    plain = rolled("audit", "verify")
+    assert f"Audit head {count}:{digest[:12]}" in " ".join(plain.output.split())
+    proved = rolled("audit", "verify", "--anchor", head["anchor"])
+    assert proved.exit_code == 0 and "It contains the anchor" in proved.output
+    # An older head, as committee papers printed it months ago, is still in the chain.
+    older = rolled("audit", "log", "--json")
+    assert older.exit_code == 0
+    _rewrite_chain(rolled.url, "rewritten")
+    assert rolled("audit", "verify").exit_code == 0  # whole again: nothing inside can tell
+    caught = rolled("audit", "verify", "--anchor", head["anchor"])
+    assert caught.exit_code == 4
+    assert f"audit event #{count} has hash" in " ".join(caught.output.split())
+    assert rolled("audit", "verify", "--anchor", f"{count + 5}:{digest[:12]}").exit_code == 4
+
+
+@pytest.mark.parametrize("anchor", ["139", "abc:def", "0:0123456789ab", "12:xyz12345", "12:0123"])
+def test_a_malformed_anchor_is_bad_input(rolled: Cli, anchor: str) -> None:
+    result = rolled("audit", "verify", "--anchor", anchor)
+    assert result.exit_code == 2 and "COUNT:HASH" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
