@@ -171,7 +171,37 @@ def pot_transfer(
     )
 
 
+def end_date(
+    ctx: typer.Context,
+    reference: Ref,
+    ends_on: Annotated[
+        str, typer.Argument(metavar="DATE", help="The new delivery end date, e.g. 2025-09-30.")
+    ],
+    reason: Reason,
+    json_: JsonFlag = False,
+) -> None:
+    """Change a funded project's delivery end date (OPCC), e.g. a project carried forward into the
+    next year; audited with the reason.
+
+    Example: grants --as opcc end-date CRG-2425-007 2025-09-30 --reason "Carried forward; runs to September"
+    """
+    from grants.approvals import change_end
+    from grants.bids import parse_date
+
+    change = call(
+        ctx, lambda scope: change_end(scope, reference, parse_date(ends_on, "end date"), reason), write=True
+    )
+    if json_:
+        print_json(change.to_json())
+        return
+    console.print(
+        f"{change.bid.reference} now ends on {change.bid.delivery_end:%d %B %Y}"
+        + (f" (was {change.before:%d %B %Y})." if change.before else ".")
+    )
+
+
 def register(app: typer.Typer, pot_app: typer.Typer) -> None:
     for command in (approve, reject, clarify, answer, vary, cancel):
         app.command(command.__name__)(command)
+    app.command("end-date")(end_date)
     pot_app.command("transfer")(pot_transfer)

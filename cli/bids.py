@@ -169,7 +169,7 @@ def bid_list(
             row.organisation.key,
             row.bid.pot.value,
             str(Money(row.bid.amount_requested_pence)),
-            row.bid.status.value,
+            row.bid.status.value + (f" (carried from {row.carried_from})" if row.carried_from else ""),
         )
     console.print(table)
 

@@ -17,54 +17,133 @@ Year = Annotated[str | None, typer.Option("--year", help="The year (default: the
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (default: standard output).")]
 
 
-def _format(fmt: str, allowed: tuple[str, ...]) -> str:
+def check_format(fmt: str, allowed: tuple[str, ...]) -> str:
     if fmt not in allowed:
         fail(f"--format {fmt!r} is not one of {', '.join(allowed)}", 2)
     return fmt
+
+
+Meeting = Annotated[
+    str | None, typer.Option("--meeting", help="The meeting the paper goes to, YYYY-MM-DD (docx).")
+]
+Template = Annotated[
+    Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+]
+
+
+def docx_options(fmt: str, target: Path | None, example: str, **docx_only: object) -> None:
+    """A Word paper needs --out; --meeting and --template belong to a Word paper only."""
+    if fmt == "docx":
+        if target is None:
+            fail(f"a Word document is not written to the terminal: give --out FILE, e.g. --out {example}", 2)
+        return
+    given = [f"--{name}" for name, value in docx_only.items() if value is not None]
+    if given:
+        fail(f"{' and '.join(given)} belong{'s' if len(given) == 1 else ''} to --format docx", 2)
+
+
+def write_text(ctx: typer.Context, text: str, out: Path | None) -> None:
+    """A text report to standard output, or whole to --out."""
+    from grants.exports import write_whole
+
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    call(
+        ctx,
+        lambda scope: write_whole(out, lambda partial: partial.write_text(text, encoding="utf-8")),
+        write=False,
+    )
+    note(f"Wrote {out}.")
+
+
+def paper_note(summary: object, out: Path) -> None:
+    note(
+        f"Wrote {out}: {summary.title}, {summary.detail}; "  # type: ignore[attr-defined]
+        f"{summary.head.text}."  # type: ignore[attr-defined]
+    )
 
 
 @report_app.command("working-group")
 def report_working_group(
     ctx: typer.Context,
     year: Year = None,
-    fmt: Annotated[str, typer.Option("--format", help="markdown or json.")] = "markdown",
+    fmt: Annotated[str, typer.Option("--format", help="markdown, json or docx.")] = "markdown",
+    out: Out = None,
+    meeting: Meeting = None,
+    template: Template = None,
 ) -> None:
     """The Working Group's funding update for the partnership: allocation and split, proposals
-    received and recommended (Appendix 1), approvals, the tactical pot and the underspend.
+    received and recommended (Appendix 1), approvals, the tactical pot and the underspend. As a
+    Word paper (--format docx): the header block, Summary, Recommendation, numbered sections and the
+    appendix of bids, with the pot chart.
 
-    Example: grants report working-group --year 2024/25 > working-group-2024-25.md
+    Example: grants report working-group --format docx --meeting 2024-07-04 --out working-group.docx
     """
     from grants.committee import working_group_report
 
-    _format(fmt, ("markdown", "json"))
+    check_format(fmt, ("markdown", "json", "docx"))
+    docx_options(fmt, out, "working-group-2024-25.docx", meeting=meeting, template=template)
+    if fmt == "docx":
+        from grants.bids import parse_date
+        from grants.papers import write_working_group
+
+        def work(scope):  # type: ignore[no-untyped-def]
+            day = parse_date(meeting, "--meeting") if meeting is not None else None
+            return write_working_group(scope, out, label=year, meeting=day, template=template)
+
+        paper_note(call(ctx, work, write=False), out)  # type: ignore[arg-type]
+        return
     report = call(ctx, lambda scope: working_group_report(scope, year), write=False)
     if fmt == "json":
-        print_json(report.to_json())
+        if out is None:
+            print_json(report.to_json())
+            return
+        import json
+
+        write_text(ctx, json.dumps(report.to_json(), indent=2, ensure_ascii=False, default=str) + "\n", out)
     else:
-        typer.echo(report.to_markdown(), nl=False)
+        write_text(ctx, report.to_markdown(), out)
 
 
 @report_app.command("action-plan")
 def report_action_plan(
     ctx: typer.Context,
     year: Year = None,
-    fmt: Annotated[str, typer.Option("--format", help="markdown, json or csv.")] = "markdown",
+    fmt: Annotated[str, typer.Option("--format", help="markdown, json, csv or docx.")] = "markdown",
+    out: Out = None,
+    template: Template = None,
 ) -> None:
     """The funded projects as lines of the Community Safety Agreement action plan: objective,
-    actions, measures, timescale, lead agency, award and status.
+    actions, measures, timescale, lead agency, award and status. As a Word table (--format docx)
+    the funded actions are in purple, the projects awaiting confirmation after them.
 
-    Example: grants report action-plan --format csv > action-plan-2024-25.csv
+    Example: grants report action-plan --format docx --out action-plan-2024-25.docx
     """
     from grants.committee import action_plan
 
-    _format(fmt, ("markdown", "json", "csv"))
+    check_format(fmt, ("markdown", "json", "csv", "docx"))
+    docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
+    if fmt == "docx":
+        from grants.papers import write_action_plan
+
+        summary = call(
+            ctx, lambda scope: write_action_plan(scope, out, label=year, template=template), write=False
+        )
+        paper_note(summary, out)  # type: ignore[arg-type]
+        return
     plan = call(ctx, lambda scope: action_plan(scope, year), write=False)
     if fmt == "json":
-        print_json(plan.to_json())
+        if out is None:
+            print_json(plan.to_json())
+            return
+        import json
+
+        write_text(ctx, json.dumps(plan.to_json(), indent=2, ensure_ascii=False, default=str) + "\n", out)
     elif fmt == "csv":
-        typer.echo(plan.to_csv(), nl=False)
+        write_text(ctx, plan.to_csv(), out)
     else:
-        typer.echo(plan.to_markdown(), nl=False)
+        write_text(ctx, plan.to_markdown(), out)
 
 
 @export_app.command("360giving")
@@ -81,7 +160,7 @@ def export_360giving(
     """
     from grants.giving360 import FORMATS, package, save_package
 
-    _format(fmt, FORMATS)
+    check_format(fmt, FORMATS)
     if out is None:
         typer.echo(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), nl=False)
         return

@@ -6,15 +6,9 @@ from typing import Any
 
 
 def pots_json(year: Any, figures: list[Any], gate: Any = None) -> dict[str, Any]:
-    from grants.money import money_fields
+    from grants.years import pots_json as figures_json
 
-    pots = {}
-    for f in figures:
-        entry: dict[str, Any] = {}
-        for name in ("allocated", "committed", "spent", "released", "returned", "uncommitted"):
-            entry.update(money_fields(name, getattr(f, name)))
-        pots[f.kind.value] = entry
-    data: dict[str, Any] = {"year": year.label, "status": year.status.value, "pots": pots}
+    data: dict[str, Any] = {"year": year.label, "status": year.status.value, "pots": figures_json(figures)}
     if gate is not None:
         data["tactical_gate"] = gate.to_json()
     return data
@@ -32,15 +26,17 @@ def pots_table(year: Any, figures: list[Any]) -> Any:
     from rich.table import Table
 
     table = Table(title=f"Pots {year.label} ({year.status.value})", box=box.SIMPLE_HEAD, pad_edge=False)
+    from grants.money import Money
+    from grants.years import POT_FIGURES
+
     table.add_column("Pot")
-    for column in ("Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted"):
-        table.add_column(column, justify="right")
+    for name in POT_FIGURES:
+        table.add_column(name.capitalize(), justify="right")
     for f in figures:
+        table.add_row(f.kind.value, *(str(getattr(f, name)) for name in POT_FIGURES))
+    if len(figures) > 1:
         table.add_row(
-            f.kind.value,
-            *(
-                str(getattr(f, name))
-                for name in ("allocated", "committed", "spent", "released", "returned", "uncommitted")
-            ),
+            "total", *(str(sum((getattr(f, name) for f in figures), Money(0))) for name in POT_FIGURES)
         )
+    table.caption = "Allocated = Committed + Free (Committed: awards in force, net of releases)"
     return table

@@ -13,9 +13,9 @@ BAR = 24
 
 
 def pot_bar(f: Any) -> str:
-    """Spent (solid), committed and not yet spent (shaded), free (light), out of what the pot
-    has had: its allocation plus what came back to it."""
-    whole = f.allocated.pence + f.released.pence
+    """Spent (solid), committed and not yet spent (shaded), free (light), out of its allocation
+    (Allocated = Committed + Free)."""
+    whole = f.allocated.pence
     if whole <= 0:
         return "[dim]" + "░" * BAR + "[/]"
     spent = min(BAR, f.spent.pence * BAR // whole)
@@ -43,9 +43,7 @@ def status(ctx: typer.Context, json_: JsonFlag = False) -> None:
     for column in ("Pot", "Allocated", "Committed", "Spent", "Free", "█ spent ▓ committed ░ free"):
         pots.add_column(column, justify="left" if column == "Pot" or "▓" in column else "right", no_wrap=True)
     for f in board.pots:
-        pots.add_row(
-            f.kind.value, str(f.allocated), str(f.committed), str(f.spent), str(f.uncommitted), pot_bar(f)
-        )
+        pots.add_row(f.kind.value, str(f.allocated), str(f.committed), str(f.spent), str(f.free), pot_bar(f))
     console.print(pots)
     console.print(gate_line(board.gate))
     if board.by_state:
@@ -53,6 +51,8 @@ def status(ctx: typer.Context, json_: JsonFlag = False) -> None:
         console.print(f"Bids: {states}.")
     else:
         console.print("No bids yet.")
+    for ref, state, source in board.carried_in:
+        console.print(f"Carried forward from {source}: {ref} ({state.value}).")
     for warning in board.warnings:
         console.print(f"[yellow]![/] {warning}", soft_wrap=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,43 +15,67 @@ def render_statement(s: Any) -> None:
     from rich import box
     from rich.table import Table
 
+    from grants.money import Money
+
     state = "provisional, the year is still open" if s.provisional else s.year.status.value
     console.print(f"[bold]Year-end statement {s.year.label}[/] ({state})")
     pots = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for column in ("Pot", "Allocated", "Awarded", "Spent", "Underspend", "Unallocated", "Returned"):
+    for column in ("Pot", "Allocated", "Committed", "Free", "Spent", "Released", "Returned"):
         pots.add_column(column, justify="left" if column == "Pot" else "right", no_wrap=True)
     for f in s.pots:
         pots.add_row(
             f.kind.value,
             str(f.allocated),
             str(f.committed),
+            str(f.free),
             str(f.spent),
             str(f.released),
-            str(f.uncommitted),
             str(f.returned),
         )
     console.print(pots)
+    if s.days_left is not None:
+        console.print(
+            f"{s.year.label} ends on {s.year.ends_on:%d %B %Y}: "
+            + (
+                f"{s.days_left} day{'s' if s.days_left != 1 else ''} left."
+                if s.days_left
+                else "it has ended."
+            )
+        )
+    if s.closed_early:
+        console.print(
+            f"[yellow]{s.year.label} was closed early[/]" + (f": {s.early_reason}" if s.early_reason else ".")
+        )
     projects = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for column in ("Project", "Pot", "Status", "Award", "Spent", "Underspend", "Carried"):
+    for column in ("Project", "Pot", "Status", "Award", "Spent", "Released", "Remaining", "Carried"):
         projects.add_column(
             column, justify="left" if column in ("Project", "Pot", "Status") else "right", no_wrap=True
         )
     for p in s.projects:
         projects.add_row(
-            p.reference,
+            p.reference + (f" (carried from {p.carried_from})" if p.carried_from else ""),
             p.pot.value,
             p.status.value,
             str(p.award),
             str(p.spent),
             str(p.underspend),
+            str(p.remaining),
             str(p.carried),
         )
     console.print(projects)
+    if s.carried_in:
+        c = s.carried_in_json()
+        console.print(
+            f"Carried in from an earlier year (outside the allocation): {Money(c['carried_in_pence'])}; "
+            f"spent {Money(c['spent_pence'])}, returned {Money(c['returned_pence'])}, carried on "
+            f"{Money(c['carried_on_pence'])}, still held {Money(c['held_pence'])}."
+        )
     verb = "Returned" if (s.applied or s.already_closed) else "To return"
     console.print(f"{verb} to the PCC: [bold]{s.to_return}[/]")
     if s.carried:
         carried = ", ".join(f"{ref} {amount}" for ref, amount in s.carried)
-        console.print(f"Carried forward into {s.next_label}: {s.carried_total} ({carried})")
+        total = sum((amount for _, amount in s.carried), Money(0))
+        console.print(f"Carried forward into {s.next_label}: {total} ({carried})")
     for blocker in s.blockers:
         console.print(f"[yellow]Blocks the rollover:[/] {blocker}")
 
@@ -70,10 +95,22 @@ def rollover(
         typer.Option(help="A project the PCC agreed to carry into the next year; repeat for several."),
     ] = None,
     apply: Annotated[bool, typer.Option(help="Do it. Without --apply nothing changes.")] = False,
+    close_early: Annotated[
+        bool,
+        typer.Option(
+            "--close-early",
+            help="Close the year before its end date (31 March); needs --reason. Both go into the audit trail.",
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why the year closes early (with --close-early).")
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Close a year: return what the pots hold to the PCC, carry agreed projects forward and open
-    the next year (officer). Without --apply it only shows the statement it would make.
+    the next year (officer). Without --apply it only shows the statement it would make, and how
+    many days of the year are left. --apply is refused before the year's end date unless
+    --close-early is given with a --reason.
 
     Example: grants --as kcc-officer rollover 2024/25 --carry-forward CRG-2425-007 --apply
     """
@@ -90,6 +127,8 @@ def rollover(
             withdraw_pending=withdraw_pending,
             carry_forward=carry_forward,
             apply=apply,
+            close_early=close_early,
+            reason=reason,
         )
 
     s = call(ctx, work, write=apply)
@@ -123,17 +162,35 @@ def rollover(
 def report_year_end(
     ctx: typer.Context,
     year: Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
+    template: Annotated[
+        Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """The underspend return statement: allocated, awarded, spent, underspend, returned and carried
-    forward, per pot and project (provisional while the year is open).
+    forward, per pot and project (provisional while the year is open). As a Word paper for the PCC
+    (--format docx): pots with the pot chart, projects, returns, carried-forward projects, audit head.
 
-    Example: grants report year-end --year 2024/25
+    Example: grants report year-end --year 2024/25 --format docx --out year-end-2024-25.docx
     """
+    from cli.publish import check_format, docx_options, paper_note
+
+    fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
+    docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
+    if fmt == "docx":
+        from grants.papers import write_year_end
+
+        summary = call(
+            ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
+        )
+        paper_note(summary, out)  # type: ignore[arg-type]
+        return
     from grants.rollover import year_end
 
     s = call(ctx, lambda scope: year_end(scope, year), write=False)
-    if json_:
+    if fmt == "json":
         print_json(s.to_json())
         return
     render_statement(s)

@@ -4,11 +4,12 @@ variations and cancellations, each committing or releasing money in the ledger."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
-from grants import lifecycle
+from grants import clock, lifecycle
 from grants.bids import content_hash, find_bid, subject
 from grants.budget import commit_award, pot_of, release_award, tactical_gate
 from grants.errors import BadInput, Refused
@@ -17,14 +18,14 @@ from grants.models import Bid, FundingYear, Interest, PotKind
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.scope import Scope
-from grants.years import ensure_open
-from workflows.bid_lifecycle import LIVE, BidStatus, Role
+from grants.years import ensure_open, money_year
+from workflows.bid_lifecycle import LIVE, SPENDABLE, BidStatus, Role
 
 TEXT_LIMIT = 2000
 
 
 def _year(scope: Scope, bid: Bid) -> FundingYear:
-    return scope.session.get(FundingYear, bid.year_id)
+    return money_year(scope.session, bid)
 
 
 def _tactical_open(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
@@ -158,6 +159,11 @@ def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
     if amount == old:
         raise BadInput(f"the award of {bid.reference} is already {old}")
     delta = amount - old
+    if delta.pence > 0 and year.id != bid.year_id:
+        raise Refused(
+            f"{bid.reference} was carried forward into {year.label} outside its allocation; its award "
+            f"can go down, not up (to {amount}); fund more as a new bid of {year.label}"
+        )
     if delta.pence > 0:
         commit_award(scope, bid, year, delta, kind="vary", reason=reason)
     else:
@@ -186,3 +192,62 @@ def cancel(scope: Scope, reference: str, reason: str) -> Decision:
     release_award(scope, bid, _year(scope, bid), unspent, kind="release", reason=f"cancelled: {reason}")
     scope.session.flush()
     return Decision(bid, before, released=unspent)
+
+
+@dataclass(frozen=True)
+class EndChange:
+    """A project's delivery end date as the OPCC changed it."""
+
+    bid: Bid
+    before: date | None
+    year: FundingYear
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.bid.reference,
+            "status": self.bid.status.value,
+            "year": self.year.label,
+            "from": self.before.isoformat() if self.before else None,
+            "to": self.bid.delivery_end.isoformat() if self.bid.delivery_end else None,
+        }
+
+
+def change_end(scope: Scope, reference: str, ends_on: date, reason: str) -> EndChange:
+    """Change a funded or live project's delivery end date (OPCC) — a carried-forward project's
+    above all, which runs into the year it was carried into; audited with the reason."""
+    scope.require("change a project's end date", Role.pcc)
+    reason = clean_text(reason, "reason", limit=TEXT_LIMIT)
+    bid = find_bid(scope, reference, lock=True)
+    year = money_year(scope.session, bid)
+    ensure_open(year)
+    if bid.status not in SPENDABLE:
+        raise Refused(
+            f"{bid.reference} is {bid.status.value}: only a funded project, in delivery or delivered and "
+            "not yet closed, has an end date to change"
+        )
+    if ends_on < year.starts_on:
+        raise BadInput(
+            f"{ends_on.isoformat()} is before {year.label}, the year {bid.reference}'s money is in "
+            f"(from {year.starts_on.isoformat()}); give a date from then on"
+        )
+    if ends_on == bid.delivery_end:
+        raise BadInput(f"{bid.reference} already ends on {ends_on.isoformat()}")
+    before = bid.delivery_end
+    bid.delivery_end = ends_on
+    bid.updated_at = clock.now()
+    scope.session.flush()
+    scope.audit(
+        "bid.end_date",
+        subject(bid),
+        from_state=bid.status.value,
+        to_state=bid.status.value,
+        reason=reason,
+        details={
+            "actor_role": "pcc",
+            "from": before.isoformat() if before else None,
+            "to": ends_on.isoformat(),
+            "year": year.label,
+        },
+        content_hash=content_hash(bid),
+    )
+    return EndChange(bid, before, year)

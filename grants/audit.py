@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from grants import clock
 from grants.models import AuditEvent, Partnership
 
 GENESIS = "0" * 64
@@ -26,7 +26,7 @@ def sha256(text: str) -> str:
 
 
 def now_stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return clock.now().isoformat(timespec="microseconds")
 
 
 def event_payload(event: Any) -> dict[str, Any]:
@@ -158,29 +158,41 @@ SHORT_HASH = 12
 
 
 @dataclass(frozen=True)
-class Head:
-    """Where a partnership's chain stands: its event count and the newest event's hash. Printed
-    in every report and export; kept elsewhere (committee papers), it is an anchor."""
+class AuditHead:
+    """Where the partnership's audit chain stood when a paper or export was made: how many events
+    and the hash of the last, so the document can later be matched to the books it came from.
+    Kept elsewhere (committee papers), it is an anchor: `grants audit verify --anchor COUNT:HASH`."""
 
     count: int
     hash: str
 
     @property
+    def short(self) -> str:
+        return self.hash[:SHORT_HASH]
+
+    @property
+    def text(self) -> str:
+        """`audit head: event 143, 9f2c4e1a7b3d` — the line every paper and export carries."""
+        return f"audit head: event {self.count}, {self.short}"
+
+    @property
     def anchor(self) -> str:
-        return f"{self.count}:{self.hash[:SHORT_HASH]}"
+        """`143:9f2c4e1a7b3d`, as `grants audit verify --anchor` takes it."""
+        return f"{self.count}:{self.short}"
 
     def line(self) -> str:
-        return f"Audit head {self.anchor} ({self.count} events; prove it with `grants audit verify --anchor {self.anchor}`)"
+        return f"Audit head {self.anchor} (event {self.count}; prove it with `grants audit verify --anchor {self.anchor}`)"
 
     def to_json(self) -> dict[str, Any]:
-        return {"count": self.count, "hash": self.hash, "anchor": self.anchor}
+        return {"count": self.count, "hash": self.hash, "short": self.short, "anchor": self.anchor}
 
 
-def head(session: Session, partnership_id: int) -> Head:
-    count, digest = session.execute(
-        select(Partnership.audit_count, Partnership.audit_head).where(Partnership.id == partnership_id)
+def audit_head(session: Session, partnership_id: int) -> AuditHead:
+    """The partnership's audit head as stored now (read, never cached from an earlier object)."""
+    head, count = session.execute(
+        select(Partnership.audit_head, Partnership.audit_count).where(Partnership.id == partnership_id)
     ).one()
-    return Head(int(count), digest)
+    return AuditHead(count, head)
 
 
 @dataclass(frozen=True)
@@ -235,8 +247,8 @@ def anchor_break(session: Session, partnership_id: int, anchor: Anchor) -> str |
     return None
 
 
-def with_head(markdown: str, audit_head: Head | None) -> str:
-    """A Markdown report ending with the audit head it was made at (see Head)."""
-    if audit_head is None:
+def with_head(markdown: str, head: AuditHead | None) -> str:
+    """A Markdown report ending with the audit head it was made at (see AuditHead)."""
+    if head is None:
         return markdown
-    return f"{markdown}\n---\n\n{audit_head.line()}\n"
+    return f"{markdown}\n---\n\n{head.line()}\n"

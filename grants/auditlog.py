@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from grants.audit import Anchor, Head, anchor_break, head
+from grants.audit import Anchor, AuditHead, anchor_break, audit_head
 from grants.checks import AUDIT_CHECKS, Problem
 from grants.models import AuditEvent
 from grants.scope import Scope
@@ -80,7 +80,7 @@ class Verification:
     """What `audit verify` found."""
 
     events: int
-    head: Head
+    head: AuditHead
     problems: list[Problem] = field(default_factory=list)
     anchor: Anchor | None = None
 
@@ -114,4 +114,4 @@ def verify(scope: Scope, anchor: str | None = None) -> Verification:
             problems.append(Problem("anchor", f"audit event #{given.count}", broken))
     for check in AUDIT_CHECKS:
         problems.extend(check(scope.session, scope.partnership))
-    return Verification(count, head(scope.session, scope.partnership.id), problems, given)
+    return Verification(count, audit_head(scope.session, scope.partnership.id), problems, given)

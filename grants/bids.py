@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from grants import clock
 from grants.audit import canonical_json, sha256
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import member_roles
@@ -16,7 +17,7 @@ from grants.models import Bid, FundingYear, Member, Organisation, PotKind, Refer
 from grants.money import Money
 from grants.partnerships import clean_text, find_organisation
 from grants.scope import Scope
-from grants.years import ensure_open, find_year, year_code
+from grants.years import ensure_open, find_year, in_year, year_code
 from workflows.bid_lifecycle import EDITABLE, BidStatus, Role
 
 TEXT_LIMITS = {"title": 200, "summary": 5000, "outcomes": 3000, "measures": 3000, "end_explanation": 1000}
@@ -64,11 +65,6 @@ def find_bid(scope: Scope, reference: str, *, lock: bool = False) -> Bid:
     if bid is None:
         raise NotFound(f"there is no bid {reference!r}; `grants bid list` shows the bids")
     return bid
-
-
-def working_year(session: Session, bid: Bid) -> FundingYear:
-    """The year a bid's money lives in now: its own, or the year the rollover carried it into."""
-    return session.get(FundingYear, bid.carried_to_year_id or bid.year_id)
 
 
 def acting_roles(scope: Scope, bid: Bid) -> frozenset[Role]:
@@ -168,7 +164,7 @@ def _apply(scope: Scope, year: FundingYear, bid: Bid, fields: BidFields) -> dict
         if contact is None:
             raise NotFound(f"there is no member {fields.contact!r} to be the contact")
         bid.contact_member_id = contact.id
-    bid.updated_at = datetime.now(UTC)
+    bid.updated_at = clock.now()
     after = content_of(bid)
     return {name: [before[name], after[name]] for name in CONTENT_FIELDS if before[name] != after[name]}
 
@@ -198,7 +194,7 @@ def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
     sequence = (
         scope.session.execute(select(func.max(Bid.sequence)).where(Bid.year_id == year.id)).scalar() or 0
     ) + 1
-    now = datetime.now(UTC)
+    now = clock.now()
     bid = Bid(
         partnership_id=scope.partnership.id,
         year_id=year.id,
@@ -284,6 +280,13 @@ class BidRow:
     organisation: Organisation
     contact: Member | None
     year: FundingYear
+    # The year whose list shows the bid: a project carried forward into it is marked as carried.
+    listed_in: FundingYear | None = None
+
+    @property
+    def carried_from(self) -> str | None:
+        """The year a carried-forward project came from, when listed in a later year."""
+        return self.year.label if self.listed_in is not None and self.listed_in.id != self.year.id else None
 
     def to_json(self) -> dict[str, Any]:
         from grants.money import money_fields
@@ -297,6 +300,7 @@ class BidRow:
             "organisation": self.organisation.key,
             "organisation_name": self.organisation.name,
             "pot": bid.pot.value,
+            "carried_from": self.carried_from,
             **money_fields("amount_requested", Money(bid.amount_requested_pence)),
         }
         if bid.award_pence is not None:
@@ -337,14 +341,15 @@ def list_bids(
 ) -> list[BidRow]:
     """The year's bids in reference order, filtered by state, pot and lead organisation."""
     year = find_year(scope)
-    query = _rows_query(scope).where(Bid.year_id == year.id)
+    query = _rows_query(scope).where(in_year(year.id))
     if statuses:
         query = query.where(Bid.status.in_(statuses))
     if pot:
         query = query.where(Bid.pot == pot)
     if organisation:
         query = query.where(Organisation.id == find_organisation(scope, organisation).id)
-    return [BidRow(*row) for row in scope.session.execute(query.order_by(Bid.sequence))]
+    rows = scope.session.execute(query.order_by(Bid.year_id, Bid.sequence))
+    return [BidRow(*row, listed_in=year) for row in rows]
 
 
 def bid_detail(scope: Scope, reference: str) -> tuple[BidRow, list[str]]:

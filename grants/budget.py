@@ -74,15 +74,15 @@ def commit_award(
 def release_award(
     scope: Scope, bid: Bid, year: FundingYear, amount: Money, *, kind: str, reason: str | None
 ) -> None:
-    """Give unspent award money back to the bid's pot; for a project the rollover carried into
-    a later year (outside that year's allocation), back to the PCC instead."""
+    """Give unspent award money back to the bid's pot in `year`, the year its money is in; for a
+    project the rollover carried into a later year (outside that year's allocation), back to the
+    PCC instead."""
     if amount.pence <= 0:
         return
-    if bid.carried_to_year_id is not None:
-        carried_into = scope.session.get(FundingYear, bid.carried_to_year_id)
+    if year.id != bid.year_id:  # `year` is the bid's money year (grants.years.money_year)
         ledger.post(
             scope.session,
-            carried_into,
+            year,
             "return",
             ledger.award_account(bid.reference),
             ledger.RETURNED,

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from grants import ledger
-from grants.audit import Head, head, with_head
+from grants.audit import AuditHead, audit_head, with_head
 from grants.bids import subject
 from grants.budget import Gate, tactical_gate
 from grants.models import (
@@ -31,8 +31,8 @@ from grants.models import (
 )
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
-from grants.years import PotFigures, find_year, pot_figures
-from workflows.bid_lifecycle import AWARDED, PRE_DECISION, SPENDABLE, BidStatus
+from grants.years import PotFigures, carried_into, find_year, in_year, pot_figures
+from workflows.bid_lifecycle import AWARDED, PRE_DECISION, RECOMMENDED_UNCONFIRMED, SPENDABLE, BidStatus
 
 # The audit actions of the working group's decisions (lifecycle.fire records `bid.<trigger>`).
 SHORTLIST_ACTION = "bid.shortlist"
@@ -158,7 +158,9 @@ class WorkingGroupReport:
     tactical: list[Proposal]
     gate: Gate
     still_to_spend: Money
-    audit_head: Head | None = None
+    # Projects carried forward into the year from the one before (outside its allocation).
+    carried: list[Proposal] = field(default_factory=list)
+    audit_head: AuditHead | None = None
 
     @property
     def allocation(self) -> Money:
@@ -363,6 +365,13 @@ class WorkingGroupReport:
             text += f" {returned} has been returned to the {self.funder}."
         if self.still_to_spend:
             text += f" Projects still under way have {self.still_to_spend} of their awards left to spend."
+        if self.carried:
+            n = len(self.carried)
+            text += (
+                f" {sentence(counted(n, 'project'))} {'was' if n == 1 else 'were'} carried forward into "
+                f"{self.year.label} with the {self.funder}'s agreement, outside its allocation: "
+                f"{_listed(self.carried)}."
+            )
         return text
 
     def to_markdown(self) -> str:
@@ -463,6 +472,7 @@ class WorkingGroupReport:
                 **money_fields("still_to_spend", self.still_to_spend),
             },
             "pots": pots,
+            "carried_in": [p.to_json() for p in self.carried],
             "paragraphs": {
                 "allocation": self.allocation_paragraph(),
                 "proposals": self.proposals_paragraph(),
@@ -487,11 +497,17 @@ def _span(days: list[date]) -> tuple[date, date] | None:
     return (min(days), max(days)) if days else None
 
 
-def _proposals(scope: Scope, year: FundingYear) -> list[tuple[Bid, Proposal]]:
+def _proposals(scope: Scope, year: FundingYear, *, carried_in: bool = False) -> list[tuple[Bid, Proposal]]:
+    """The year's proposals; or (carried_in) the projects carried forward into it."""
+    which = (
+        (Bid.year_id != year.id) & carried_into(year.id)
+        if carried_in
+        else (Bid.year_id == year.id) & Bid.submitted_at.is_not(None)
+    )
     rows = scope.session.execute(
         select(Bid, Organisation.name)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(Bid.year_id == year.id, Bid.submitted_at.is_not(None))
+        .where(which)
         .order_by(Bid.sequence)
     ).all()
     return [
@@ -549,11 +565,14 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
         )
         for kind in (PotKind.upfront, PotKind.tactical)
     }
+    carried = _proposals(scope, year, carried_in=True)
     still_to_spend = sum_money(
-        Money((bid.award_pence or 0) - bid.spent_pence) for bid, _ in proposals if bid.status in SPENDABLE
+        Money((bid.award_pence or 0) - bid.spent_pence)
+        for bid, _ in proposals + carried
+        if bid.status in SPENDABLE
     )
     return WorkingGroupReport(
-        audit_head=head(session, scope.partnership.id),
+        audit_head=audit_head(session, scope.partnership.id),
         partnership=scope.partnership.name,
         funder=scope.partnership.funder_name,
         programme=scope.partnership.programme,
@@ -570,6 +589,7 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
         tactical=[p for _, p in proposals if p.pot == PotKind.tactical],
         gate=tactical_gate(session, year),
         still_to_spend=still_to_spend,
+        carried=[p for _, p in carried],
     )
 
 
@@ -590,6 +610,7 @@ class Action:
     lead_agency: str
     award: Money
     status: BidStatus
+    carried_from: str | None = None  # a project carried forward into the year, from that one
 
     @property
     def objective(self) -> str:
@@ -608,6 +629,7 @@ class Action:
             "lead_agency": self.lead_agency,
             **money_fields("award", self.award),
             "status": self.status.value,
+            "carried_from": self.carried_from,
         }
 
 
@@ -644,7 +666,7 @@ class ActionPlan:
     programme: str
     year: FundingYear
     actions: list[Action]
-    audit_head: Head | None = None
+    audit_head: AuditHead | None = None
 
     @property
     def total(self) -> Money:
@@ -684,7 +706,7 @@ class ActionPlan:
                 day_text(a.timescale) if a.timescale else "—",
                 a.lead_agency,
                 str(a.award),
-                a.status.value,
+                a.status.value + (f" (carried from {a.carried_from})" if a.carried_from else ""),
             ]
             for a in self.actions
         ]
@@ -706,7 +728,16 @@ class ActionPlan:
 
 def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
     """The year's funded projects (funded, in delivery, delivered or closed) as action-plan lines."""
-    year = find_year(scope, label)
+    return _action_lines(scope, find_year(scope, label), AWARDED)
+
+
+def awaiting_confirmation(scope: Scope, label: str | None = None) -> ActionPlan:
+    """The projects the Working Group recommended that the Chair and the PCC have not yet confirmed:
+    in the plan, but not yet purple (seed 002: "to be highlighted in purple once confirmed")."""
+    return _action_lines(scope, find_year(scope, label), RECOMMENDED_UNCONFIRMED)
+
+
+def _action_lines(scope: Scope, year: FundingYear, statuses: frozenset[BidStatus]) -> ActionPlan:
     priorities = {
         item.key: item.title
         for item in scope.session.execute(
@@ -718,8 +749,8 @@ def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
     rows = scope.session.execute(
         select(Bid, Organisation.name)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(Bid.year_id == year.id, Bid.status.in_(AWARDED))
-        .order_by(Bid.sequence)
+        .where(in_year(year.id), Bid.status.in_(statuses))
+        .order_by(Bid.year_id, Bid.sequence)
     ).all()
     actions = [
         Action(
@@ -733,8 +764,9 @@ def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
             org,
             Money(bid.award_pence or 0),
             bid.status,
+            None if bid.year_id == year.id else scope.session.get(FundingYear, bid.year_id).label,
         )
         for bid, org in rows
     ]
     p = scope.partnership
-    return ActionPlan(p.name, p.funder_name, p.programme, year, actions, head(scope.session, p.id))
+    return ActionPlan(p.name, p.funder_name, p.programme, year, actions, audit_head(scope.session, p.id))

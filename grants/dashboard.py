@@ -12,7 +12,7 @@ from grants.budget import Gate, tactical_gate
 from grants.models import Bid, FundingYear, Organisation, Partnership, YearStatus
 from grants.money import Money
 from grants.scope import Scope
-from grants.years import PotFigures, find_year, pot_figures
+from grants.years import PotFigures, carried_into, find_year, in_year, money_year_id, pot_figures, pots_json
 from workflows.bid_lifecycle import LIVE, BidStatus
 
 # Money still uncommitted this close to the year's end deserves a warning.
@@ -28,24 +28,22 @@ class Dashboard:
     gate: Gate
     by_state: dict[BidStatus, int]
     warnings: list[str] = field(default_factory=list)
+    # Projects carried forward into this year: (reference, state, the year they came from).
+    carried_in: list[tuple[str, BidStatus, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        from grants.money import money_fields
-
-        pots = {}
-        for f in self.pots:
-            entry: dict[str, Any] = {}
-            for name in ("allocated", "committed", "spent", "released", "returned", "uncommitted"):
-                entry.update(money_fields(name, getattr(f, name)))
-            pots[f.kind.value] = entry
         return {
             "partnership": self.partnership.slug,
             "year": self.year.label,
             "status": self.year.status.value,
             "today": self.today.isoformat(),
-            "pots": pots,
+            "pots": pots_json(self.pots),
             "tactical_gate": self.gate.to_json(),
             "bids_by_state": {state.value: count for state, count in self.by_state.items()},
+            "carried_in": [
+                {"reference": ref, "status": state.value, "carried_from": source}
+                for ref, state, source in self.carried_in
+            ],
             "warnings": self.warnings,
         }
 
@@ -62,12 +60,19 @@ def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
     figures = pot_figures(session, year)
     gate = tactical_gate(session, year)
     counts = dict(
-        session.execute(
-            select(Bid.status, func.count()).where(Bid.year_id == year.id).group_by(Bid.status)
-        ).all()
+        session.execute(select(Bid.status, func.count()).where(in_year(year.id)).group_by(Bid.status)).all()
     )
     by_state = {state: counts[state] for state in BidStatus if counts.get(state)}
     board = Dashboard(scope.partnership, year, today, figures, gate, by_state)
+    board.carried_in = [
+        (ref, state, source)
+        for ref, state, source in session.execute(
+            select(Bid.reference, Bid.status, FundingYear.label)
+            .join(FundingYear, FundingYear.id == Bid.year_id)
+            .where(Bid.year_id != year.id, carried_into(year.id))
+            .order_by(Bid.year_id, Bid.sequence)
+        )
+    ]
     warnings = board.warnings
     if year.status == YearStatus.open:
         if today > year.ends_on:
@@ -89,7 +94,7 @@ def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
         )
     overdue = session.execute(
         select(Bid.reference, Bid.delivery_end, Bid.status)
-        .where(Bid.year_id == year.id, Bid.status.in_(LIVE), Bid.delivery_end < today)
+        .where(in_year(year.id), money_year_id() == year.id, Bid.status.in_(LIVE), Bid.delivery_end < today)
         .order_by(Bid.sequence)
     ).all()
     for reference, ends, status in overdue:

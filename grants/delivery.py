@@ -9,10 +9,11 @@ from typing import Any
 from grants import lifecycle
 from grants.bids import find_bid
 from grants.budget import release_award
-from grants.models import Bid, FundingYear
+from grants.models import Bid
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.scope import Scope
+from grants.years import money_year
 from workflows.bid_lifecycle import BidStatus
 
 OUTCOME_LIMIT = 4000
@@ -66,7 +67,7 @@ def close(scope: Scope, reference: str) -> Step:
     found = find_bid(scope, reference, lock=True)
     underspend = Money((found.award_pence or 0) - found.spent_pence)
     bid, before = lifecycle.fire(scope, reference, "close", details=money_fields("released", underspend))
-    year = scope.session.get(FundingYear, bid.year_id)
+    year = money_year(scope.session, bid)
     release_award(
         scope, bid, year, underspend, kind="release", reason=f"underspend of {bid.reference} at close"
     )

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from grants.audit import Head, head
+from grants.audit import AuditHead, audit_head
 from grants.committee import programme_title
 from grants.errors import Refused
 from grants.exports import write_whole
@@ -198,7 +198,7 @@ class Package:
     year: str
     issued: date
     grants: list[Grant]
-    audit_head: Head | None = None
+    audit_head: AuditHead | None = None
 
     @property
     def total(self) -> Money:
@@ -299,7 +299,7 @@ def package(scope: Scope, label: str | None = None) -> Package:
         year.label,
         scope.today,
         grants,
-        head(scope.session, p.id),
+        audit_head(scope.session, p.id),
     )
 
 

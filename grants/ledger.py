@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from grants import clock
 from grants.errors import Refused
 from grants.models import FundingYear, LedgerEntry, Pot, PotKind
 from grants.money import Money
@@ -55,7 +56,7 @@ def post(
         booked_on=on,
         actor_id=actor_id,
         reason=reason,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     session.add(entry)
     return entry

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from grants.bids import acting_roles, content_hash, find_bid, missing_fields, subject, working_year
+from grants.bids import acting_roles, content_hash, find_bid, missing_fields, subject
 from grants.errors import BadInput, Refused
 from grants.models import Bid, FundingYear, YearStatus
 from grants.money import Money
 from grants.scope import Scope, now
-from grants.years import ensure_open
+from grants.years import ensure_open, money_year
 from workflows import bid_lifecycle as wf
 from workflows.bid_lifecycle import BidStatus
 
@@ -39,7 +39,7 @@ def _required_fields(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, s
 
 
 def _year_open(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
-    year = scope.session.get(FundingYear, bid.year_id)
+    year = money_year(scope.session, bid)
     return year.status == YearStatus.open, f"the year {year.label} is closed"
 
 
@@ -113,7 +113,7 @@ def fire(
 ) -> tuple[Bid, BidStatus]:
     """Fire a trigger on a bid as the acting member; returns the bid and the state it left."""
     bid = find_bid(scope, reference, lock=True)
-    ensure_open(working_year(scope.session, bid))
+    ensure_open(money_year(scope.session, bid))
     if reason is not None:
         from grants.partnerships import clean_text
 

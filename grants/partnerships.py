@@ -6,13 +6,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from grants import audit, schema
+from grants import audit, clock, schema
 from grants.audit import GENESIS
 from grants.db import session_scope
 from grants.errors import BadInput, NotFound, Refused
@@ -107,7 +106,7 @@ def init_partnership(
             funder_prefix=prefix,
             audit_head=GENESIS,
             audit_count=0,
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
         session.add(partnership)
         session.flush()
@@ -130,7 +129,7 @@ def init_partnership(
             name=officer_name,
             organisation_id=orgs[officer_org].id,
             roles=roles_text((Role.officer,)),
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
         session.add(officer)
         for kind, items in DEFAULT_REFERENCE.items():
@@ -184,7 +183,7 @@ def upgrade_database(options: Options) -> Upgrade:
     if path is not None and before is not None and before != HEAD_REVISION:
         from grants.backup import backup
 
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        stamp = clock.now().strftime("%Y%m%dT%H%M%S")
         copy = backup(
             url, path.with_name(f"{path.stem}.before-{HEAD_REVISION}-{stamp}{path.suffix or '.sqlite'}")
         )
@@ -265,7 +264,7 @@ def add_member(scope: Scope, *, handle: str, name: str, organisation: str, roles
         name=name,
         organisation_id=org.id,
         roles=roles_text(role_list),
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(member)
     scope.session.flush()

@@ -7,22 +7,32 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from grants import ledger
-from grants.audit import Head, head
+from grants.audit import AuditHead, audit_head
 from grants.checks import LEDGER_CHECKS, Problem, check_spend_rows, run_checks
 from grants.models import Bid, FundingYear, Organisation, PotKind, Spend
 from grants.money import Money, money_fields
 from grants.scope import Scope
-from grants.years import PotFigures, find_year, pot_figures
+from grants.years import (
+    POT_FIGURES,
+    PotFigures,
+    find_year,
+    in_year,
+    pot_figures,
+    pots_json,
+    pots_total_json,
+    project_figures,
+)
 
-FIGURES = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
+FIGURES = (*POT_FIGURES, "uncommitted")
 
 
 @dataclass(frozen=True)
 class ProjectLine:
-    """One awarded project: what was awarded, paid, released and is left."""
+    """One awarded project in the year's books: Award = Spent + Released + Remaining
+    (grants.years.ProjectFigures)."""
 
     reference: str
     title: str
@@ -35,6 +45,8 @@ class ProjectLine:
     remaining: Money
     payments: int
     last_payment: date | None
+    carried: Money = Money(0)  # carried forward into the next year (part of remaining)
+    carried_from: str | None = None  # carried forward into this year from that one
 
     @property
     def variance(self) -> Money:
@@ -53,6 +65,8 @@ class ProjectLine:
             **money_fields("released", self.released),
             **money_fields("remaining", self.remaining),
             **money_fields("variance", self.variance),
+            **money_fields("carried", self.carried),
+            "carried_from": self.carried_from,
             "payments": self.payments,
             "last_payment": self.last_payment.isoformat() if self.last_payment else None,
         }
@@ -64,7 +78,7 @@ class Reconciliation:
     projects: list[ProjectLine]
     pots: list[PotFigures]
     problems: list[Problem]
-    audit_head: Head | None = None
+    audit_head: AuditHead | None = None
 
     @property
     def totals(self) -> dict[str, Money]:
@@ -75,15 +89,8 @@ class Reconciliation:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        pots = {}
-        for figures in self.pots:
-            entry: dict[str, Any] = {}
-            for name in FIGURES:
-                entry.update(money_fields(name, getattr(figures, name)))
-            pots[figures.kind.value] = entry
-        totals: dict[str, Any] = {}
-        for name, value in self.totals.items():
-            totals.update(money_fields(name, value))
+        pots = pots_json(self.pots)
+        totals = pots_total_json(self.pots)
         return {
             "year": self.year.label,
             "status": self.year.status.value,
@@ -105,7 +112,7 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
     year = find_year(scope, label)
     session = scope.session
     account_flows = ledger.flows(session, year.id)
-    carried = ledger.carried_by_bid(session, year.id)
+    figures = project_figures(session, year, account_flows)
     payments = (
         select(
             Spend.bid_id.label("bid_id"),
@@ -134,7 +141,7 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
         .outerjoin(payments, payments.c.bid_id == Bid.id)
         .where(
-            or_(Bid.year_id == year.id, Bid.carried_to_year_id == year.id),
+            in_year(year.id),
             Bid.award_pence.is_not(None),
         )
         .order_by(Bid.year_id, Bid.sequence)
@@ -144,7 +151,7 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
     checks = tuple(check for check in LEDGER_CHECKS if check is not check_spend_rows)
     problems = list(run_checks(session, scope.partnership, checks))
     projects = []
-    for bid_id, ref, title, org, pot, status, award, spent, carried_to, count, last, paid in rows:
+    for bid_id, ref, title, org, pot, status, _award, spent, carried_to, count, last, paid in rows:
         if int(paid) != spent:
             problems.append(
                 Problem(
@@ -153,10 +160,8 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
                     f"bid {ref} records {Money(spent)} spent but its payments add up to {Money(int(paid))}",
                 )
             )
-        award_in, award_out = account_flows.get(ledger.award_account(ref), (0, 0))
-        spent_in, spent_out = account_flows.get(ledger.spent_account(ref), (0, 0))
-        spent_ledger = spent_in - spent_out
-        released = award_out - spent_in - carried.get(bid_id, 0)
+        line = figures[bid_id]
+        spent_ledger = line.spent.pence
         projects.append(
             ProjectLine(
                 ref,
@@ -164,12 +169,14 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
                 org,
                 pot,
                 status.value,
-                Money(award),
-                Money(spent_ledger),
-                Money(released),
-                Money(award_in - award_out),
+                line.award,
+                line.spent,
+                line.released,
+                line.remaining,
                 int(count),
                 last,
+                line.carried,
+                line.carried_from,
             )
         )
         # A project carried forward spends in two years; its whole spend is checked across years
@@ -188,5 +195,5 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
         projects,
         pot_figures(session, year, account_flows),
         problems,
-        head(session, scope.partnership.id),
+        audit_head(session, scope.partnership.id),
     )

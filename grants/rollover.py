@@ -3,27 +3,39 @@ next — returning what the pots hold to the PCC, carrying agreed projects forwa
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
 
-from grants import ledger, lifecycle
+from grants import clock, ledger, lifecycle
 from grants.errors import BadInput, NotFound, Refused
-from grants.models import Bid, FundingYear, PotKind, YearStatus
+from grants.models import AuditEvent, Bid, FundingYear, PotKind, YearStatus
 from grants.money import Money, money_fields
+from grants.partnerships import clean_text
 from grants.scope import Scope
-from grants.years import PotFigures, create_year, find_year, next_label, pot_figures, pots_of, year_bounds
+from grants.years import (
+    PotFigures,
+    create_year,
+    find_year,
+    in_year,
+    next_label,
+    pot_figures,
+    pots_json,
+    pots_of,
+    project_figures,
+    year_bounds,
+)
 from workflows.bid_lifecycle import SPENDABLE, WITHDRAWABLE, BidStatus, Role
-
-POT_FIGURES = ("allocated", "committed", "spent", "released", "uncommitted", "returned")
 
 
 @dataclass(frozen=True)
 class ProjectEnd:
-    """How one awarded project ends the year."""
+    """How one project in the year's books ends it: Award = Spent + Released + Remaining, where
+    Remaining is still held, or carried forward (`carried`, part of it)."""
 
     reference: str
     title: str
@@ -31,8 +43,13 @@ class ProjectEnd:
     status: BidStatus
     award: Money
     spent: Money
-    underspend: Money  # released back to its pot (at close, cancellation or a variation down)
-    carried: Money  # carried forward into the next year
+    underspend: Money  # released back (at close, cancellation or a variation down)
+    carried: Money  # carried forward into the next year (or, in a preview, to be carried)
+    carried_from: str | None = None  # carried forward into this year from that one
+
+    @property
+    def remaining(self) -> Money:
+        return self.award - self.spent - self.underspend
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -40,16 +57,23 @@ class ProjectEnd:
             "title": self.title,
             "pot": self.pot.value,
             "status": self.status.value,
+            "carried_from": self.carried_from,
             **money_fields("award", self.award),
             **money_fields("spent", self.spent),
+            **money_fields("released", self.underspend),
             **money_fields("underspend", self.underspend),
+            **money_fields("remaining", self.remaining),
             **money_fields("carried", self.carried),
         }
 
 
 @dataclass
 class Statement:
-    """The year-end statement: what was allocated, awarded, spent and is returned or carried."""
+    """The year-end statement: what was allocated, awarded, spent and is returned or carried.
+
+    Its totals are of the year's own allocation (Allocation = Spent + Returned + Carried once the
+    year is closed); projects carried in from the year before are outside it and summed apart
+    (Carried in = Spent + Returned + Carried on + still held)."""
 
     year: FundingYear
     pots: list[PotFigures]
@@ -62,42 +86,77 @@ class Statement:
     applied: bool = False
     already_closed: bool = False
     withdrawn: list[str] = field(default_factory=list)
+    today: date | None = None
+    closed_early: bool = False
+    early_reason: str | None = None
 
     @property
     def provisional(self) -> bool:
         return self.year.status == YearStatus.open and not self.applied
 
     @property
+    def days_left(self) -> int | None:
+        """Days from today to the year's end date (0 on it or after); None for a closed year."""
+        if self.today is None or not self.provisional:
+            return None
+        return max(0, (self.year.ends_on - self.today).days)
+
+    @property
+    def own(self) -> list[ProjectEnd]:
+        return [p for p in self.projects if p.carried_from is None]
+
+    @property
+    def carried_in(self) -> list[ProjectEnd]:
+        return [p for p in self.projects if p.carried_from is not None]
+
+    @property
     def carried_total(self) -> Money:
-        return sum((amount for _, amount in self.carried), Money(0))
+        """Carried forward out of the year's own allocation."""
+        return sum((p.carried for p in self.own), Money(0))
 
     @property
     def spent(self) -> Money:
         return sum((p.spent for p in self.pots), Money(0))
 
+    def carried_in_json(self) -> dict[str, Any]:
+        projects = self.carried_in
+
+        def total(name: str) -> Money:
+            return sum((getattr(p, name) for p in projects), Money(0))
+
+        return {
+            **money_fields("carried_in", total("award")),
+            **money_fields("spent", total("spent")),
+            **money_fields("returned", total("underspend")),
+            **money_fields("carried_on", total("carried")),
+            **money_fields("held", total("remaining") - total("carried")),
+            "projects": [p.reference for p in projects],
+        }
+
     def to_json(self) -> dict[str, Any]:
-        pots = {}
-        for figures in self.pots:
-            entry: dict[str, Any] = {}
-            for name in POT_FIGURES:
-                entry.update(money_fields(name, getattr(figures, name)))
-            pots[figures.kind.value] = entry
         data: dict[str, Any] = {
             "year": self.year.label,
             "status": self.year.status.value,
             "provisional": self.provisional,
             "applied": self.applied,
             "already_closed": self.already_closed,
+            "ends_on": self.year.ends_on.isoformat(),
+            "days_left": self.days_left,
+            "closed_early": self.closed_early,
             **money_fields("allocation", Money(self.year.allocation_pence)),
             **money_fields("spent", self.spent),
             **money_fields("to_return", self.to_return),
+            **money_fields("returned", self.to_return),
             **money_fields("carried_forward", self.carried_total),
-            "pots": pots,
+            "pots": pots_json(self.pots),
             "projects": [p.to_json() for p in self.projects],
             "carried": [{"reference": ref, **money_fields("amount", amount)} for ref, amount in self.carried],
+            "carried_in": self.carried_in_json(),
             "blockers": self.blockers,
             "withdrawn_bids": self.withdrawn,
         }
+        if self.early_reason:
+            data["early_reason"] = self.early_reason
         if self.next_label:
             data["next_year"] = self.next_label
             if self.next_allocation is not None:
@@ -106,27 +165,24 @@ class Statement:
 
 
 def _projects(scope: Scope, year: FundingYear, carrying: dict[str, Money]) -> list[ProjectEnd]:
+    """Every project in the year's books, its own and those carried into it, from the ledger."""
     session = scope.session
-    account_flows = ledger.flows(session, year.id)
-    carried_out = ledger.carried_by_bid(session, year.id)
-    rows = session.execute(
-        select(Bid).where(Bid.year_id == year.id, Bid.award_pence.is_not(None)).order_by(Bid.sequence)
-    ).scalars()
+    figures = project_figures(session, year)
+    bids = {bid.id: bid for bid in session.execute(select(Bid).where(Bid.id.in_(list(figures)))).scalars()}
     projects = []
-    for bid in rows:
-        _, award_out = account_flows.get(ledger.award_account(bid.reference), (0, 0))
-        spent_in, _ = account_flows.get(ledger.spent_account(bid.reference), (0, 0))
-        carried = carried_out.get(bid.id, 0) or carrying.get(bid.reference, Money(0)).pence
+    for bid_id, line in figures.items():
+        bid = bids[bid_id]
         projects.append(
             ProjectEnd(
                 bid.reference,
                 bid.title,
                 bid.pot,
                 bid.status,
-                Money(bid.award_pence or 0),
-                Money(spent_in),
-                Money(award_out - spent_in - carried_out.get(bid.id, 0)),
-                Money(carried),
+                line.award,
+                line.spent,
+                line.released,
+                line.carried if line.carried.pence else carrying.get(bid.reference, Money(0)),
+                line.carried_from,
             )
         )
     return projects
@@ -145,30 +201,41 @@ def _closed_statement(scope: Scope, year: FundingYear) -> Statement:
     figures = pot_figures(scope.session, year)
     projects = _projects(scope, year, {})
     carried = [(p.reference, p.carried) for p in projects if p.carried.pence]
-    returned = sum((f.returned for f in figures), Money(0))
     following = scope.session.execute(
         select(FundingYear).where(
             FundingYear.partnership_id == scope.partnership.id, FundingYear.label == next_label(year.label)
         )
     ).scalar_one_or_none()
+    closed_early = scope.session.execute(
+        select(AuditEvent.details).where(
+            AuditEvent.partnership_id == scope.partnership.id,
+            AuditEvent.action == "year.rollover",
+            AuditEvent.subject == f"year {year.label}",
+        )
+    ).scalar_one_or_none()
+    early = json.loads(closed_early or "{}").get("closed_early", False)
     return Statement(
         year,
         figures,
         projects,
-        returned,
+        sum((f.free for f in figures), Money(0)),
         carried,
         next_label=following.label if following else None,
         next_allocation=Money(following.allocation_pence) if following else None,
         already_closed=True,
+        closed_early=bool(early),
     )
 
 
 def _preview(
-    scope: Scope, year: FundingYear, *, carry: list[str], withdraw_pending: bool
+    scope: Scope, year: FundingYear, *, carry: list[str], withdraw_pending: bool, close_early: bool = False
 ) -> tuple[Statement, list[Bid], list[Bid]]:
     """The statement the rollover would make now; and the pending bids and carried projects."""
     session = scope.session
-    bids = list(session.execute(select(Bid).where(Bid.year_id == year.id).order_by(Bid.sequence)).scalars())
+    # The year's bids and the projects carried into it: they end this year like its own.
+    bids = list(
+        session.execute(select(Bid).where(in_year(year.id)).order_by(Bid.year_id, Bid.sequence)).scalars()
+    )
     wanted = {ref.strip().upper() for ref in carry}
     carried_bids = [b for b in bids if b.reference in wanted]
     unknown = sorted(wanted - {b.reference for b in carried_bids})
@@ -183,6 +250,14 @@ def _preview(
     pending = [b for b in bids if b.status in WITHDRAWABLE]
     unclosed = [b for b in bids if b.status in SPENDABLE and b.reference not in wanted]
     blockers = []
+    today = scope.today
+    if today < year.ends_on and not close_early:
+        days = (year.ends_on - today).days
+        blockers.append(
+            f"{year.label} runs until {_day(year.ends_on)}, {days} day{'s' if days != 1 else ''} from "
+            f"today ({_day(today)}); its last invoices may still come (to close it early, give "
+            "--close-early with --reason)"
+        )
     if pending and not withdraw_pending:
         blockers.append(
             f"{len(pending)} bid{'s' if len(pending) != 1 else ''} still before a decision: "
@@ -191,7 +266,7 @@ def _preview(
     if unclosed:
         blockers.append(
             f"{len(unclosed)} project{'s' if len(unclosed) != 1 else ''} not closed: "
-            f"{', '.join(f'{b.reference} ({b.status.value})' for b in unclosed)} (close them with "
+            f"{', '.join(_unclosed(b, year) for b in unclosed)} (close them with "
             "`grants close`, or carry them forward with --carry-forward REF when the PCC has agreed)"
         )
     carrying = {b.reference: Money((b.award_pence or 0) - b.spent_pence) for b in carried_bids}
@@ -200,12 +275,22 @@ def _preview(
         year,
         figures,
         _projects(scope, year, carrying),
-        sum((f.uncommitted for f in figures), Money(0)),
+        sum((f.balance for f in figures), Money(0)),
         [(ref, amount) for ref, amount in carrying.items()],
         blockers,
         next_label=next_label(year.label),
+        today=today,
     )
     return statement, pending, carried_bids
+
+
+def _unclosed(bid: Bid, year: FundingYear) -> str:
+    carried = " carried forward into this year" if bid.year_id != year.id else ""
+    return f"{bid.reference} ({bid.status.value}{carried})"
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def rollover(
@@ -217,9 +302,17 @@ def rollover(
     withdraw_pending: bool = False,
     carry_forward: list[str] | None = None,
     apply: bool = False,
+    close_early: bool = False,
+    reason: str | None = None,
 ) -> Statement:
-    """Preview (or, with apply, do) the close of a year and the opening of the next."""
+    """Preview (or, with apply, do) the close of a year and the opening of the next.
+
+    Refused before the year's end date, unless `close_early` with a reason (both audited): the
+    year's last invoices are recorded while it is open, then it is rolled over."""
     actor = scope.require("roll a year over", Role.officer)
+    early_reason = clean_text(reason or "", "reason", limit=2000, required=False) or None
+    if close_early and not early_reason:
+        raise BadInput("--close-early needs a --reason, which goes into the audit trail")
     year = find_year(scope, label)
     if year.status == YearStatus.closed:
         return _closed_statement(scope, year)
@@ -231,18 +324,20 @@ def rollover(
         raise BadInput(f"the allocation must be more than zero, not {allocation}")
     next_allocation = allocation or Money(year.allocation_pence)
     statement, pending, carried_bids = _preview(
-        scope, year, carry=carry_forward or [], withdraw_pending=withdraw_pending
+        scope, year, carry=carry_forward or [], withdraw_pending=withdraw_pending, close_early=close_early
     )
     statement.next_allocation = next_allocation
+    statement.closed_early = close_early and scope.today < year.ends_on
+    statement.early_reason = early_reason if statement.closed_early else None
     if not apply:
         return statement
     if statement.blockers:
         raise Refused(f"{year.label} cannot be rolled over yet: " + "; ".join(statement.blockers))
 
     session = scope.session
-    reason = f"withdrawn at the rollover of {year.label}: no decision before the year ended"
+    withdrawal = f"withdrawn at the rollover of {year.label}: no decision before the year ended"
     for bid in pending:
-        lifecycle.fire(scope, bid.reference, "withdraw", reason=reason)
+        lifecycle.fire(scope, bid.reference, "withdraw", reason=withdrawal)
         statement.withdrawn.append(bid.reference)
     today = scope.today
     for bid in carried_bids:
@@ -262,21 +357,21 @@ def rollover(
             )
     pots = pots_of(session, year)
     for figures in statement.pots:
-        if figures.uncommitted.pence:
-            ledger.debit_pot(session, pots[figures.kind], figures.uncommitted, what="the return")
+        if figures.balance.pence:
+            ledger.debit_pot(session, pots[figures.kind], figures.balance, what="the return")
             ledger.post(
                 session,
                 year,
                 "return",
                 ledger.pot_account(figures.kind),
                 ledger.RETURNED,
-                figures.uncommitted,
+                figures.balance,
                 actor_id=actor.id,
                 on=today,
                 reason=f"underspend of {year.label} returned to the PCC",
             )
     year.status = YearStatus.closed
-    year.closed_at = datetime.now(UTC)
+    year.closed_at = clock.now()
     session.flush()
     starts_on, ends_on = year_bounds(following)
     new_year = create_year(
@@ -302,7 +397,10 @@ def rollover(
     scope.audit(
         "year.rollover",
         f"year {year.label}",
+        reason=statement.early_reason,
         details={
+            "closed_early": statement.closed_early,
+            "ends_on": year.ends_on.isoformat(),
             **money_fields("returned", statement.to_return),
             "carried": {ref: amount.pence for ref, amount in statement.carried},
             "withdrawn_bids": statement.withdrawn,
@@ -312,4 +410,5 @@ def rollover(
     )
     statement.applied = True
     statement.pots = pot_figures(session, year)
+    statement.projects = _projects(scope, year, {})
     return statement

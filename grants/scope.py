@@ -2,57 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from grants import audit
+from grants.clock import acting_on as acting_on
+from grants.clock import now as now
+from grants.clock import today, wall_clock
 from grants.db import ensure_schema, session_scope, sqlite_file
 from grants.errors import BadInput, NotFound
 from grants.identity import acting_handle, require_role, resolve_actor
 from grants.models import AuditEvent, Member, Partnership
 from grants.options import Options
 from workflows.bid_lifecycle import Role
-
-# The date a replay (the demo) is acting on; see `acting_on`.
-_REPLAY_DATE: ContextVar[date | None] = ContextVar("grants_replay_date", default=None)
-
-
-@contextmanager
-def acting_on(day: date) -> Iterator[None]:
-    """Run the enclosed commands as if on `day`: the demo replays a year on its real dates."""
-    token = _REPLAY_DATE.set(day)
-    try:
-        yield
-    finally:
-        _REPLAY_DATE.reset(token)
-
-
-def today() -> date:
-    """Today; or the replayed date; or GRANTS_TODAY (YYYY-MM-DD) so a test can replay a year."""
-    replayed = _REPLAY_DATE.get()
-    if replayed is not None:
-        return replayed
-    fixed = os.environ.get("GRANTS_TODAY")
-    if fixed:
-        try:
-            return date.fromisoformat(fixed)
-        except ValueError as error:
-            raise BadInput(f"GRANTS_TODAY={fixed!r} is not a date such as 2024-04-29") from error
-    return date.today()
-
-
-def now() -> datetime:
-    """The current time, on the replayed day when a year is being replayed (today())."""
-    current = datetime.now(UTC)
-    day = today()
-    return current if day == current.date() else datetime.combine(day, current.time(), UTC)
 
 
 @dataclass
@@ -91,14 +58,14 @@ class Scope:
         return today()
 
     def audit(self, action: str, subject: str, **fields: object) -> None:
-        """Record an event. Its time is always the real time of recording; when a replay acts on
-        another day (the demo), the details say which: `effective_on`.
+        """Record an event, stamped by the command's clock (grants.clock); when a replay acts on
+        another day than the real one (the demo), the details also say so: `effective_on`.
 
-        The event's content is fixed now, but it joins the chain when the command's work is done
-        (`record_pending`, before the commit), so that its seal covers every row the command
-        wrote, whatever order the command wrote them in (see grants.seals)."""
+        The event's content and time are fixed now, but it joins the chain when the command's
+        work is done (`record_pending`, before the commit), so that its seal covers every row the
+        command wrote, whatever order the command wrote them in (see grants.seals)."""
         day = self.today
-        if day != datetime.now(UTC).date():
+        if day != wall_clock().date():
             fields["details"] = {**(fields.get("details") or {}), "effective_on": day.isoformat()}  # type: ignore[dict-item]
         fields.setdefault("at", audit.now_stamp())
         self._pending.append((self.actor.handle, action, subject, fields))

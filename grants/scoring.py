@@ -6,13 +6,12 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
 
-from grants import lifecycle
+from grants import clock, lifecycle
 from grants.audit import canonical_json
 from grants.bids import BidRow, content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused
@@ -30,7 +29,7 @@ from grants.models import (
 from grants.money import Money
 from grants.partnerships import clean_text
 from grants.scope import Scope
-from grants.years import ensure_open, find_year
+from grants.years import ensure_open, find_year, money_year
 from workflows.bid_lifecycle import SCORABLE, SCORED, Role
 
 MAX_SCORE = 5
@@ -206,7 +205,7 @@ def declare_interest(scope: Scope, handle: str, reference: str, reason: str) -> 
         )
     reason = clean_text(reason, "reason", limit=COMMENT_LIMIT)
     bid = find_bid(scope, reference, lock=True)
-    ensure_open(scope.session.get(FundingYear, bid.year_id))
+    ensure_open(money_year(scope.session, bid))
     if scope.session.execute(
         select(Interest.id).where(Interest.bid_id == bid.id, Interest.member_id == member.id)
     ).first():
@@ -216,7 +215,7 @@ def declare_interest(scope: Scope, handle: str, reference: str, reason: str) -> 
         member_id=member.id,
         reason=reason,
         declared_by_id=actor.id,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(interest)
     scope.session.flush()
@@ -247,7 +246,7 @@ class SheetForm:
 def _scorable(scope: Scope, reference: str, *, lock: bool) -> tuple[Bid, Member]:
     member = scope.require("score bids", Role.member)
     bid = find_bid(scope, reference, lock=lock)
-    ensure_open(scope.session.get(FundingYear, bid.year_id))
+    ensure_open(money_year(scope.session, bid))
     why = recusal(scope, bid, member)
     if why:
         raise Refused(f"{member.handle} may not score {bid.reference}: {why} (conflict of interest)")
@@ -340,7 +339,7 @@ def submit_sheet(
         scores=canonical_json(scores),
         stance=stance,
         comment=comment,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(sheet)
     scope.session.flush()

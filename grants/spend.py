@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +30,18 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
 
-from grants import ledger
-from grants.bids import content_hash, find_bid, subject, working_year
+from grants import clock, ledger
+from grants.bids import content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import Bid, FundingYear, LedgerEntry, Spend, SpendImport, YearStatus
 from grants.money import Money, MoneyError, money_fields, plain_pence
 from grants.partnerships import _CONTROL, clean_text
 from grants.scope import Scope
+from grants.years import in_year, money_year, money_year_id
 from workflows.bid_lifecycle import SPENDABLE, BidStatus, Role
 
 SUPPLIER_LIMIT = 200
@@ -151,8 +151,8 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
             FundingYear.starts_on,
             FundingYear.ends_on,
         )
-        # A carried-forward project is paid in the year it was carried into.
-        .join(FundingYear, FundingYear.id == func.coalesce(Bid.carried_to_year_id, Bid.year_id))
+        # A project is paid in the year its money is in (a carried project: the year it moved to).
+        .join(FundingYear, FundingYear.id == money_year_id())
         .where(Bid.partnership_id == scope.partnership.id)
     )
     if references is not None:
@@ -207,7 +207,7 @@ def add(
     if amount.pence > payable.left:
         raise Refused(payable.over_award(amount.pence))
     _raise_spent(scope, payable, amount.pence)
-    now = datetime.now(UTC)
+    now = clock.now()
     payment = Spend(
         bid_id=bid.id,
         paid_on=paid_on,
@@ -220,7 +220,7 @@ def add(
     scope.session.add(payment)
     ledger.post(
         scope.session,
-        working_year(scope.session, bid),
+        money_year(scope.session, bid),
         "spend",
         ledger.award_account(bid.reference),
         ledger.spent_account(bid.reference),
@@ -292,7 +292,7 @@ def list_spend(scope: Scope, reference: str | None = None, limit: int = 200) -> 
 
         year = find_year(scope)
         where += [
-            or_(Bid.year_id == year.id, Bid.carried_to_year_id == year.id),
+            in_year(year.id),
             Spend.paid_on >= year.starts_on,
             Spend.paid_on <= year.ends_on,
         ]
@@ -601,11 +601,11 @@ def import_spend(
         skipped=result.skipped,
         total_pence=result.total.pence,
         actor_id=actor.id,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     scope.session.add(batch_row)
     scope.session.flush()
-    now = datetime.now(UTC)
+    now = clock.now()
     connection.execute(
         insert(Spend.__table__).from_select(
             [
@@ -651,7 +651,7 @@ def import_spend(
             ],
             select(
                 literal(scope.partnership.id),
-                func.coalesce(Bid.carried_to_year_id, Bid.year_id),
+                money_year_id(),
                 literal("spend"),
                 literal("award:") + Bid.reference,
                 literal("spent:") + Bid.reference,

@@ -21,14 +21,21 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from grants import ledger
-from grants.audit import head
+from grants.audit import audit_head
 from grants.exports import spreadsheet_safe, write_whole
 from grants.models import Bid, FundingYear, Organisation, Spend
 from grants.scope import Scope
-from grants.years import PotFigures, find_year, pot_figures
+from grants.years import (
+    POT_FIGURES,
+    PotFigures,
+    ProjectFigures,
+    find_year,
+    in_year,
+    pot_figures,
+    project_figures,
+)
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -38,11 +45,22 @@ EXCEL_ROWS = 1_048_576
 MONEY_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
-POT_FIGURES = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
 
 SHEETS = {
-    "Summary": ("Pot", "Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted"),
-    "Projects": ("Reference", "Title", "Organisation", "Pot", "Status", "Award", "Spent", "Remaining"),
+    "Summary": ("Pot", *(name.capitalize() for name in POT_FIGURES), "Uncommitted"),
+    "Projects": (
+        "Reference",
+        "Title",
+        "Organisation",
+        "Pot",
+        "Status",
+        "Award",
+        "Spent",
+        "Released",
+        "Remaining",
+        "Carried",
+        "Carried from",
+    ),
     "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount"),
     "Scores": (
         "Rank",
@@ -57,8 +75,8 @@ SHEETS = {
     ),
 }
 WIDTHS = {
-    "Summary": (14, 14, 14, 14, 14, 14, 14),
-    "Projects": (15, 50, 40, 10, 14, 14, 14, 14),
+    "Summary": (14, 14, 14, 14, 14, 14, 14, 14),
+    "Projects": (15, 50, 40, 10, 14, 14, 14, 14, 14, 14, 12),
     "Spend": (12, 15, 40, 20, 14),
     "Scores": (6, 15, 50, 12, 8, 8, 8, 8, 22),
 }
@@ -141,38 +159,37 @@ class _Sheet:
 
 
 def _summary(sheet: _Sheet, scope: Scope, year: FundingYear, figures: list[PotFigures]) -> None:
+    names = (*POT_FIGURES, "uncommitted")
     for pot in figures:
-        sheet.append([text(pot.kind.value), *(sheet.money(getattr(pot, name).pence) for name in POT_FIGURES)])
-    totals = [sum(getattr(pot, name).pence for pot in figures) for name in POT_FIGURES]
+        sheet.append([text(pot.kind.value), *(sheet.money(getattr(pot, name).pence) for name in names)])
+    totals = [sum(getattr(pot, name).pence for pot in figures) for name in names]
     sheet.append([text("Total"), *(sheet.money(total) for total in totals)])
     sheet.append([])
     sheet.append([text("Year"), text(year.label)])
     sheet.append([text("Status"), text(year.status.value)])
     sheet.append([text("Partnership"), text(scope.partnership.name)])
     sheet.append([text("Exported on"), sheet.day(scope.today)])
-    sheet.append([text("Audit head"), text(head(scope.session, scope.partnership.id).anchor)])
+    sheet.append([text("Audit head"), text(audit_head(scope.session, scope.partnership.id).anchor)])
 
 
 def _in_year(year: FundingYear) -> Any:
-    """The year's projects: its own, and those carried forward into it from the year before."""
-    return or_(Bid.year_id == year.id, Bid.carried_to_year_id == year.id)
+    """The year's projects: its own, and those carried forward into it (grants.years.in_year)."""
+    return in_year(year.id)
 
 
-def _projects(sheet: _Sheet, scope: Scope, year: FundingYear, balances: dict[str, int]) -> int:
-    """Every project of the year with an award, as `report reconcile` shows it: spent is what the
-    ledger records spent in this year (a project carried forward spends in two years), remaining
-    is what its award account still holds here."""
+def _projects(sheet: _Sheet, scope: Scope, year: FundingYear, figures: dict[int, ProjectFigures]) -> int:
+    """Every project in the year's books, as `report reconcile` shows it (grants.years.
+    ProjectFigures: Award = Spent + Released + Remaining, in this year)."""
     rows = scope.session.connection().execute(
-        select(Bid.reference, Bid.title, Organisation.name, Bid.pot, Bid.status, Bid.award_pence)
+        select(Bid.id, Bid.reference, Bid.title, Organisation.name, Bid.pot, Bid.status)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
         .where(_in_year(year), Bid.award_pence.is_not(None))
         .order_by(Bid.year_id, Bid.sequence)
         .execution_options(yield_per=STREAM_BATCH)
     )
     count = 0
-    for reference, title, organisation, pot, status, award in rows:
-        spent = balances.get(ledger.spent_account(reference), 0)
-        remaining = balances.get(ledger.award_account(reference), 0)
+    for bid_id, reference, title, organisation, pot, status in rows:
+        line = figures[bid_id]
         sheet.append(
             [
                 text(reference),
@@ -180,9 +197,12 @@ def _projects(sheet: _Sheet, scope: Scope, year: FundingYear, balances: dict[str
                 text(organisation),
                 text(pot.value),
                 text(status.value),
-                sheet.money(award),
-                sheet.money(spent),
-                sheet.money(remaining),
+                sheet.money(line.award.pence),
+                sheet.money(line.spent.pence),
+                sheet.money(line.released.pence),
+                sheet.money(line.remaining.pence),
+                sheet.money(line.carried.pence),
+                text(line.carried_from),
             ]
         )
         count += 1
@@ -238,7 +258,7 @@ def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
     # The ranking as the acting member may see it (blind scoring); asked for before anything is
     # written, so that a missing --as is refused without a half-built workbook.
     ranked = ranking(scope).rows()
-    balances = ledger.balances(scope.session, year.id)
+    projects_figures = project_figures(scope.session, year)
     book = Workbook(write_only=True)
     sheets: list[_Sheet] = []
 
@@ -249,7 +269,7 @@ def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
 
     try:
         _summary(sheet("Summary"), scope, year, figures)
-        projects = _projects(sheet("Projects"), scope, year, balances)
+        projects = _projects(sheet("Projects"), scope, year, projects_figures)
         payments = _spend(sheet("Spend"), scope, year)
         _scores(sheet("Scores"), ranked)
         book.save(path)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from grants import ledger
+from grants import clock, ledger
 from grants.errors import BadInput, NotFound, Refused, shown
-from grants.models import FundingYear, Pot, PotKind, ReferenceItem, YearStatus
-from grants.money import Money, split_allocation
+from grants.models import Bid, FundingYear, LedgerEntry, Pot, PotKind, ReferenceItem, YearStatus
+from grants.money import Money, money_fields, split_allocation
 from grants.scope import Scope
 from workflows.bid_lifecycle import Role
 
@@ -45,6 +46,38 @@ def next_label(label: str) -> str:
 
 def format_share(share: Fraction) -> str:
     return f"{share.numerator}/{share.denominator}"
+
+
+# --- which year a bid's money is in: the one rule, used by every service, report and export -----
+
+
+def money_year_id() -> Any:
+    """SQL: the id of the year a bid's money is in now — its own year, or the year the last
+    rollover carried it into. `money_year` is the same rule for one bid in Python."""
+    return func.coalesce(Bid.carried_to_year_id, Bid.year_id)
+
+
+def money_year(session: Session, bid: Bid) -> FundingYear:
+    """The year a bid's money is in now: its own, or the year the last rollover carried it into.
+    Its writes (payments, variations, releases) are booked there and need that year open."""
+    return session.get(FundingYear, bid.carried_to_year_id or bid.year_id)
+
+
+def carried_into(year_id: int) -> Any:
+    """SQL: the bid is a project carried forward into this year (even if later carried on again):
+    the rollover booked its carried award into the year's ledger."""
+    return Bid.id.in_(
+        select(LedgerEntry.bid_id).where(
+            LedgerEntry.year_id == year_id,
+            LedgerEntry.kind == "carry",
+            LedgerEntry.from_account == ledger.CARRIED,
+        )
+    )
+
+
+def in_year(year_id: int) -> Any:
+    """SQL: the bid belongs to this year's books — its own bids and the projects carried into it."""
+    return or_(Bid.year_id == year_id, carried_into(year_id))
 
 
 def find_year(scope: Scope, label: str | None = None) -> FundingYear:
@@ -124,7 +157,7 @@ def create_year(
         status=YearStatus.open,
         allocation_pence=allocation.pence,
         tactical_share=format_share(tactical_share),
-        opened_at=datetime.now(UTC),
+        opened_at=clock.now(),
     )
     session.add(year)
     session.flush()
@@ -196,17 +229,67 @@ def copy_reference_data(session: Session, partnership_id: int, year: FundingYear
     return source_year
 
 
+# --- the figures: each defined once, here, and used by every screen, report and export ---------
+#
+# Per pot:            Allocated = Committed + Free
+#   Committed: the awards in force from the pot, net of what variations down, closes and
+#   cancellations released back to it; Free (the historic name `uncommitted`): the rest — what
+#   the pot holds now in an open year, what was returned to the PCC in a closed one.
+# Per project, in a year's books:   Award = Spent + Released + Remaining
+#   Award: what the project had in that year (its award and any increase; for a project carried
+#   forward into the year, what was carried in); Released: given back (variations down, the
+#   underspend at close, cancellation); Remaining: neither spent nor released — still held, or
+#   carried forward into the next year (`carried`, part of Remaining).
+# Per closed year:    Allocation = Spent + Returned + Carried
+#   of the year's own projects; projects carried in from the year before are outside the
+#   allocation and shown apart: Carried in = Spent + Returned + Carried on.
+
+POT_FIGURES = ("allocated", "committed", "free", "spent", "released", "returned")
+
+
 @dataclass(frozen=True)
 class PotFigures:
-    """What one pot holds, from the ledger: allocated − committed + released − returned."""
+    """What one pot of a year holds, from the ledger (see the definitions above)."""
 
     kind: PotKind
     allocated: Money
-    committed: Money
+    committed: Money  # awards in force, net of releases and cancellations
     spent: Money
-    released: Money
-    returned: Money
-    uncommitted: Money
+    released: Money  # given back to the pot by variations down, closes and cancellations
+    returned: Money  # returned to the PCC at the rollover
+
+    @property
+    def free(self) -> Money:
+        """Allocated − Committed: uncommitted money (returned to the PCC once the year is closed)."""
+        return self.allocated - self.committed
+
+    @property
+    def uncommitted(self) -> Money:
+        return self.free
+
+    @property
+    def balance(self) -> Money:
+        """What the pot account holds now: Free less what was returned."""
+        return self.free - self.returned
+
+    def to_json(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {}
+        for name in (*POT_FIGURES, "uncommitted"):
+            entry.update(money_fields(name, getattr(self, name)))
+        return entry
+
+
+def pots_json(figures: list[PotFigures]) -> dict[str, Any]:
+    """The pots as every --json shows them."""
+    return {f.kind.value: f.to_json() for f in figures}
+
+
+def pots_total_json(figures: list[PotFigures]) -> dict[str, Any]:
+    """The pots' figures summed (the same identity holds for the total)."""
+    total: dict[str, Any] = {}
+    for name in (*POT_FIGURES, "uncommitted"):
+        total.update(money_fields(name, sum((getattr(f, name) for f in figures), Money(0))))
+    return total
 
 
 def pot_figures(
@@ -225,10 +308,8 @@ def pot_figures(
             return sum(flows.get(k, (0, 0))[1] for k in kinds)
 
         allocated = into("allocation", "transfer") - out("transfer")
-        committed = out("award", "vary")
         released = into("vary", "release")
-        returned = out("return")
-        uncommitted = allocated - committed + released - returned
+        committed = out("award", "vary") - released
         figures.append(
             PotFigures(
                 kind,
@@ -236,11 +317,67 @@ def pot_figures(
                 Money(committed),
                 Money(spent_by_pot[kind]),
                 Money(released),
-                Money(returned),
-                Money(uncommitted),
+                Money(out("return")),
             )
         )
     return figures
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    """One project in one year's books: Award = Spent + Released + Remaining."""
+
+    bid_id: int
+    reference: str
+    award: Money
+    spent: Money
+    released: Money
+    carried: Money  # carried forward out of this year (part of remaining)
+    carried_from: str | None  # the year it was carried in from, if it was
+
+    @property
+    def remaining(self) -> Money:
+        return self.award - self.spent - self.released
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **money_fields("award", self.award),
+            **money_fields("spent", self.spent),
+            **money_fields("released", self.released),
+            **money_fields("remaining", self.remaining),
+            **money_fields("carried", self.carried),
+            "carried_from": self.carried_from,
+        }
+
+
+def project_figures(
+    session: Session, year: FundingYear, account_flows: dict[str, tuple[int, int]] | None = None
+) -> dict[int, ProjectFigures]:
+    """Per bid id, the figures of every project in the year's books (its own awarded bids and the
+    projects carried into it), from the ledger's per-account sums."""
+    account_flows = ledger.flows(session, year.id) if account_flows is None else account_flows
+    carried_out = ledger.carried_by_bid(session, year.id)
+    previous = f"{year.starts_on.year - 1}/{year.starts_on.year % 100:02d}"
+    rows = session.execute(
+        select(Bid.id, Bid.reference, Bid.year_id)
+        .where(in_year(year.id), Bid.award_pence.is_not(None))
+        .order_by(Bid.year_id, Bid.sequence)
+    )
+    found = {}
+    for bid_id, reference, own_year in rows:
+        award_in, award_out = account_flows.get(ledger.award_account(reference), (0, 0))
+        spent_in, spent_out = account_flows.get(ledger.spent_account(reference), (0, 0))
+        carried = carried_out.get(bid_id, 0)
+        found[bid_id] = ProjectFigures(
+            bid_id,
+            reference,
+            Money(award_in),
+            Money(spent_in - spent_out),
+            Money(award_out - (spent_in - spent_out) - carried),
+            Money(carried),
+            None if own_year == year.id else previous,
+        )
+    return found
 
 
 def list_years(scope: Scope) -> list[FundingYear]:

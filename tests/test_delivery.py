@@ -27,7 +27,7 @@ def spend_count(cli: Cli, reference: str | None = None) -> int:
 
 def test_demo_delivers_spends_and_closes(demo: Cli) -> None:
     shown = pots(demo)
-    assert (shown["pots"]["upfront"]["committed"], shown["tactical_gate"]["open"]) == ("£26,278", True)
+    assert (shown["pots"]["upfront"]["committed"], shown["tactical_gate"]["open"]) == ("£25,278", True)
     data = shown["pots"]
     assert (data["upfront"]["spent"], data["upfront"]["released"]) == ("£23,778", "£1,000")
     assert (data["upfront"]["uncommitted"], data["tactical"]["spent"]) == ("£1,162", "£3,000")

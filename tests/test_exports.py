@@ -414,7 +414,7 @@ def test_workbook_summary_equals_pot_show(demo: Cli, tmp_path: Path) -> None:
     rows = {row["Pot"]: row for row in rows_of(book["Summary"]) if row["Pot"] in ("upfront", "tactical")}
     assert set(rows) == set(shown) == {"upfront", "tactical"}
     for pot, figures in shown.items():
-        for name in ("allocated", "committed", "spent", "released", "returned", "uncommitted"):
+        for name in ("allocated", "committed", "free", "spent", "released", "returned", "uncommitted"):
             assert cell_pence(rows[pot][name.capitalize()]) == figures[f"{name}_pence"], (pot, name)
     assert cell_pence(rows["upfront"]["Uncommitted"]) == 116_200
 
@@ -570,11 +570,14 @@ def test_workbook_follows_a_carried_project_into_the_next_year(demo: Cli, tmp_pa
         listed = json.loads(ok(demo("spend", "list", "--year", label, "--limit", "0", "--json")).stdout)
         assert (listed["count"], listed["total_pence"]) == (len(rows_of(books[label]["Spend"])), spent)
     (carried,) = rows_of(books["2025/26"]["Projects"])
-    assert (carried["Reference"], cell_pence(carried["Award"]), cell_pence(carried["Spent"])) == (
-        "CRG-2425-007",
-        350_000,
-        40_000,
-    )
+    # In 2025/26's books the project has what was carried into it: £1,500 of its £3,500 award.
+    assert (
+        carried["Reference"],
+        carried["Carried from"],
+        cell_pence(carried["Award"]),
+        cell_pence(carried["Spent"]),
+        cell_pence(carried["Remaining"]),
+    ) == ("CRG-2425-007", "2024/25", 150_000, 40_000, 110_000)
     before = [r for r in rows_of(books["2024/25"]["Spend"]) if r["Reference"] == "CRG-2425-007"]
     after = rows_of(books["2025/26"]["Spend"])
     assert [r["Invoice"] for r in after] == ["PES-MAY"]

@@ -146,6 +146,8 @@ def test_pot_show_json_has_pence_and_display(kcsp: Cli) -> None:
         "allocated": "£26,440",
         "committed_pence": 0,
         "committed": "£0",
+        "free_pence": 2644000,
+        "free": "£26,440",
         "spent_pence": 0,
         "spent": "£0",
         "released_pence": 0,

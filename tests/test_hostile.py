@@ -790,6 +790,9 @@ FILE_COMMANDS = {
     "export journal": ("kcc-officer", ("export", "journal", "--out", "{}")),
     "export xlsx": ("kcc-officer", ("export", "xlsx", "--out", "{}")),
     "export 360giving": ("kcc-officer", ("export", "360giving", "--out", "{}")),
+    "report working-group docx": (None, ("report", "working-group", "--format", "docx", "--out", "{}")),
+    "report action-plan docx": (None, ("report", "action-plan", "--format", "docx", "--out", "{}")),
+    "report year-end docx": (None, ("report", "year-end", "--format", "docx", "--out", "{}")),
 }
 
 

@@ -278,6 +278,7 @@ def test_action_plan_lists_the_funded_projects(demo: Cli) -> None:
         "award_pence": 600000,
         "award": "£6,000",
         "status": "closed",
+        "carried_from": None,
     }
     assert [a["status"] for a in data["actions"]].count("in_delivery") == 1
     rows = list(csv.DictReader(io.StringIO(ok(demo("report", "action-plan", "--format", "csv")).stdout)))
@@ -520,11 +521,11 @@ def test_json_numbers_are_written_without_float() -> None:
     [
         (
             ("report", "working-group", "--format", "csv"),
-            "Error: --format 'csv' is not one of markdown, json",
+            "Error: --format 'csv' is not one of markdown, json, docx",
         ),
         (
             ("report", "action-plan", "--format", "xlsx"),
-            "Error: --format 'xlsx' is not one of markdown, json, csv",
+            "Error: --format 'xlsx' is not one of markdown, json, csv, docx",
         ),
         (("export", "360giving", "--format", "xml"), "Error: --format 'xml' is not one of json, csv"),
     ],

@@ -50,6 +50,8 @@ EDITABLE = frozenset({S.draft, S.clarification})
 FROZEN = frozenset(set(S) - EDITABLE)
 LIVE = frozenset({S.funded, S.in_delivery})
 AWARDED = frozenset({S.funded, S.in_delivery, S.delivered, S.closed})
+# Recommended by the Working Group and not yet confirmed by the Chair and the PCC.
+RECOMMENDED_UNCONFIRMED = frozenset({S.shortlisted, S.chair_approved, S.clarification})
 TERMINAL = frozenset({S.not_shortlisted, S.rejected, S.withdrawn, S.closed, S.cancelled})
 DECIDED = frozenset(TERMINAL | LIVE | {S.delivered})
 SCORABLE = frozenset({S.scoring})
