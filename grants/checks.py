@@ -299,7 +299,7 @@ def _range_problems(
     table,  # type: ignore[no-untyped-def]
     event: str,
     recorded: list,  # type: ignore[type-arg]
-    rows: list[tuple[int, str]],
+    rows: list[tuple[int, str | None]],
     count: int,
 ) -> list[Problem]:
     """Name what differs between the rows an event sealed and the rows there are now."""
@@ -323,7 +323,9 @@ def _range_problems(
                     f"{label(row_id)} was not written by {event} nor by any other audited command "
                     "(added outside grants)"
                 )
-            elif named[row_id] != hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]:
+            elif named[row_id] != (
+                "-" if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+            ):
                 message = f"{label(row_id)} differs from what {event} recorded (changed outside grants)"
             else:
                 continue
@@ -374,7 +376,7 @@ def check_sealed_rows(session: Session, partnership: Partnership) -> list[Proble
         for label, sealed in ranges:
             high = int(sealed["marks"].get(table.name, low))
             digest = RangeDigest()
-            rows: list[tuple[int, str]] = []
+            rows: list[tuple[int, str | None]] = []
             while pending is not None and pending[0] <= high:
                 if pending[0] > low:
                     digest.add(*pending)
@@ -404,6 +406,83 @@ def check_sealed_rows(session: Session, partnership: Partnership) -> list[Proble
 
 NAMED_ROWS_KEPT = 17
 EMPTY_DIGEST = "0" * 64
+
+
+def check_payment_entries(session: Session, partnership: Partnership) -> list[Problem]:
+    """Each payment has its ledger entry award:BID → spent:BID, the same amount, date, actor and
+    wording, and each spend entry its payment (the seals only count spend entries: this binds
+    them, through the payments they mirror)."""
+    from sqlalchemy import String, case, literal, literal_column
+
+    from grants.models import Bid, LedgerEntry, Spend
+
+    key = ("bid_id", "booked_on", "amount", "from_account", "to_account", "actor_id", "reason")
+    entries = (
+        select(
+            LedgerEntry.bid_id,
+            LedgerEntry.booked_on,
+            LedgerEntry.amount_pence,
+            LedgerEntry.from_account,
+            LedgerEntry.to_account,
+            LedgerEntry.actor_id,
+            LedgerEntry.reason,
+            func.count(),
+        )
+        .where(LedgerEntry.partnership_id == partnership.id, LedgerEntry.kind == "spend")
+        .group_by(*[literal_column(str(i)) for i in range(1, 8)])
+    )
+    sep = literal(" from ", String)
+    payments = (
+        select(
+            Spend.bid_id,
+            Spend.paid_on,
+            Spend.amount_pence,
+            literal("award:", String) + Bid.reference,
+            literal("spent:", String) + Bid.reference,
+            Spend.actor_id,
+            case(
+                (Spend.invoice.is_(None), literal("payment to ", String) + Spend.supplier),
+                else_=literal("invoice ", String) + Spend.invoice + sep + Spend.supplier,
+            ),
+            func.count(),
+        )
+        .join(Bid, Bid.id == Spend.bid_id)
+        .where(Bid.partnership_id == partnership.id)
+        .group_by(*[literal_column(str(i)) for i in range(1, 8)])
+    )
+    problems = []
+    for what, rows in (
+        ("a spend ledger entry with no payment to match", entries.except_(payments)),
+        ("a payment with no ledger entry to match", payments.except_(entries)),
+    ):
+        for row in session.execute(rows.limit(20)):
+            fields = dict(zip(key, row, strict=False))
+            if what.startswith("a spend ledger entry"):
+                ids = session.execute(
+                    select(LedgerEntry.id)
+                    .where(
+                        LedgerEntry.partnership_id == partnership.id,
+                        LedgerEntry.kind == "spend",
+                        LedgerEntry.bid_id == fields["bid_id"],
+                        LedgerEntry.booked_on == fields["booked_on"],
+                        LedgerEntry.amount_pence == fields["amount"],
+                    )
+                    .order_by(LedgerEntry.id)
+                    .limit(5)
+                ).scalars()
+                named = ", ".join(f"ledger entry #{i}" for i in ids)
+            else:
+                named = "payment"
+            problems.append(
+                Problem(
+                    "payment-entries",
+                    named,
+                    f"{what} ({named}): {Money(int(fields['amount']))} {fields['from_account']} → "
+                    f"{fields['to_account']} on {fields['booked_on']} ({fields['reason']!r}, {row[-1]} of them) "
+                    "— changed outside grants",
+                )
+            )
+    return problems
 
 
 def check_sealed_state(session: Session, partnership: Partnership) -> list[Problem]:
@@ -501,7 +580,7 @@ LEDGER_CHECKS = (
     check_year_allocations,
 )
 # The seals bind the rows that matter to the chain (see grants.seals).
-SEAL_CHECKS = (check_sealed_rows, check_sealed_state, check_current_sheets)
+SEAL_CHECKS = (check_sealed_rows, check_payment_entries, check_sealed_state, check_current_sheets)
 AUDIT_CHECKS = (check_audit_chain, check_bid_content, *SEAL_CHECKS)
 ALL_CHECKS = (*LEDGER_CHECKS, *AUDIT_CHECKS)
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, String, cast, func, literal, select
+from sqlalchemy import Date, Select, String, case, cast, func, literal, select
 from sqlmodel import Session
 
 from grants.models import (
@@ -86,6 +86,10 @@ class SealedTable:
     query: Callable[[int], Select]
     # What a person calls one row, from its content (for messages).
     label: Callable[[tuple[Any, ...]], str]
+    # Rows the seal only counts, because `grants check` matches each to a sealed row it derives
+    # from (a payment's ledger entry, to its payment): a million-line import then seals its
+    # ledger entries without reading them back.
+    counted_only: Callable[[], Any] | None = None
 
 
 def _ledger(partnership_id: int) -> Select:
@@ -99,7 +103,7 @@ def _ledger(partnership_id: int) -> Select:
 def _spend(partnership_id: int) -> Select:
     s = Spend
     return (
-        select(s.id, s.bid_id, s.paid_on, s.amount_pence, s.supplier, s.invoice, s.import_id, s.actor_id)
+        select(s.id, s.bid_id, s.paid_on, s.amount_pence, s.supplier, s.invoice, s.actor_id)
         .join(Bid, Bid.id == s.bid_id)
         .where(Bid.partnership_id == partnership_id)
     )
@@ -141,6 +145,7 @@ TABLES: tuple[SealedTable, ...] = (
         "ledger entry",
         _ledger,
         lambda r: f"ledger entry #{r[0]} ({r[2]} {_pence(r[5])} {r[3]} → {r[4]} on {_text(r[7])})",
+        lambda: LedgerEntry.kind == "spend",
     ),
     SealedTable(
         "spend",
@@ -178,23 +183,53 @@ def _as_text(column: Any, dialect: str) -> Any:
     return func.coalesce(value, literal(_NULL, String))
 
 
-def rows_after(
-    session: Session, table: SealedTable, partnership_id: int, after: int
-) -> Iterator[tuple[int, str]]:
-    """The partnership's rows of a sealed table with ids above `after`, in id order, each as
-    (id, its text): the text is made by the database, so a million rows cost one pass of hashing."""
-    query = table.query(partnership_id)
-    columns = list(query.selected_columns)
-    dialect = session.get_bind().dialect.name
-    text = _as_text(columns[0], dialect)
-    for column in columns[1:]:
-        text = text + literal(_SEP, String) + _as_text(column, dialect)
-    rows = (
-        query.with_only_columns(columns[0], text.label("text"), maintain_column_froms=True)
-        .where(columns[0] > after)
-        .order_by(columns[0])
+def payment_text(
+    bid_id: int, paid_on: str, pence: int, supplier: str, invoice: str | None, actor_id: int
+) -> str:
+    """A payment's row text as rows_after reads it from the database (for the import, which
+    seals its payments as it reads the file instead of reading them back)."""
+    return _SEP.join(
+        (str(bid_id), paid_on, str(pence), supplier, _NULL if invoice is None else invoice, str(actor_id))
     )
-    yield from session.execute(rows.execution_options(yield_per=10_000))  # type: ignore[misc]
+
+
+def _text_column(table: SealedTable, query: Select, dialect: str) -> Any:
+    columns = list(query.selected_columns)
+    text = _as_text(columns[1], dialect)
+    for column in columns[2:]:
+        text = text + literal(_SEP, String) + _as_text(column, dialect)
+    if table.counted_only is not None:
+        text = case((table.counted_only(), literal(None, String)), else_=text)
+    return text
+
+
+def rows_after(
+    session: Session, table: SealedTable, partnership_id: int, after: int, *, digested_only: bool = False
+) -> Iterator[tuple[int, str | None]]:
+    """The partnership's rows of a sealed table with ids above `after`, in id order, each as
+    (id, its text without the id), the text made by the database; None for a row the seal only
+    counts (or, with `digested_only`, no such rows at all)."""
+    query = table.query(partnership_id)
+    id_column = query.selected_columns[0]
+    text = _text_column(table, query, session.get_bind().dialect.name)
+    rows = query.with_only_columns(id_column, text.label("text"), maintain_column_froms=True).where(
+        id_column > after
+    )
+    if digested_only and table.counted_only is not None:
+        rows = rows.where(~table.counted_only())
+    yield from session.execute(rows.order_by(id_column).execution_options(yield_per=10_000))  # type: ignore[misc]
+
+
+def count_after(session: Session, table: SealedTable, partnership_id: int, after: int) -> tuple[int, int]:
+    """(how many, the highest id) of the partnership's rows above `after`."""
+    query = table.query(partnership_id)
+    id_column = query.selected_columns[0]
+    count, last = session.execute(
+        query.with_only_columns(func.count(), func.max(id_column), maintain_column_froms=True).where(
+            id_column > after
+        )
+    ).one()
+    return int(count), int(last or 0)
 
 
 def row_values(session: Session, table: SealedTable, partnership_id: int, row_id: int) -> tuple | None:  # type: ignore[type-arg]
@@ -213,12 +248,16 @@ class RangeDigest:
         self.last = 0
         self.named: list[list[Any]] = []
 
-    def add(self, row_id: int, text: str) -> None:
+    def add(self, row_id: int, text: str | None) -> None:
+        self.count += 1
+        self.last = row_id
+        if text is None:  # counted only
+            if len(self.named) <= NAMED_ROWS:
+                self.named.append([row_id, "-"])
+            return
         data = text.encode("utf-8")
         self.digest.update(data)
         self.digest.update(b"\x1e")
-        self.count += 1
-        self.last = row_id
         if len(self.named) <= NAMED_ROWS:
             self.named.append([row_id, hashlib.sha256(data).hexdigest()[:16]])
 
@@ -286,20 +325,38 @@ def previous_marks(session: Session, partnership_id: int, seq: int) -> dict[str,
     return json.loads(sealed)["marks"] if sealed else {}
 
 
-def make(session: Session, partnership_id: int, previous_seq: int, *, rows: bool = True) -> str:
+def make(
+    session: Session,
+    partnership_id: int,
+    previous_seq: int,
+    *,
+    rows: bool = True,
+    presealed: dict[str, tuple[int, str]] | None = None,
+) -> str:
     """The seal of the event that follows `previous_seq`: the rows written since (none when
-    `rows` is false: the command's last event seals them), and the state."""
+    `rows` is false: the command's last event seals them), and the state. `presealed` gives, per
+    table, the (count, digest) of those rows as the command wrote them (the import's payments);
+    it is used only when the count agrees with the table."""
     marks = previous_marks(session, partnership_id, previous_seq)
     sealed: dict[str, list[Any]] = {}
     new_marks: dict[str, int] = {}
     for table in TABLES:
         after = int(marks.get(table.name, 0))
+        count, last = count_after(session, table, partnership_id, after) if rows else (0, 0)
+        new_marks[table.name] = max(after, last)
+        if not count:
+            continue
         digest = RangeDigest()
-        for row_id, text in rows_after(session, table, partnership_id, after) if rows else ():
+        given = (presealed or {}).get(table.name)
+        if count > NAMED_ROWS and given is not None and given[0] == count:
+            sealed[table.name] = [count, given[1], []]
+            continue
+        big = count > NAMED_ROWS
+        for row_id, text in rows_after(session, table, partnership_id, after, digested_only=big):
             digest.add(row_id, text)
-        new_marks[table.name] = max(after, digest.last)
-        if digest.count:
-            sealed[table.name] = digest.seal()
+        if big:
+            digest.count = count
+        sealed[table.name] = digest.seal()
     return json.dumps(
         {"v": VERSION, "marks": new_marks, "rows": sealed, "state": state(session, partnership_id)},
         sort_keys=True,

@@ -130,7 +130,7 @@ TAMPERS = (
             "UPDATE ledger_entry SET booked_on = '2025-04-02' WHERE id = (SELECT min(id) FROM ledger_entry "
             "WHERE kind = 'spend')",
         ),  # fmt: skip
-        ("ledger entry #",),
+        ("a spend ledger entry with no payment to match (ledger entry #",),
     ),
     Tamper(
         "the newest audit event deleted, the partnership's audit head and count wound back",
