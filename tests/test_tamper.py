@@ -108,3 +108,36 @@ def test_a_malformed_anchor_is_bad_input(rolled: Cli, anchor: str) -> None:
     result = rolled("audit", "verify", "--anchor", anchor)
     assert result.exit_code == 2 and "COUNT:HASH" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_every_report_and_export_states_the_audit_head(rolled: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    head = json.loads(rolled("audit", "verify", "--json").stdout)["audit_head"]
+    anchor = head["anchor"]
+    officer = "kcc-officer"
+    printed = [
+        ("report", "reconcile", "--year", "2024/25"),
+        ("report", "reconcile", "--year", "2024/25", "--format", "markdown"),
+        ("report", "reconcile", "--year", "2024/25", "--format", "csv"),
+        ("report", "reconcile", "--year", "2024/25", "--format", "json"),
+        ("report", "working-group", "--year", "2024/25"),
+        ("report", "working-group", "--year", "2024/25", "--format", "json"),
+        ("report", "action-plan", "--year", "2024/25"),
+        ("report", "action-plan", "--year", "2024/25", "--format", "json"),
+        ("report", "year-end", "--year", "2024/25"),
+        ("report", "year-end", "--year", "2024/25", "--format", "json"),
+        ("export", "journal"),
+        ("export", "360giving", "--year", "2024/25"),
+    ]
+    for argv in printed:
+        result = rolled(*argv, actor=officer)
+        assert result.exit_code == 0, (argv, result.output)
+        assert anchor in result.stdout, argv
+    workbook = tmp_path / "books.xlsx"
+    assert rolled("export", "xlsx", "--year", "2024/25", "--out", str(workbook), actor=officer).exit_code == 0
+    from openpyxl import load_workbook
+
+    cells = [c for row in load_workbook(workbook)["Summary"].iter_rows(values_only=True) for c in row]
+    assert anchor in cells
+    assert rolled("audit", "verify", "--anchor", anchor).exit_code == 0
