@@ -41,7 +41,7 @@ from grants.models import Bid, FundingYear, LedgerEntry, Spend, SpendImport, Yea
 from grants.money import Money, MoneyError, money_fields, plain_pence
 from grants.partnerships import _CONTROL, clean_text
 from grants.scope import Scope
-from grants.seals import payment_text
+from grants.seals import EMPTY
 from grants.years import in_year, money_year, money_year_id
 from workflows.bid_lifecycle import SPENDABLE, BidStatus, Role
 
@@ -455,6 +455,7 @@ def import_spend(
             # The payments' seal (grants.seals), as rows_after would read them back in id order:
             # taken here, in file order, so a million lines are not read twice.
             sealing = hashlib.sha256()
+            actor_id = actor.id
             # Plain DB-API executemany: the fastest way in, on both engines.
             mark = "%s" if connection.dialect.paramstyle in ("format", "pyformat") else "?"
             insert_stage = (
@@ -518,8 +519,10 @@ def import_spend(
                         fault(line, payable.refusal(paid_on) or f"{reference} cannot take this payment")
                     continue
                 batch.append((line, taken[0], day_text if sqlite else paid_on, pence, supplier, invoice))
-                sealing.update(payment_text(taken[0], day_text, pence, supplier, invoice, actor.id).encode())
-                sealing.update(b"\x1e")
+                # grants.seals.payment_text, inline: a million calls cost a second.
+                sealing.update(
+                    f"{taken[0]}\x1f{day_text}\x1f{pence}\x1f{supplier}\x1f{invoice}\x1f{actor_id}\x1e".encode()
+                )
                 if len(batch) >= BATCH:
                     connection.exec_driver_sql(insert_stage, batch)
                     batch.clear()
@@ -677,7 +680,13 @@ def import_spend(
         _raise_spent(scope, by_id[bid_id], int(total))
     stage.drop(connection, checkfirst=True)
     # Rows skipped as already imported are in the staged digest: then the seal reads them back.
-    presealed = {"spend": (result.imported, sealing.hexdigest())} if not result.skipped else None
+    # Its ledger entries are all spend entries, which the seal counts (check matches each to its
+    # payment): their digest is of no rows.
+    presealed = (
+        {"spend": (result.imported, sealing.hexdigest()), "ledger_entry": (result.imported, EMPTY)}
+        if not result.skipped
+        else None
+    )
     scope.audit(
         "spend.import",
         f"import {name}",

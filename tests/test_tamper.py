@@ -141,3 +141,59 @@ def test_every_report_and_export_states_the_audit_head(rolled: Cli, tmp_path) ->
     cells = [c for row in load_workbook(workbook)["Summary"].iter_rows(values_only=True) for c in row]
     assert anchor in cells
     assert rolled("audit", "verify", "--anchor", anchor).exit_code == 0
+
+
+def _payments_file(tmp_path, rows: int, start: int = 0):  # type: ignore[no-untyped-def]
+    lines = ["date,reference,amount,supplier,invoice"]
+    for n in range(start, start + rows):
+        lines.append(
+            f"2024-08-{1 + n % 28:02d},CRG-2425-00{1 + n % 3},{1 + n % 7}.{n % 100:02d},Supplier {n % 5} Ltd,INV-{n:04d}"
+        )
+    path = tmp_path / f"payments-{start}.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_a_big_import_seals_what_it_read_as_the_database_reads_it(funded: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An import of more than 16 rows seals its payments from the file as it reads it, and its
+    spend entries by count: check agrees with the tables, and still finds each kind of edit.
+    A re-run that skips rows reads them back instead."""
+    first = funded("spend", "import", _payments_file(tmp_path, 40), actor="treasurer")
+    assert first.exit_code == 0, first.output
+    assert funded("check").exit_code == 0
+    mixed = funded("spend", "import", _payments_file(tmp_path, 40, start=30), actor="treasurer")
+    assert mixed.exit_code == 0, mixed.output
+    assert funded("check").exit_code == 0
+    import sqlite3
+
+    from tests.conftest import Cli as Copy
+
+    for statement, named in (
+        ("UPDATE spend SET supplier = 'Z' WHERE invoice = 'INV-0005'", "payment rows written by"),
+        ("UPDATE ledger_entry SET booked_on = '2024-08-20' WHERE id = (SELECT max(id) FROM ledger_entry)",
+         "a spend ledger entry with no payment to match"),
+        ("DELETE FROM ledger_entry WHERE id = (SELECT max(id) FROM ledger_entry)", "ledger entry rows written by"),
+    ):  # fmt: skip
+        path = tmp_path / f"copy-{abs(hash(statement))}.sqlite"
+        with sqlite3.connect(funded.url.split("///", 1)[1]) as source, sqlite3.connect(path) as target:
+            source.backup(target)
+        copy = Copy(f"sqlite:///{path}")
+        apply(copy.url, Tamper(statement, (statement,), ()))
+        result = copy("check")
+        assert result.exit_code == 4, (statement, result.output)
+        assert named in " ".join(result.output.split()), (statement, result.output)
+
+
+def test_the_import_writes_a_payments_text_as_the_seal_reads_it() -> None:
+    import inspect
+
+    from grants import spend
+    from grants.seals import payment_text
+
+    assert payment_text(7, "2024-08-01", 250, "Sign Makers Ltd", "SM-1", 4) == (
+        "7\x1f2024-08-01\x1f250\x1fSign Makers Ltd\x1fSM-1\x1f4"
+    )
+    assert (
+        "{taken[0]}\\x1f{day_text}\\x1f{pence}\\x1f{supplier}\\x1f{invoice}\\x1f{actor_id}\\x1e"
+        in inspect.getsource(spend.import_spend)
+    )
