@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
+from cli.render import text
 
 bid_app = typer.Typer(help="Bids (business cases) for grant money.", no_args_is_help=True)
 scoring_app = typer.Typer(help="The working group's scoring of bids.", no_args_is_help=True)
@@ -196,6 +197,7 @@ def bid_show(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> Non
     grid.add_column()
     for label, key in (
         ("State", "status"),
+        ("Carried forward from", "carried_from"),
         ("Organisation", "organisation_name"),
         ("Pot", "pot"),
         ("Requested", "amount_requested"),
@@ -215,7 +217,7 @@ def bid_show(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> Non
             continue
         grid.add_row(label, ", ".join(value) if isinstance(value, list) else str(value))
     grid.add_row("You may", ", ".join(allowed) or "nothing now")
-    console.print(Panel(grid, title=f"{row.bid.reference} — {row.bid.title}", expand=False))
+    console.print(Panel(grid, title=text(f"{row.bid.reference} — {row.bid.title}"), expand=False))
 
 
 @bid_app.command("submit")

@@ -22,9 +22,9 @@ class LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         if self._console is None:
-            from rich.console import Console as RichConsole
+            from cli.console import SafeConsole
 
-            self._console = RichConsole(**self._options)
+            self._console = SafeConsole(**self._options)
         return getattr(self._console, name)
 
 
@@ -38,11 +38,11 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout ins
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print the message on stderr and leave with the exit code (the only exit path). The message
-    is shown as written: text in it that looks like Rich markup (a file named `[bold]x.csv`) is
-    not taken as markup."""
-    from rich.markup import escape
+    is shown as written: text in it that looks like Rich markup (a file named `[bold]x.csv`) or an
+    escape sequence is data (cli/render.py)."""
+    from cli.render import styled
 
-    err_console.print(f"[bold red]Error:[/] {escape(message)}", markup=True, soft_wrap=True)
+    err_console.print(styled("[bold red]Error:[/] {}", message), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -94,7 +94,20 @@ def call(
     return guarded(run, passthrough=passthrough)
 
 
+def print_document(document: str, fmt: str) -> None:
+    """A report or export on stdout as it is (CSV, Markdown, JSON, a journal), with any control
+    or direction character in it shown as an escape (for JSON, a `\\uXXXX` one): a terminal
+    never acts on what a user typed."""
+    from grants.text import json_text, visible
+
+    sys.stdout.write(json_text(document) if fmt == "json" else visible(document))
+    sys.stdout.flush()
+
+
 def print_json(data: Any) -> None:
-    """JSON straight to stdout, never through Rich markup."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """JSON straight to stdout, never through Rich markup; invisible characters in strings as
+    `\\uXXXX` escapes (the same data, inert on a terminal)."""
+    from grants.text import json_text
+
+    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.common import console, guarded, options
+from cli.common import console, guarded, note, options
 
 db_app = typer.Typer(help="The database itself.", no_args_is_help=True)
 
@@ -42,6 +43,47 @@ def db_backup(
 
     written = guarded(lambda: backup(options(ctx).url, file))
     console.print(f"Backed up to {written}.")
+
+
+@db_app.command("grants")
+def db_grants(
+    ctx: typer.Context,
+    apply: Annotated[
+        bool,
+        typer.Option("--apply", help="Run the SQL on the database (as its owner) instead of printing it."),
+    ] = False,
+    group: Annotated[
+        str, typer.Option("--group", help="The group role every member's login joins.")
+    ] = "grants_member",
+) -> None:
+    """PostgreSQL with GRANTS_IDENTITY=database: each member's login gets only the privileges its
+    roles' actions need, and triggers keep every write in the login's own name.
+
+    Prints the SQL; --apply runs it, as the owner of the grants tables. Run it again after
+    `grants member add`, a change of roles, or `grants db upgrade`.
+
+    Example: grants --db postgresql://grants_owner@db.example/grants db grants --apply
+    """
+    from grants.privileges import deploy
+
+    done = guarded(lambda: deploy(options(ctx).url, group, apply=apply))
+    if not apply:
+        sys.stdout.write(
+            "".join(
+                f"{statement};\n" if not statement.startswith("--") else f"{statement}\n"
+                for statement in done.statements
+            )
+        )
+        return
+    console.print(
+        f"Applied {len(done.statements)} statements: privileges and triggers for the group {group}, "
+        f"and the groups of {len(done.logins)} member login(s)."
+    )
+    if done.without_login:
+        note(
+            f"{len(done.without_login)} member(s) have no login role yet: {', '.join(done.without_login)}. "
+            "Create one for each (CREATE ROLE \"handle\" LOGIN PASSWORD '…') and run this again."
+        )
 
 
 def register(app: typer.Typer) -> None:

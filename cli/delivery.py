@@ -181,11 +181,11 @@ def spend_import(
         columns = parse_columns(column)
         if not err_console.is_terminal or json_:
             return import_spend(scope, file, columns, dry_run=dry_run)
-        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
         size = file.stat().st_size if file.is_file() else 0
         with Progress(
-            "[progress.description]{task.description}",
+            TextColumn("{task.description}", style="progress.description", markup=False),
             BarColumn(),
             DownloadColumn(),
             TimeRemainingColumn(),
@@ -224,11 +224,11 @@ def _bad_rows(error: Any, json_: bool) -> None:
                 "more_bad_rows": error.more,
             }
         )
-    from rich.markup import escape
+    from cli.render import styled
 
-    err_console.print(f"[bold red]Error:[/] {escape(str(error))}", markup=True, soft_wrap=True)
+    err_console.print(styled("[bold red]Error:[/] {}", error), soft_wrap=True)
     for row in error.bad:
-        err_console.print(f"  line {row.line}: {row.reason}", markup=False, soft_wrap=True)
+        err_console.print(f"  line {row.line}: {row.reason}", soft_wrap=True)
     if error.more:
         err_console.print(f"  … and {error.more} more bad rows", soft_wrap=True)
     err_console.print("Correct the file and import it again.")

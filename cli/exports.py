@@ -46,7 +46,9 @@ def export_xlsx(
         Path | None, typer.Option("--out", help="The workbook to write, e.g. crg-2024-25.xlsx.")
     ] = None,
 ) -> None:
-    """Export the year as a workbook for the PCC: summary, projects, spend and scores.
+    """Export the year as a workbook for the PCC: summary, projects, spend, spend by month and
+    scores, with native Excel charts of the pots, of spend by month against the awards and of the
+    mean score per bid.
 
     The year is --year or the open year; scores are those the acting member may see.
     Example: grants --as kcc-officer export xlsx --year 2024/25 --out crg-2024-25.xlsx

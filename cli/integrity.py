@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, call, console, fail, print_json
+from cli.render import styled
 
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 
@@ -27,7 +28,7 @@ def check(ctx: typer.Context, json_: JsonFlag = False) -> None:
         )
     else:
         for p in problems:
-            console.print(f"[red]✗[/] {p.check}: {p.message}")
+            console.print(styled("[red]✗[/] {}: {}", p.check, p.message))
     if problems:
         fail(f"{len(problems)} integrity problem{'s' if len(problems) != 1 else ''} found", 4)
 
@@ -103,7 +104,7 @@ def audit_verify(
         console.print(result.head.line(), markup=False)
     else:
         for problem in result.problems:
-            console.print(f"[red]✗[/] {problem.message}")
+            console.print(styled("[red]✗[/] {}", problem.message))
     if not result.ok:
         fail(result.problems[0].message, 4)
 

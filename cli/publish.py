@@ -5,13 +5,16 @@ Importing this module adds its commands to `grants report` and `grants export`."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import call, fail, note, print_json
+from cli.common import call, fail, note, print_document, print_json
 from cli.exports import export_app
 from cli.reports import report_app
+
+if TYPE_CHECKING:
+    from grants.papers import PaperSummary
 
 Year = Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (default: standard output).")]
@@ -27,7 +30,7 @@ Meeting = Annotated[
     str | None, typer.Option("--meeting", help="The meeting the paper goes to, YYYY-MM-DD (docx).")
 ]
 Template = Annotated[
-    Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+    Path | None, typer.Option("--template", help="Start the Word paper from this .docx or .dotx (docx).")
 ]
 
 
@@ -47,7 +50,7 @@ def write_text(ctx: typer.Context, text: str, out: Path | None) -> None:
     from grants.exports import write_whole
 
     if out is None:
-        typer.echo(text, nl=False)
+        print_document(text, "text")
         return
     call(
         ctx,
@@ -57,11 +60,8 @@ def write_text(ctx: typer.Context, text: str, out: Path | None) -> None:
     note(f"Wrote {out}.")
 
 
-def paper_note(summary: object, out: Path) -> None:
-    note(
-        f"Wrote {out}: {summary.title}, {summary.detail}; "  # type: ignore[attr-defined]
-        f"{summary.head.text}."  # type: ignore[attr-defined]
-    )
+def paper_note(summary: PaperSummary, out: Path) -> None:
+    note(f"Wrote {out}: {summary.title}, {summary.detail}; {summary.head.text}.")
 
 
 @report_app.command("working-group")
@@ -92,7 +92,7 @@ def report_working_group(
             day = parse_date(meeting, "--meeting") if meeting is not None else None
             return write_working_group(scope, out, label=year, meeting=day, template=template)
 
-        paper_note(call(ctx, work, write=False), out)  # type: ignore[arg-type]
+        paper_note(call(ctx, work, write=False), out)
         return
     report = call(ctx, lambda scope: working_group_report(scope, year), write=False)
     if fmt == "json":
@@ -130,7 +130,7 @@ def report_action_plan(
         summary = call(
             ctx, lambda scope: write_action_plan(scope, out, label=year, template=template), write=False
         )
-        paper_note(summary, out)  # type: ignore[arg-type]
+        paper_note(summary, out)
         return
     plan = call(ctx, lambda scope: action_plan(scope, year), write=False)
     if fmt == "json":
@@ -162,7 +162,7 @@ def export_360giving(
 
     check_format(fmt, FORMATS)
     if out is None:
-        typer.echo(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), nl=False)
+        print_document(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), fmt)
         return
     data = call(ctx, lambda scope: save_package(scope, out, fmt, year), write=False)
     note(f"Wrote {len(data.grants)} grants of {data.year} ({data.total}) to {out} as 360Giving {fmt}.")

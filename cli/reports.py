@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, call, console, fail, print_json
+from cli.common import JsonFlag, call, console, fail, print_document, print_json
+from cli.render import styled
 
 report_app = typer.Typer(help="Reports for the treasurer, the partnership and the PCC.", no_args_is_help=True)
 
@@ -48,7 +49,7 @@ CSV_FIELDS = (
 def _project_cells(p: Any) -> list[str]:
     return [
         p.reference,
-        p.title,
+        p.title + (f" (carried from {p.carried_from})" if p.carried_from else ""),
         p.status,
         str(p.award),
         str(p.spent),
@@ -107,17 +108,15 @@ def _csv(r: Any) -> str:
 
 
 def _markdown(r: Any) -> str:
-    def table(header: tuple[str, ...], rows: list[list[str]]) -> list[str]:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
-        return lines
+    from grants.text import markdown_table as table
+    from grants.text import markdown_text
 
     lines = [f"# Reconciliation {r.year.label} ({r.year.status.value})", "", "## Projects", ""]
     lines += table(PROJECT_COLUMNS, [_project_cells(p) for p in r.projects])
     lines += ["", "## Pots", ""]
     lines += table(POT_COLUMNS, _pot_rows(r))
     lines += ["", "## Checks", ""]
-    lines += [f"- {p.check}: {p.message}" for p in r.problems] or [
+    lines += [f"- {markdown_text(p.check)}: {markdown_text(p.message)}" for p in r.problems] or [
         "The ledger balances and every cache agrees."
     ]
     from grants.audit import with_head
@@ -146,9 +145,9 @@ def report_reconcile(
     if fmt == "json":
         print_json(r.to_json())
     elif fmt == "csv":
-        typer.echo(_csv(r), nl=False)
+        print_document(_csv(r), "csv")
     elif fmt == "markdown":
-        typer.echo(_markdown(r), nl=False)
+        print_document(_markdown(r), "markdown")
     else:
         from rich import box
         from rich.table import Table
@@ -180,7 +179,7 @@ def report_reconcile(
             pots.add_row(*row, style="bold" if row[0] == "year" else None)
         console.print(pots)
         for p in r.problems:
-            console.print(f"[red]✗[/] {p.check}: {p.message}")
+            console.print(styled("[red]✗[/] {}: {}", p.check, p.message))
         if not r.problems:
             console.print("The ledger balances and every cache agrees.")
         if r.audit_head is not None:

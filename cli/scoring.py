@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, call, console, fail, note, print_json
+from cli.common import JsonFlag, call, console, fail, note, print_document, print_json
+from cli.render import styled, text
 from cli.setup import member_app
+from grants.text import visible
 
 criteria_app = typer.Typer(help="Scoring criteria of a year, with their weights.", no_args_is_help=True)
 
@@ -106,7 +108,7 @@ def _show_form(form: Any) -> None:
     ):
         value = data.get(key)
         grid.add_row(label, ", ".join(value) if isinstance(value, list) else str(value or ""))
-    console.print(Panel(grid, title=f"{data['reference']} — {data['title']}", expand=False))
+    console.print(Panel(grid, title=text(f"{data['reference']} — {data['title']}"), expand=False))
 
 
 def _ask_score(criterion: Any) -> str:
@@ -114,12 +116,14 @@ def _ask_score(criterion: Any) -> str:
     from grants.scoring import parse_score
 
     while True:
-        answer = typer.prompt(f"{criterion.title} ({criterion.key}, weight {criterion.weight}) 0–5 or na")
+        answer = typer.prompt(
+            visible(f"{criterion.title} ({criterion.key}, weight {criterion.weight}) 0–5 or na")
+        )
         try:
             parse_score(criterion.key, answer)
             return answer
         except BadInput as error:
-            note(f"[yellow]{error}[/]")
+            note(styled("[yellow]{}[/]", error))
 
 
 def _ask_stance() -> str:
@@ -127,7 +131,7 @@ def _ask_stance() -> str:
         answer = typer.prompt("Stance: support, oppose or abstain", default="support").strip().lower()
         if answer in ("support", "oppose", "abstain"):
             return answer
-        note("[yellow]answer support, oppose or abstain[/]")
+        note(styled("[yellow]answer support, oppose or abstain[/]"))
 
 
 def _complete_sheet(
@@ -140,7 +144,7 @@ def _complete_sheet(
     for criterion in form.criteria:
         if criterion.key not in given:
             if criterion.description:
-                console.print(f"[dim]{criterion.description}[/]")
+                console.print(styled("[dim]{}[/]", criterion.description))
             given[criterion.key] = _ask_score(criterion)
     stance = stance or _ask_stance()
     if comment is None:
@@ -333,7 +337,7 @@ def render_ranking(ranking: Any, fmt: str) -> None:
             writer.writerow(
                 {k: spreadsheet_safe("; ".join(v) if isinstance(v, list) else v) for k, v in row.items()}
             )
-        typer.echo(out.getvalue(), nl=False)
+        print_document(out.getvalue(), "csv")
     elif fmt == "markdown":
         header = (
             "Rank",
@@ -349,7 +353,9 @@ def render_ranking(ranking: Any, fmt: str) -> None:
             "Recommendation",
             "Running total",
         )
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        from grants.text import markdown_table
+
+        table = []
         for r in rows:
             cells = (
                 r["rank"] or "",
@@ -365,8 +371,9 @@ def render_ranking(ranking: Any, fmt: str) -> None:
                 r["recommendation"],
                 r["running_total"] or "",
             )
-            lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-        typer.echo("\n".join(lines))
+            table.append([str(c) for c in cells])
+        lines = markdown_table(header, table)
+        print_document("\n".join(lines) + "\n", "markdown")
     else:
         console.print(_ranking_table(ranking))
 

@@ -47,7 +47,12 @@ def init(
         f"Created {result.partnership.name} ({result.partnership.slug}) with "
         f"{result.organisations} responsible authorities and officer {result.officer.handle}."
     )
-    note(f"Next: grants --as {result.officer.handle} year open 2024/25 --allocation 39,661")
+    from grants.clock import today
+    from grants.years import label_containing
+
+    note(
+        f"Next: grants --as {result.officer.handle} year open {label_containing(today())} --allocation AMOUNT"
+    )
 
 
 @org_app.command("add")

@@ -7,21 +7,21 @@ from typing import Any
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import gate_line
+from cli.render import gate_line, styled
 
 BAR = 24
 
 
-def pot_bar(f: Any) -> str:
+def pot_bar(f: Any) -> Any:
     """Spent (solid), committed and not yet spent (shaded), free (light), out of its allocation
     (Allocated = Committed + Free)."""
     whole = f.allocated.pence
     if whole <= 0:
-        return "[dim]" + "░" * BAR + "[/]"
+        return styled("[dim]{}[/]", "░" * BAR)
     spent = min(BAR, f.spent.pence * BAR // whole)
     committed = min(BAR - spent, max(0, (f.committed.pence - f.spent.pence) * BAR // whole))
     free = BAR - spent - committed
-    return f"[green]{'█' * spent}[/][yellow]{'▓' * committed}[/][dim]{'░' * free}[/]"
+    return styled("[green]{}[/][yellow]{}[/][dim]{}[/]", "█" * spent, "▓" * committed, "░" * free)
 
 
 def status(ctx: typer.Context, json_: JsonFlag = False) -> None:
@@ -38,7 +38,9 @@ def status(ctx: typer.Context, json_: JsonFlag = False) -> None:
     from rich import box
     from rich.table import Table
 
-    console.print(f"[bold]{board.partnership.name}[/] — {board.year.label} ({board.year.status.value})")
+    console.print(
+        styled("[bold]{}[/] — {} ({})", board.partnership.name, board.year.label, board.year.status.value)
+    )
     pots = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for column in ("Pot", "Allocated", "Committed", "Spent", "Free", "█ spent ▓ committed ░ free"):
         pots.add_column(column, justify="left" if column == "Pot" or "▓" in column else "right", no_wrap=True)
@@ -54,7 +56,7 @@ def status(ctx: typer.Context, json_: JsonFlag = False) -> None:
     for ref, state, source in board.carried_in:
         console.print(f"Carried forward from {source}: {ref} ({state.value}).")
     for warning in board.warnings:
-        console.print(f"[yellow]![/] {warning}", soft_wrap=True)
+        console.print(styled("[yellow]![/] {}", warning), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

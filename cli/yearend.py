@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import JsonFlag, call, console, note, print_json
+from cli.render import styled
 from cli.reports import report_app
 
 
@@ -18,7 +19,7 @@ def render_statement(s: Any) -> None:
     from grants.money import Money
 
     state = "provisional, the year is still open" if s.provisional else s.year.status.value
-    console.print(f"[bold]Year-end statement {s.year.label}[/] ({state})")
+    console.print(styled("[bold]Year-end statement {}[/] ({})", s.year.label, state))
     pots = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for column in ("Pot", "Allocated", "Committed", "Free", "Spent", "Released", "Returned"):
         pots.add_column(column, justify="left" if column == "Pot" else "right", no_wrap=True)
@@ -44,7 +45,11 @@ def render_statement(s: Any) -> None:
         )
     if s.closed_early:
         console.print(
-            f"[yellow]{s.year.label} was closed early[/]" + (f": {s.early_reason}" if s.early_reason else ".")
+            styled(
+                "[yellow]{} was closed early[/]{}",
+                s.year.label,
+                f": {s.early_reason}" if s.early_reason else ".",
+            )
         )
     projects = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for column in ("Project", "Pot", "Status", "Award", "Spent", "Released", "Remaining", "Carried"):
@@ -71,13 +76,13 @@ def render_statement(s: Any) -> None:
             f"{Money(c['carried_on_pence'])}, still held {Money(c['held_pence'])}."
         )
     verb = "Returned" if (s.applied or s.already_closed) else "To return"
-    console.print(f"{verb} to the PCC: [bold]{s.to_return}[/]")
+    console.print(styled("{} to the PCC: [bold]{}[/]", verb, s.to_return))
     if s.carried:
         carried = ", ".join(f"{ref} {amount}" for ref, amount in s.carried)
         total = sum((amount for _, amount in s.carried), Money(0))
         console.print(f"Carried forward into {s.next_label}: {total} ({carried})")
     for blocker in s.blockers:
-        console.print(f"[yellow]Blocks the rollover:[/] {blocker}")
+        console.print(styled("[yellow]Blocks the rollover:[/] {}", blocker))
 
 
 def rollover(
@@ -99,6 +104,7 @@ def rollover(
         bool,
         typer.Option(
             "--close-early",
+            "--early",
             help="Close the year before its end date (31 March); needs --reason. Both go into the audit trail.",
         ),
     ] = False,
@@ -165,7 +171,7 @@ def report_year_end(
     fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
     template: Annotated[
-        Path | None, typer.Option("--template", help="Start the Word paper from this .docx (docx).")
+        Path | None, typer.Option("--template", help="Start the Word paper from this .docx or .dotx (docx).")
     ] = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -185,7 +191,7 @@ def report_year_end(
         summary = call(
             ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
         )
-        paper_note(summary, out)  # type: ignore[arg-type]
+        paper_note(summary, out)
         return
     from grants.audit import audit_head
     from grants.rollover import year_end

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import gate_line, pots_json, pots_table
+from cli.render import gate_line, pots_json, pots_table, styled
 
 year_app = typer.Typer(help="Funding years (UK financial years, e.g. 2024/25).", no_args_is_help=True)
 pot_app = typer.Typer(help="The upfront and tactical pots of a year.", no_args_is_help=True)
@@ -116,22 +116,29 @@ def year_show(
     from grants.money import Money
 
     console.print(
-        f"[bold]{year.label}[/] ({year.status.value}): {year.starts_on:%d %B %Y} to "
-        f"{year.ends_on:%d %B %Y}, allocation {Money(year.allocation_pence)}, "
-        f"tactical share {year.tactical_share}"
+        styled(
+            "[bold]{}[/] ({}): {} to {}, allocation {}, tactical share {}",
+            year.label,
+            year.status.value,
+            f"{year.starts_on:%d %B %Y}",
+            f"{year.ends_on:%d %B %Y}",
+            Money(year.allocation_pence),
+            year.tactical_share,
+        )
     )
     console.print(pots_table(year, figures))
     from itertools import groupby
 
     for kind, items in groupby(reference, key=lambda item: item.kind):
-        console.print(f"[bold]{kind.value.replace('_', ' ').capitalize()}s[/]")
+        console.print(styled("[bold]{}s[/]", kind.value.replace("_", " ").capitalize()))
         for item in items:
             console.print(f"  {item.key:<40} {item.title}")
 
 
 @pot_app.command("show")
 def pot_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
-    """Show each pot of the year: allocated, committed, spent, released, uncommitted.
+    """Show each pot of the year (Allocated = Committed + Free; spent, released, returned), and
+    the projects carried forward into the year, which are outside its pots.
 
     Example: grants pot show --year 2024/25 --json
     """
@@ -140,14 +147,22 @@ def pot_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
 
     def work(scope):  # type: ignore[no-untyped-def]
         year = years.find_year(scope)
-        return year, years.pot_figures(scope.session, year), tactical_gate(scope.session, year)
+        carried = [p for p in years.project_figures(scope.session, year).values() if p.carried_from]
+        return year, years.pot_figures(scope.session, year), tactical_gate(scope.session, year), carried
 
-    year, figures, gate = call(ctx, work, write=False)
+    year, figures, gate, carried = call(ctx, work, write=False)
     if json_:
-        print_json(pots_json(year, figures, gate))
+        data = pots_json(year, figures, gate)
+        data["carried_in"] = [{"reference": p.reference, **p.to_json()} for p in carried]
+        print_json(data)
         return
     console.print(pots_table(year, figures))
     console.print(gate_line(gate))
+    for p in carried:
+        console.print(
+            f"Carried forward from {p.carried_from}, outside the pots: {p.reference} — {p.award} carried in, "
+            f"{p.spent} spent, {p.released} released, {p.remaining} remaining."
+        )
 
 
 def register(app: typer.Typer) -> None:

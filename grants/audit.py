@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from grants import clock
+from grants.errors import IntegrityFailed
 from grants.models import AuditEvent, Partnership
 
 GENESIS = "0" * 64
@@ -102,7 +104,19 @@ def record(
         hash="",
     )
     event.hash = chain_hash(head, event)
+    session.flush()  # the command's own rows first: an error below is the event's
     session.add(event)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        # Only a change made outside grants puts an event where the head says the next one goes
+        # (the head wound back): say so, instead of a traceback, and write nothing.
+        raise IntegrityFailed(
+            f"the audit trail is out of step with its head: the partnership records {count} events, "
+            f"but event #{count + 1} cannot be added after them (it exists already, or the partnership "
+            "is gone); the database was changed outside grants and nothing was written. Run "
+            "`grants audit verify` to see where, and restore a backup"
+        ) from error
     session.execute(
         update(Partnership)
         .where(Partnership.id == partnership_id)

@@ -189,8 +189,9 @@ def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
         raise BadInput("a bid needs a title; give --title")
     if fields.amount is None:
         raise BadInput("a bid needs the amount requested; give --amount")
-    # Lock the year so that two people creating bids at once get different sequence numbers.
-    scope.session.execute(select(FundingYear.id).where(FundingYear.id == year.id).with_for_update())
+    # Two people creating bids at once get different sequence numbers: every write holds the
+    # partnership's row lock (open_scope), so writes to one partnership are serial. (No lock on
+    # the year: FOR UPDATE would need UPDATE privilege on funding_year, which a lead has not.)
     sequence = (
         scope.session.execute(select(func.max(Bid.sequence)).where(Bid.year_id == year.id)).scalar() or 0
     ) + 1
@@ -355,9 +356,12 @@ def list_bids(
 def bid_detail(scope: Scope, reference: str) -> tuple[BidRow, list[str]]:
     """One bid with everything about it, and the triggers the acting member may fire now."""
     from grants.lifecycle import allowed_for
+    from grants.years import money_year
 
     bid = find_bid(scope, reference)
-    row = BidRow(*scope.session.execute(_rows_query(scope).where(Bid.id == bid.id)).one())
+    found = scope.session.execute(_rows_query(scope).where(Bid.id == bid.id)).one()
+    # Shown in the year its money is in: a carried-forward project says where it came from.
+    row = BidRow(*found, listed_in=money_year(scope.session, bid))
     return row, allowed_for(scope, bid)
 
 

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -31,7 +31,8 @@ from grants.models import (
 )
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
-from grants.years import PotFigures, carried_into, find_year, in_year, pot_figures
+from grants.text import markdown_table, markdown_text
+from grants.years import PotFigures, carried_into, find_year, in_year, pot_figures, pots_json
 from workflows.bid_lifecycle import AWARDED, PRE_DECISION, RECOMMENDED_UNCONFIRMED, SPENDABLE, BidStatus
 
 # The audit actions of the working group's decisions (lifecycle.fire records `bid.<trigger>`).
@@ -97,16 +98,6 @@ def share_text(share: Fraction) -> str:
 
 def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def cell(value: str) -> str:
-    """Text safe inside one Markdown table cell."""
-    return " ".join(value.split()).replace("|", "\\|")
-
-
-def table(header: tuple[str, ...], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
 
 
 @dataclass(frozen=True)
@@ -335,10 +326,10 @@ class WorkingGroupReport:
                 "The tactical pot is not open yet: it opens once every upfront bid has been decided "
                 f"(still undecided: {', '.join(self.gate.held_by)})."
             )
-        text += f" {figures.committed} of its {figures.allocated} has been committed"
+        text += f" {figures.committed} of its {figures.allocated} is committed"
         if figures.released:
-            text += f" ({figures.released} of it since released back)"
-        text += f" and {figures.uncommitted} is uncommitted."
+            text += f" (after {figures.released} released back)"
+        text += f" and {figures.free} is uncommitted."
         funded = [p for p in self.tactical if p.status in AWARDED]
         if funded:
             text += f" Funded from it: {_listed(funded)}."
@@ -374,7 +365,38 @@ class WorkingGroupReport:
             )
         return text
 
+    def as_markdown_text(self) -> WorkingGroupReport:
+        """The report with every name and text a user typed made inert Markdown
+        (grants.text.markdown_text), for the paragraphs; tables escape their own cells."""
+
+        def inert(proposals: list[Proposal]) -> list[Proposal]:
+            return [
+                replace(
+                    p,
+                    title=markdown_text(p.title),
+                    organisation=markdown_text(p.organisation),
+                    summary=markdown_text(p.summary or ""),
+                )
+                for p in proposals
+            ]
+
+        return replace(
+            self,
+            partnership=markdown_text(self.partnership),
+            funder=markdown_text(self.funder),
+            programme=markdown_text(self.programme),
+            received=inert(self.received),
+            recommended=inert(self.recommended),
+            declined=inert(self.declined),
+            tactical=inert(self.tactical),
+            carried=inert(self.carried),
+        )
+
     def to_markdown(self) -> str:
+        return self.as_markdown_text()._markdown(self.recommended)
+
+    def _markdown(self, recommended: list[Proposal]) -> str:
+        """The papers, from a report already made inert; `recommended` as typed, for the table."""
         label = self.year.label
         lines = [
             f"# {self.partnership} Working Group Update",
@@ -407,25 +429,21 @@ class WorkingGroupReport:
             )
         rows = [
             [p.reference, p.title, p.organisation, str(p.amount), str(p.award or "—"), p.status.value]
-            for p in self.recommended
+            for p in recommended
         ]
         awarded = sum_money(p.award or Money(0) for p in self.recommended)
         rows.append(["", "Total", "", str(self.recommended_total), str(awarded), ""])
-        lines += table(("Reference", "Project", "Lead organisation", "Amount", "Awarded", "Status"), rows)
+        lines += markdown_table(
+            ("Reference", "Project", "Lead organisation", "Amount", "Awarded", "Status"), rows
+        )
         for p in self.recommended:
             lines += ["", f"**{p.title}** ({p.reference})"]
             if p.summary:
-                lines.append(" ".join(p.summary.split()))
+                lines.append(" ".join(p.summary.split()))  # already inert: see as_markdown_text
         return with_head("\n".join(lines) + "\n", self.audit_head)
 
     def to_json(self) -> dict[str, Any]:
-        pots = {}
-        for f in self.pots:
-            pots[f.kind.value] = {
-                name: value
-                for figure in ("allocated", "committed", "spent", "released", "returned", "uncommitted")
-                for name, value in money_fields(figure, getattr(f, figure)).items()
-            }
+        pots = pots_json(self.pots)
         tactical = self.figures(PotKind.tactical)
         return {
             **({"audit_head": self.audit_head.to_json()} if self.audit_head else {}),
@@ -461,6 +479,7 @@ class WorkingGroupReport:
                 **self.gate.to_json(),
                 **money_fields("allocated", tactical.allocated),
                 **money_fields("committed", tactical.committed),
+                **money_fields("free", tactical.free),
                 **money_fields("released", tactical.released),
                 **money_fields("uncommitted", tactical.uncommitted),
                 "projects": [p.to_json() for p in self.tactical],
@@ -683,11 +702,12 @@ class ActionPlan:
         }
 
     def to_markdown(self) -> str:
-        title = programme_title(self.programme)
+        title = markdown_text(programme_title(self.programme))
+        partnership, funder = markdown_text(self.partnership), markdown_text(self.funder)
         lines = [
             f"# Community Safety Agreement action plan {self.year.label}: projects funded by the {title}",
             "",
-            f"Purple actions: funded projects supported by the {self.partnership} using the {self.funder}'s "
+            f"Purple actions: funded projects supported by the {partnership} using the {funder}'s "
             f"{title} ({counted(len(self.actions), 'project')}, {self.total} awarded).",
             "",
         ]
@@ -710,7 +730,7 @@ class ActionPlan:
             ]
             for a in self.actions
         ]
-        return with_head("\n".join(lines + table(ACTION_COLUMNS, rows)) + "\n", self.audit_head)
+        return with_head("\n".join(lines + markdown_table(ACTION_COLUMNS, rows)) + "\n", self.audit_head)
 
     def to_csv(self) -> str:
         from grants.exports import spreadsheet_safe

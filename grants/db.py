@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
-from grants.errors import DatabaseUnavailable, IntegrityFailed, NotFound
+from grants.errors import BadInput, DatabaseUnavailable, GrantsError, IntegrityFailed, NotFound, Refused
 
 # The newest migration; `grants db upgrade` brings a database to it. A test keeps it equal to
 # alembic's head so that commands can check the schema without importing alembic.
@@ -42,11 +42,25 @@ def database_url(explicit: str | None = None) -> str:
     return normalise_url(url)
 
 
+# The URL schemes grants works with: SQLite, and PostgreSQL through psycopg 3.
+SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
+
+
 def normalise_url(url: str) -> str:
-    """Accept plain paths and `postgresql://` URLs; PostgreSQL always goes through psycopg 3."""
+    """Accept plain paths and `postgresql://` URLs; PostgreSQL always goes through psycopg 3.
+    Any other scheme (`mysql://`) is refused: grants runs on SQLite and PostgreSQL only."""
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    scheme = url.split("://", 1)[0]
+    if scheme.lower() not in SCHEMES:
+        from grants.errors import shown
+
+        raise BadInput(
+            f"the database URL {shown(redact(url), 80)} is for {shown(scheme, 30)}, which grants does not "
+            "support: give a SQLite file (a path, or sqlite:///PATH) or a PostgreSQL URL "
+            "(postgresql://USER@HOST/DATABASE)"
+        )
+    if scheme.lower() in ("postgresql", "postgres"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 
@@ -157,14 +171,101 @@ def is_busy(error: BaseException) -> bool:
     )
 
 
-def unavailable(error: BaseException, url: str) -> DatabaseUnavailable:
-    """Turn a driver's connection or lock error into a message a person can act on."""
+def unavailable(error: BaseException, url: str) -> GrantsError:
+    """Turn a driver's error about the database itself into a message that names its real cause
+    (DESIGN §8): the database's state is exit 5 (busy, server unreachable, read-only file, full
+    disk), the user's input exit 2 (a login the server refuses, a file that is not a database).
+    None of them suggests `grants init`: the database may be there and whole."""
+    orig = getattr(error, "orig", error)
+    lines = str(orig).strip().splitlines()
+    reason = " ".join(lines[0].split()) if lines else type(orig).__name__
+    text = str(orig).lower()
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    where = redact(url)
     if is_busy(error):
         return DatabaseUnavailable(
-            f"the database {redact(url)} is busy (another command holds it); try again in a moment"
+            f"the database {where} is busy (another command holds it); try again in a moment"
         )
+    if is_sqlite(url):
+        path = sqlite_file(url) or where
+        if "not a database" in text:
+            return BadInput(
+                f"{path} is not a grants database (not even a SQLite file); check --db or "
+                "GRANTS_DATABASE_URL. Nothing was changed"
+            )
+        # SQLite often says only `unable to open database file` or `disk I/O error`: the file
+        # system says which it is.
+        state = file_system_state(Path(path)) if isinstance(path, Path) else None
+        if state == "read-only" or "readonly" in text or "read-only" in text:
+            return DatabaseUnavailable(
+                f"the database file {path} is read-only (its permissions, or a read-only disk): {reason}. "
+                "Nothing was changed; make it and its folder writable (SQLite writes its -wal and -shm "
+                "files beside it), or use a copy"
+            )
+        if state == "full" or "disk is full" in text:
+            return DatabaseUnavailable(
+                f"the disk holding the database {path} is full: {reason}. Nothing was changed; free "
+                "some space and run the command again"
+            )
+        if "unable to open" in text:
+            return DatabaseUnavailable(
+                f"cannot open the database file {path}: {reason}. Check that it and its folder can be "
+                "read and written"
+            )
+        if "disk i/o error" in text:
+            return DatabaseUnavailable(
+                f"the disk holding the database {path} failed to read or write: {reason}"
+            )
+        return DatabaseUnavailable(f"cannot use the database {path}: {reason}")
+    if sqlstate in ("28P01", "28000") or any(
+        marker in text for marker in ("authentication failed", "no password supplied", 'role "')
+    ):
+        return BadInput(
+            f"the PostgreSQL server refused the login of {where}: {reason}. Check the user and "
+            "password in the URL (or your ~/.pgpass)"
+        )
+    if sqlstate == "3D000" or ('database "' in text and "does not exist" in text):
+        return NotFound(
+            f"the PostgreSQL server has no database {make_url(url).database!r} ({where}): {reason}. "
+            f"Create it with `createdb {make_url(url).database}`, or check the name in the URL"
+        )
+    if isinstance(error, OperationalError) and any(
+        marker in text
+        for marker in (
+            "connection refused",
+            "connection failed",
+            "could not connect",
+            "timeout expired",
+            "timed out",
+            "could not translate host name",
+            "name or service not known",
+            "no route to host",
+            "network is unreachable",
+            "server closed the connection",
+            "connection to server",
+        )
+    ):
+        return DatabaseUnavailable(
+            f"cannot connect to the PostgreSQL server of {where}: {reason}. Check that the server is "
+            "running and reachable, and the host and port in the URL"
+        )
+    return DatabaseUnavailable(f"cannot use the database {where}: {reason}")
+
+
+def is_refused_privilege(error: BaseException) -> bool:
+    """PostgreSQL refused a privilege (SQLSTATE 42501): a table or column the login may not write,
+    or a trigger of `grants db grants` refusing a row in another member's name."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "42501"
+
+
+def refused_by_database(error: BaseException) -> Refused:
     reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-    return DatabaseUnavailable(f"cannot use the database {redact(url)}: {reason}")
+    return Refused(
+        f"the database refused this command: {reason}. Nothing was written. Your login lacks a "
+        "privilege this needs: if your roles changed, the owner of the database runs "
+        "`grants db grants --apply` to give your login theirs (`grants init` and `grants db upgrade` "
+        "are the owner's)"
+    )
 
 
 @contextmanager
@@ -189,21 +290,56 @@ def session_scope(url: str, *, write: bool, rebuilding: bool = False) -> Iterato
                 session.rollback()
                 raise
     except (OperationalError, DBAPIError) as error:
-        if isinstance(error, DBAPIError) and not isinstance(error, OperationalError):
-            if not is_busy(error):
-                raise
+        if is_refused_privilege(error):
+            raise refused_by_database(error) from error
+        if not (is_busy(error) or about_the_database(error)):
+            raise
         raise unavailable(error, url) from error
 
 
+def file_system_state(path: Path) -> str | None:
+    """`read-only` when the file or its folder cannot be written (permissions, or a file system
+    mounted read-only), `full` when its file system has no space left, else None."""
+    folder = path.parent
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    if stats.f_flag & os.ST_RDONLY:
+        return "read-only"
+    if (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK):
+        return "read-only"
+    if stats.f_bavail == 0:
+        return "full"
+    return None
+
+
+def about_the_database(error: DBAPIError) -> bool:
+    """The error is about the database itself (reaching it, its file, its disk), not about a
+    statement: an OperationalError, or a bare DatabaseError such as SQLite's `file is not a
+    database`. A constraint or programming error is a fault of the statement and stays one."""
+    from sqlalchemy.exc import DatabaseError, InterfaceError
+
+    return isinstance(error, OperationalError | InterfaceError) or type(error) is DatabaseError
+
+
 def schema_revision(session: Session) -> str | None:
-    """The alembic revision the database is at, or None when it has no grants schema."""
+    """The alembic revision the database is at, or None when it has no grants schema. Any other
+    failure (the server cannot be reached, the file is not a database or is read-only) is left
+    to name its own cause: it is not a missing schema."""
     try:
         with session.begin_nested():
             return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except (OperationalError, DBAPIError) as error:
-        if is_busy(error):
-            raise
-        return None
+        if no_such_table(error):
+            return None
+        raise
+
+
+def no_such_table(error: BaseException) -> bool:
+    """SQLite's `no such table`, PostgreSQL's undefined table (SQLSTATE 42P01)."""
+    orig = getattr(error, "orig", error)
+    return getattr(orig, "sqlstate", None) == "42P01" or "no such table" in str(orig).lower()
 
 
 def ensure_schema(session: Session, url: str) -> None:

@@ -49,7 +49,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe; numbers pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """A CSV or workbook cell: text that a spreadsheet would read as a formula gets a leading
+    apostrophe, and control or direction characters are shown as escapes (grants.text.visible);
+    numbers pass."""
+    if not isinstance(value, str):
+        return value
+    from grants.text import visible
+
+    value = visible(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -221,7 +221,9 @@ class Package:
         }
 
     def json_text(self) -> str:
-        return dumps(self.to_json()) + "\n"
+        from grants.text import json_text
+
+        return json_text(dumps(self.to_json())) + "\n"
 
     def csv_text(self) -> str:
         out = io.StringIO()

@@ -11,24 +11,9 @@ Identity modes (GRANTS_IDENTITY):
   login; naming anyone else is refused, and so is a login that is no member.
 
 Deployment with GRANTS_IDENTITY=database: one PostgreSQL LOGIN role per member, named exactly as
-the member's handle, each a member of one group role that holds the application's privileges.
-The schema is owned by another role (the one that runs `grants init` / `grants db upgrade`), so
-members cannot change it. `member_grants_sql` writes the GRANTs; in short:
-
-    CREATE ROLE grants_member NOLOGIN;
-    GRANT CONNECT, TEMPORARY ON DATABASE grants TO grants_member;   -- TEMPORARY: spend import
-    GRANT USAGE ON SCHEMA public TO grants_member;
-    GRANT SELECT ON <every grants table, and alembic_version> TO grants_member;
-    GRANT INSERT, UPDATE ON <every table but ledger_entry and audit_event> TO grants_member;
-    GRANT INSERT ON ledger_entry, audit_event TO grants_member;      -- append-only: no UPDATE
-    REVOKE UPDATE, DELETE, TRUNCATE ON ledger_entry, audit_event FROM PUBLIC, grants_member;
-    GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO grants_member;
-    CREATE ROLE chair LOGIN PASSWORD '…' IN ROLE grants_member;    -- one per member
-
-The application never deletes a row and never updates a ledger entry or an audit event, so
-members need no DELETE anywhere. Run the GRANTs again after an upgrade that adds tables.
-`member_attribution_sql` adds triggers so that a login can insert audit events and ledger entries
-only in its own name.
+the member's handle; the schema is owned by another role (the one that runs `grants init` /
+`grants db upgrade`). `grants db grants` gives each login the privileges its member's roles need,
+and installs the triggers that keep every write in the login's own name (grants/privileges.py).
 """
 
 from __future__ import annotations
@@ -39,7 +24,7 @@ import re
 from sqlalchemy import select, text
 from sqlmodel import Session
 
-from grants.errors import BadInput, Refused
+from grants.errors import BadInput, Refused, shown
 from grants.models import Member, Partnership
 from workflows.bid_lifecycle import Role
 
@@ -79,8 +64,20 @@ def check_handle(handle: str) -> str:
     return handle
 
 
+IDENTITY_MODES = ("flag", "database")
+
+
 def identity_mode() -> str:
-    return os.environ.get("GRANTS_IDENTITY", "flag").strip().lower() or "flag"
+    """GRANTS_IDENTITY: `flag` (the default) or `database`; anything else is refused, never taken
+    for `flag` (a misspelt `database` would otherwise let `--as` name anybody)."""
+    given = os.environ.get("GRANTS_IDENTITY", "")
+    mode = given.strip().lower() or "flag"
+    if mode not in IDENTITY_MODES:
+        raise BadInput(
+            f"GRANTS_IDENTITY={shown(given)} is not an identity mode: use `flag` (the default: "
+            "--as or GRANTS_USER names you) or `database` (PostgreSQL: your database login names you)"
+        )
+    return mode
 
 
 def acting_handle(session: Session, requested: str | None) -> str | None:
@@ -103,83 +100,6 @@ def acting_handle(session: Session, requested: str | None) -> str | None:
             f"you cannot act as {requested!r}"
         )
     return login
-
-
-# Rows of these tables are never changed once written: members may only insert them.
-APPEND_ONLY_TABLES = ("ledger_entry", "audit_event")
-
-
-def member_grants_sql(group: str, database: str) -> list[str]:
-    """The SQL that gives a PostgreSQL group role what members need to run grants, and no more.
-
-    Run it as the owner of the grants tables, after `grants init` or `grants db upgrade`; then
-    make each member's login a member of `group` (`GRANT group TO handle`).
-    """
-    from sqlmodel import SQLModel
-
-    import grants.models  # noqa: F401 - registers every table
-
-    def quoted(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
-
-    tables = sorted(SQLModel.metadata.tables)
-    mutable = [t for t in tables if t not in APPEND_ONLY_TABLES]
-    role = quoted(group)
-    return [
-        f"GRANT CONNECT, TEMPORARY ON DATABASE {quoted(database)} TO {role}",
-        f"GRANT USAGE ON SCHEMA public TO {role}",
-        f"GRANT SELECT ON {', '.join(quoted(t) for t in [*tables, 'alembic_version'])} TO {role}",
-        f"GRANT INSERT, UPDATE ON {', '.join(quoted(t) for t in mutable)} TO {role}",
-        f"GRANT INSERT ON {', '.join(quoted(t) for t in APPEND_ONLY_TABLES)} TO {role}",
-        f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(quoted(t) for t in APPEND_ONLY_TABLES)} "
-        f"FROM PUBLIC, {role}",
-        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
-    ]
-
-
-ATTRIBUTION_FUNCTION = "grants_actor_is_login"
-
-
-def member_attribution_sql(group: str) -> list[str]:
-    """With GRANTS_IDENTITY=database: triggers so that a member's login can write the audit trail
-    and the ledger only in its own name.
-
-    The privileges of `member_grants_sql` stop a member from changing or deleting an audit event or
-    a ledger entry, but a member with `psql` could still insert one naming somebody else. These
-    `BEFORE INSERT` triggers refuse a row from a login of `group` whose actor is not that login
-    (`session_user`: the audit event's `actor`, the ledger entry's `actor_id` member). The owner and
-    superusers are not checked. Run as the owner, after `member_grants_sql`. Do not install them
-    where a shared login acts for several members with `--as` (`GRANTS_IDENTITY=flag`): every
-    write by another member would be refused.
-    """
-    literal = "'" + group.replace("'", "''") + "'"
-    function = f"""CREATE OR REPLACE FUNCTION {ATTRIBUTION_FUNCTION}() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF pg_has_role(session_user, {literal}, 'MEMBER')
-       AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
-        IF TG_TABLE_NAME = 'audit_event' THEN
-            IF NEW.actor IS DISTINCT FROM session_user THEN
-                RAISE EXCEPTION 'login % may not record an audit event in the name of %',
-                    session_user, NEW.actor USING ERRCODE = 'insufficient_privilege';
-            END IF;
-        ELSIF NOT EXISTS (SELECT 1 FROM member WHERE id = NEW.actor_id AND handle = session_user) THEN
-            RAISE EXCEPTION 'login % may not write to % in the name of member #%',
-                session_user, TG_TABLE_NAME, NEW.actor_id USING ERRCODE = 'insufficient_privilege';
-        END IF;
-    END IF;
-    RETURN NEW;
-END
-$$"""
-    statements = [function]
-    for table in APPEND_ONLY_TABLES:
-        trigger = f"{table}_actor_is_login"
-        statements += [
-            f'DROP TRIGGER IF EXISTS "{trigger}" ON "{table}"',
-            f'CREATE TRIGGER "{trigger}" BEFORE INSERT ON "{table}" '
-            f"FOR EACH ROW EXECUTE FUNCTION {ATTRIBUTION_FUNCTION}()",
-        ]
-    return statements
 
 
 def find_member(session: Session, partnership: Partnership, handle: str) -> Member | None:

@@ -24,6 +24,7 @@ from grants.audit import audit_head
 from grants.exports import write_whole
 from grants.models import Bid, FundingYear, LedgerEntry, Member
 from grants.scope import Scope
+from grants.text import visible
 from grants.years import find_year, list_years
 
 STREAM_BATCH = 2_000
@@ -62,8 +63,8 @@ def one_line(text: str) -> str:
     """Free text made safe for a description or comment: one line, no `;`, no double spaces
     (two spaces separate an account from its amount)."""
     if not _NEEDS_CLEANING.search(text):
-        return text.strip()
-    return _SPACES.sub(" ", _UNSAFE.sub(" ", text.replace(";", ","))).strip()
+        return visible(text.strip())
+    return visible(_SPACES.sub(" ", _UNSAFE.sub(" ", text.replace(";", ","))).strip())
 
 
 def describe(kind: str, reference: str | None, reason: str | None) -> str:

@@ -89,8 +89,11 @@ def summary_text(r: WorkingGroupReport) -> str:
     n, recommended = len(r.received), len(r.recommended)
     text = (
         f"This report updates the {r.partnership} on the {programme_title(r.programme)} for {r.year.label}: "
-        f"the allocation of {r.allocation} and its split, the {counted(n, 'project proposal')} received"
+        f"the allocation of {r.allocation} and its split"
     )
+    if not n:
+        return text + ", the tactical pot and the underspend; no project proposal has been received yet."
+    text += f", the {counted(n, 'project proposal')} received"
     if recommended:
         text += f", the {counted(recommended, 'project')} recommended for funding ({r.recommended_total})"
     return text + ", the tactical pot and the underspend."
@@ -166,7 +169,12 @@ def write_working_group(
         paper.numbered(
             "3.1",
             f"The Working Group recommended {counted(len(r.recommended), 'project')} for funding, "
-            f"totalling {r.recommended_total}, on the partners' scores and the consensus of support:",
+            f"totalling {r.recommended_total}, on the partners' scores and "
+            + (
+                "the consensus of support:"
+                if not r.overrides
+                else f"the consensus rule, with {counted(r.overrides, 'override')} of it (the reasons recorded):"
+            ),
         )
         paper.bullets(
             f"{p.title} ({p.reference}, {p.amount}): {_why(p.reference, means)}" for p in r.recommended
@@ -265,7 +273,14 @@ def write_action_plan(scope: Scope, path: Path, *, label: str | None, template: 
         label="Key:",
     )
     paper.heading(f"1. Actions funded by the {grant}")
-    rows = [_action_row(a, a.status.value.replace("_", " ")) for a in funded.actions]
+    rows = [
+        _action_row(
+            a,
+            a.status.value.replace("_", " ")
+            + (f" (carried from {a.carried_from})" if a.carried_from else ""),
+        )
+        for a in funded.actions
+    ]
     rows += [
         _action_row(a, f"awaiting confirmation ({a.status.value.replace('_', ' ')})") for a in pending.actions
     ]
@@ -286,7 +301,8 @@ def write_action_plan(scope: Scope, path: Path, *, label: str | None, template: 
     return PaperSummary(
         title,
         funded.year.label,
-        f"{len(funded.actions)} funded actions in purple, {len(pending.actions)} awaiting confirmation",
+        f"{counted(len(funded.actions), 'funded action')} in purple, "
+        f"{counted(len(pending.actions), 'project')} awaiting confirmation",
         head,
     )
 
@@ -331,8 +347,11 @@ def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Pat
     )
 
     paper.heading("1. The pots")
-    columns = ("Pot", "Allocated", "Awarded", "Spent", "Underspend", "Unallocated", "Returned")
-    names = ("allocated", "committed", "spent", "released", "uncommitted", "returned")
+    from grants.years import POT_FIGURES
+
+    # Allocated = Committed + Free (grants.years: the one definition of each figure)
+    names = POT_FIGURES
+    columns = ("Pot", *(name.capitalize() for name in names))
     rows = [[f"{f.kind.value} pot", *(str(getattr(f, n)) for n in names)] for f in s.pots]
     total = ["Total", *(str(sum_money(getattr(f, n) for f in s.pots)) for n in names)]
     paper.table(columns, rows, total=total, numeric=range(1, len(columns)))
@@ -341,11 +360,11 @@ def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Pat
     paper.heading("2. The projects")
     if s.projects:
         paper.table(
-            ("Reference", "Title", "Pot", "Status", "Award", "Spent", "Underspend", "Carried"),
+            ("Reference", "Title", "Pot", "Status", "Award", "Spent", "Released", "Carried"),
             [
                 [
                     x.reference,
-                    x.title,
+                    x.title + (f" (carried from {x.carried_from})" if x.carried_from else ""),
                     x.pot.value,
                     x.status.value.replace("_", " "),
                     str(x.award),
@@ -363,7 +382,7 @@ def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Pat
                 str(awarded),
                 str(sum_money(x.spent for x in s.projects)),
                 str(sum_money(x.underspend for x in s.projects)),
-                str(s.carried_total),
+                str(sum_money(x.carried for x in s.projects)),
             ],
             numeric=range(4, 8),
         )

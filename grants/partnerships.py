@@ -74,6 +74,24 @@ def _bootstrap_session(url: str) -> Iterator[Session]:
         schema.check_foreign_keys(session.connection())
 
 
+@contextmanager
+def _removed_if_failed(url: str) -> Iterator[None]:
+    """A SQLite file that `init` creates is removed again if `init` fails (a full disk, a
+    read-only folder), with its -wal and -shm files: no partial database is left behind."""
+    from grants.db import get_engine, sqlite_file
+
+    path = sqlite_file(url)
+    fresh = path is not None and not path.exists()
+    try:
+        yield
+    except BaseException:
+        if fresh and path is not None:
+            get_engine(url).dispose()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+
+
 def init_partnership(
     options: Options,
     *,
@@ -92,7 +110,7 @@ def init_partnership(
     officer_name = clean_text(officer_name, "officer name")
     funder = clean_text(funder, "funder name")
     prefix = funder_prefix or slugify(funder)[:20]
-    with _bootstrap_session(options.url) as session:
+    with _removed_if_failed(options.url), _bootstrap_session(options.url) as session:
         exists = session.execute(select(Partnership).where(Partnership.slug == slug)).scalar_one_or_none()
         if exists is not None:
             raise Refused(

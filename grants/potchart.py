@@ -14,12 +14,12 @@ from grants.money import Money
 from grants.years import PotFigures
 
 # The figures each pot's chart shows, in order, with their labels: declared once for the picture
-# in the papers and the workbook's native chart. "Free" is the pot's uncommitted money.
+# in the papers and the workbook's native chart (Free: allocated less committed).
 POT_SERIES = (
     ("allocated", "Allocated"),
     ("committed", "Committed"),
     ("spent", "Spent"),
-    ("uncommitted", "Free"),
+    ("free", "Free"),
 )
 # Blue, orange, green, grey: never purple, which the papers keep for funded actions.
 SERIES_COLOURS = ((0x1F, 0x4E, 0x79), (0xED, 0x7D, 0x31), (0x70, 0xAD, 0x47), (0xA5, 0xA5, 0xA5))

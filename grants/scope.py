@@ -19,6 +19,7 @@ from grants.errors import BadInput, NotFound
 from grants.identity import acting_handle, require_role, resolve_actor
 from grants.models import AuditEvent, Member, Partnership
 from grants.options import Options
+from grants.privileges import check_identity_setup
 from workflows.bid_lifecycle import Role
 
 
@@ -120,6 +121,7 @@ def open_scope(options: Options, *, write: bool) -> Iterator[Scope]:
         )
     with session_scope(url, write=write) as session:
         ensure_schema(session, url)
+        check_identity_setup(session)
         partnership = find_partnership(session, options.partnership)
         if write:
             # Every write appends to the partnership's audit chain, whose head is this row, so

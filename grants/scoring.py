@@ -204,7 +204,9 @@ def declare_interest(scope: Scope, handle: str, reference: str, reason: str) -> 
             "(or the member declaring their own)"
         )
     reason = clean_text(reason, "reason", limit=COMMENT_LIMIT)
-    bid = find_bid(scope, reference, lock=True)
+    # No row lock on the bid (FOR UPDATE needs UPDATE privilege on it, which a scorer has not):
+    # every write holds the partnership's row lock, so writes to one partnership are serial.
+    bid = find_bid(scope, reference)
     ensure_open(money_year(scope.session, bid))
     if scope.session.execute(
         select(Interest.id).where(Interest.bid_id == bid.id, Interest.member_id == member.id)
@@ -313,7 +315,7 @@ def submit_sheet(
     scope: Scope, reference: str, given: dict[str, str], stance: Stance, comment: str = ""
 ) -> SheetResult:
     """Record the actor's sheet for a bid in scoring; a re-score replaces it and keeps history."""
-    bid, member = _scorable(scope, reference, lock=True)
+    bid, member = _scorable(scope, reference, lock=False)  # serial already: see declare_interest
     criteria = criteria_of(scope, scope.session.get(FundingYear, bid.year_id))
     keys = [c.key for c in criteria]
     unknown = sorted(set(given) - set(keys))

@@ -2,8 +2,8 @@
 
 Headings use Word's own heading styles (Title, Heading 1, Heading 2), so the officer's template
 restyles them and the navigation pane lists them. A paper may start from the partnership's own
-template (`--template FILE.docx`): its styles, page set-up, headers and footers are kept and its
-body is replaced. Every paper ends, and every page's footer says, which audit head it came from.
+template (`--template FILE.docx`, or a Word template .dotx): its styles, page set-up, headers and
+footers are kept and its body is replaced. Every paper ends, and every page's footer says, which audit head it came from.
 
 python-docx is imported only here, and this module only by the commands that write a docx.
 """
@@ -23,10 +23,11 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
-from docx.table import Table
+from docx.table import Table, _Cell
 
 from grants.audit import AuditHead
 from grants.errors import BadInput, shown
+from grants.text import visible
 
 # Funded actions are shown in purple, as the partnership's action plan keys them (seed 002: "Purple
 # actions – funded projects supported by the KCSP using the PCC's Crime Reduction Grant"). Word's
@@ -44,7 +45,7 @@ def _open(template: Path | None) -> DocxDocument:
     if not path.is_file():
         raise BadInput(f"{where}: there is no such file; give the partnership's template as a .docx file")
     try:
-        document = Document(str(path))
+        document = Document(_as_document(path))
     except (PackageNotFoundError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise BadInput(
             f"{where} is not a Word document python-docx can open ({error}); save it from Word as a "
@@ -63,6 +64,30 @@ def _open(template: Path | None) -> DocxDocument:
         if child.tag != qn("w:sectPr"):
             body.remove(child)
     return document
+
+
+TEMPLATE_TYPES = (b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",)
+DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+
+
+def _as_document(path: Path) -> io.BytesIO | str:
+    """A Word template (.dotx) read as the document it makes; anything else as it is."""
+    if not zipfile.is_zipfile(path):
+        return str(path)
+    with zipfile.ZipFile(path) as source:
+        types = source.read("[Content_Types].xml") if "[Content_Types].xml" in source.namelist() else b""
+        if not any(t in types for t in TEMPLATE_TYPES):
+            return str(path)
+        copy = io.BytesIO()
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                data = source.read(item.filename)
+                if item.filename == "[Content_Types].xml":
+                    for t in TEMPLATE_TYPES:
+                        data = data.replace(t, DOCUMENT_TYPE)
+                target.writestr(item, data)
+    copy.seek(0)
+    return copy
 
 
 def _style_names(document: DocxDocument) -> set[str]:
@@ -87,32 +112,36 @@ class Paper:
         self.headings: list[str] = []
 
     def title(self, text: str) -> None:
-        self.document.add_heading(text, level=0)
+        self.document.add_heading(visible(text), level=0)
 
     def heading(self, text: str, level: int = 1) -> None:
-        self.document.add_heading(text, level=level)
+        self.document.add_heading(visible(text), level=level)
         self.headings.append(text)
 
     def paragraph(self, text: str, *, label: str | None = None) -> None:
         """A paragraph; with a label, the label in bold first (`Summary`, `From:`)."""
         p = self.document.add_paragraph()
         if label:
-            p.add_run(label).bold = True
+            p.add_run(visible(label)).bold = True
             p.add_run(" ")
-        p.add_run(text)
+        p.add_run(visible(text))
 
     def numbered(self, number: str, text: str) -> None:
         """A numbered paragraph of a section, `2.1 …`, as committee papers number them."""
         p = self.document.add_paragraph()
-        p.add_run(number).bold = True
-        p.add_run("\t" + text)
+        p.add_run(visible(number)).bold = True
+        p.add_run("\t" + visible(text))
         p.paragraph_format.left_indent = Cm(1.0)
         p.paragraph_format.first_line_indent = Cm(-1.0)
 
     def bullets(self, lines: Iterable[str]) -> None:
-        style = "List Bullet" if "List Bullet" in _style_names(self.document) else None
+        # The style's id, looked up once: python-docx scans every style each time it is given one.
+        names = _style_names(self.document)
+        style_id = self.document.styles["List Bullet"].style_id if "List Bullet" in names else None
         for line in lines:
-            p = self.document.add_paragraph(line if style else f"• {line}", style=style)
+            p = self.document.add_paragraph(visible(line if style_id else f"• {line}"))
+            if style_id:
+                p._p.style = style_id
             p.paragraph_format.left_indent = Cm(1.5)
 
     def table(
@@ -143,9 +172,9 @@ class Paper:
             table.autofit = False
             for column, width in zip(table.columns, widths, strict=True):
                 column.width = Cm(width)
-            for row in table.rows:
-                for cell, width in zip(row.cells, widths, strict=True):
-                    cell.width = Cm(width)
+            for tr in table._tbl.tr_lst:  # each row's own cells (`row.cells` rebuilds the grid)
+                for tc, width in zip(tr.tc_lst, widths, strict=True):
+                    tc.width = Cm(width)
         self.document.add_paragraph()
         return table
 
@@ -158,10 +187,11 @@ class Paper:
         colour: RGBColor | None = None,
         right: set[int],
     ) -> None:
-        cells = table.add_row().cells
+        # The new row's own cells: `row.cells` rebuilds the whole table's grid on every call.
+        cells = [_Cell(tc, table) for tc in table.add_row()._tr.tc_lst]
         for index, (cell, value) in enumerate(zip(cells, values, strict=True)):
             p = cell.paragraphs[0]
-            run = p.add_run(value)
+            run = p.add_run(visible(value))
             run.font.size = Pt(9)
             run.bold = bold or None
             if colour is not None:
@@ -173,7 +203,7 @@ class Paper:
         self.document.add_picture(io.BytesIO(png), width=Cm(width_cm))
         self.document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         p = self.document.add_paragraph()
-        p.add_run(caption).italic = True
+        p.add_run(visible(caption)).italic = True
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     def audit(self, head: AuditHead, made_from: str) -> None:
@@ -181,19 +211,19 @@ class Paper:
         line = f"{made_from} at {head.text} (sha256 {head.hash})."
         self.document.add_paragraph()
         p = self.document.add_paragraph()
-        run = p.add_run(line)
+        run = p.add_run(visible(line))
         run.italic = True
         run.font.size = Pt(8)
         for section in self.document.sections:
             footer = section.footer
             footer.is_linked_to_previous = False
             fp = footer.add_paragraph()
-            fr = fp.add_run(head.text)
+            fr = fp.add_run(visible(head.text))
             fr.font.size = Pt(8)
         self.document.core_properties.comments = head.text
 
     def save(self, path: Path, title: str) -> None:
-        self.document.core_properties.title = title
+        self.document.core_properties.title = visible(title)
         self.document.save(str(path))
 
 

@@ -1,4 +1,5 @@
-"""The year as a workbook for the PCC: summary, projects, spend and scores, written by openpyxl.
+"""The year as a workbook for the PCC: summary, projects, spend, spend by month and scores, with
+native charts of the pots, of spend by month against the awards and of the scores (openpyxl).
 
 The workbook is written in openpyxl's write-only mode and the projects and payments are streamed
 from the database, so a year of a million payments keeps memory flat. Money goes in as numbers of
@@ -21,12 +22,21 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grants.audit import audit_head
 from grants.exports import spreadsheet_safe, write_whole
 from grants.models import Bid, FundingYear, Organisation, Spend
 from grants.scope import Scope
+from grants.workbook_charts import (
+    MONTH_COLUMNS,
+    MONTH_SHEET,
+    monthly_rows,
+    months_of,
+    pot_chart,
+    scores_chart,
+    spend_chart,
+)
 from grants.years import (
     POT_FIGURES,
     PotFigures,
@@ -62,6 +72,7 @@ SHEETS = {
         "Carried from",
     ),
     "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount"),
+    MONTH_SHEET: MONTH_COLUMNS,
     "Scores": (
         "Rank",
         "Reference",
@@ -78,6 +89,7 @@ WIDTHS = {
     "Summary": (14, 14, 14, 14, 14, 14, 14, 14),
     "Projects": (15, 50, 40, 10, 14, 14, 14, 14, 14, 14, 12),
     "Spend": (12, 15, 40, 20, 14),
+    MONTH_SHEET: (12, 14, 14, 14),
     "Scores": (6, 15, 50, 12, 8, 8, 8, 8, 22),
 }
 
@@ -88,8 +100,9 @@ def pounds(pence: int) -> Decimal:
 
 
 def text(value: str | None) -> str:
-    """A text cell: characters XML cannot hold removed, and never read as a formula."""
-    return spreadsheet_safe(ILLEGAL_CHARACTERS_RE.sub("", value or ""))
+    """A text cell: control characters (which XML cannot hold) shown as escapes, and never read
+    as a formula (both by spreadsheet_safe); whatever else XML refuses, removed."""
+    return ILLEGAL_CHARACTERS_RE.sub("", spreadsheet_safe(value or ""))
 
 
 @dataclass(frozen=True)
@@ -231,6 +244,26 @@ def _spend(sheet: _Sheet, scope: Scope, year: FundingYear) -> int:
     return count
 
 
+def _spend_by_day(scope: Scope, year: FundingYear) -> list[tuple[date, int]]:
+    """The year's payments summed per day (at most 366 rows, however many payments)."""
+    return [
+        (day, int(total))
+        for day, total in scope.session.execute(
+            select(Spend.paid_on, func.sum(Spend.amount_pence))
+            .join(Bid, Bid.id == Spend.bid_id)
+            .where(_in_year(year), Spend.paid_on >= year.starts_on, Spend.paid_on <= year.ends_on)
+            .group_by(Spend.paid_on)
+        )
+    ]
+
+
+def _months(sheet: _Sheet, rows: list[tuple[date, int, int, int]]) -> None:
+    for month, paid, to_date, awarded in rows:
+        sheet.append(
+            [sheet.cell(month, "mmm yyyy"), sheet.money(paid), sheet.money(to_date), sheet.money(awarded)]
+        )
+
+
 def _scores(sheet: _Sheet, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         tenths = row["mean_tenths"]
@@ -267,11 +300,33 @@ def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
         sheets.append(_Sheet(book, title))
         return sheets[-1]
 
+    months = monthly_rows(
+        months_of(year.starts_on, year.ends_on),
+        _spend_by_day(scope, year),
+        sum(pot.committed.pence for pot in figures),
+    )
     try:
-        _summary(sheet("Summary"), scope, year, figures)
+        summary = sheet("Summary")
+        _summary(summary, scope, year, figures)
+        summary.sheet.add_chart(pot_chart(summary.sheet, SHEETS["Summary"], len(figures), year.label), "J2")
         projects = _projects(sheet("Projects"), scope, year, projects_figures)
         payments = _spend(sheet("Spend"), scope, year)
-        _scores(sheet("Scores"), ranked)
+        by_month = sheet(MONTH_SHEET)
+        _months(by_month, months)
+        by_month.sheet.add_chart(spend_chart(by_month.sheet, len(months), year.label), "F2")
+        scores = sheet("Scores")
+        _scores(scores, ranked)
+        means = [row for row in ranked if row["mean_tenths"] is not None]
+        if means:
+            columns = SHEETS["Scores"]
+            chart = scores_chart(
+                scores.sheet,
+                len(means),
+                columns.index("Mean score") + 1,
+                columns.index("Reference") + 1,
+                year.label,
+            )
+            scores.sheet.add_chart(chart, "K2")
         book.save(path)
     except BaseException:
         for made in sheets:

@@ -34,6 +34,12 @@ def year_bounds(label: str) -> tuple[date, date]:
     return date(start, 4, 1), date(start + 1, 3, 31)
 
 
+def label_containing(day: date) -> str:
+    """The UK financial year (1 April to 31 March) that contains the day: 2 December 2026 → 2026/27."""
+    start = day.year if day >= date(day.year, 4, 1) else day.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
 def year_code(label: str) -> str:
     """`2024/25` → `2425`, for bid references."""
     return label[2:4] + label[5:7]
@@ -97,7 +103,7 @@ def find_year(scope: Scope, label: str | None = None) -> FundingYear:
     if not years:
         raise NotFound(
             f"{scope.partnership.slug} has no funding year yet; open one with "
-            "`grants year open 2024/25 --allocation 39,661`"
+            f"`grants year open {label_containing(scope.today)} --allocation AMOUNT`"
         )
     return next((y for y in years if y.status == YearStatus.open), years[0])
 
@@ -128,6 +134,16 @@ def open_year(scope: Scope, label: str, allocation: Money, tactical_share: Fract
     }
     if label in years:
         raise Refused(f"{label} already exists for {scope.partnership.slug} ({years[label].status.value})")
+    if years:
+        # After the first, each year follows the last: no overlap, no gap, no going back.
+        last = max(years.values(), key=lambda y: y.starts_on)
+        following = next_label(last.label)
+        if label != following:
+            raise Refused(
+                f"{label} does not follow {scope.partnership.slug}'s last year, {last.label} "
+                f"({'it would skip a year' if starts_on > last.ends_on else 'it is not after it'}); "
+                f"the next year is {following}"
+            )
     still_open = [y.label for y in years.values() if y.status == YearStatus.open]
     if still_open:
         raise Refused(
@@ -333,7 +349,7 @@ class ProjectFigures:
     spent: Money
     released: Money
     carried: Money  # carried forward out of this year (part of remaining)
-    carried_from: str | None  # the year it was carried in from, if it was
+    carried_from: str | None  # for a project carried forward into the year: its own year
 
     @property
     def remaining(self) -> Money:
@@ -357,14 +373,14 @@ def project_figures(
     projects carried into it), from the ledger's per-account sums."""
     account_flows = ledger.flows(session, year.id) if account_flows is None else account_flows
     carried_out = ledger.carried_by_bid(session, year.id)
-    previous = f"{year.starts_on.year - 1}/{year.starts_on.year % 100:02d}"
     rows = session.execute(
-        select(Bid.id, Bid.reference, Bid.year_id)
+        select(Bid.id, Bid.reference, Bid.year_id, FundingYear.label)
+        .join(FundingYear, FundingYear.id == Bid.year_id)
         .where(in_year(year.id), Bid.award_pence.is_not(None))
         .order_by(Bid.year_id, Bid.sequence)
     )
     found = {}
-    for bid_id, reference, own_year in rows:
+    for bid_id, reference, own_year, own_label in rows:
         award_in, award_out = account_flows.get(ledger.award_account(reference), (0, 0))
         spent_in, spent_out = account_flows.get(ledger.spent_account(reference), (0, 0))
         carried = carried_out.get(bid_id, 0)
@@ -375,7 +391,7 @@ def project_figures(
             Money(spent_in - spent_out),
             Money(award_out - (spent_in - spent_out) - carried),
             Money(carried),
-            None if own_year == year.id else previous,
+            None if own_year == year.id else own_label,
         )
     return found
 

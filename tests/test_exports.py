@@ -403,9 +403,9 @@ def cell_pence(value: int | float | Decimal) -> int:
     return int(exact)
 
 
-def test_workbook_has_its_four_sheets(demo: Cli, tmp_path: Path) -> None:
+def test_workbook_has_its_five_sheets(demo: Cli, tmp_path: Path) -> None:
     _, book = export_workbook(demo, tmp_path)
-    assert book.sheetnames == ["Summary", "Projects", "Spend", "Scores"]
+    assert book.sheetnames == ["Summary", "Projects", "Spend", "Spend by month", "Scores"]
 
 
 def test_workbook_summary_equals_pot_show(demo: Cli, tmp_path: Path) -> None:
@@ -538,7 +538,16 @@ def test_workbook_goes_on_in_a_second_sheet_past_the_row_limit(
 
     monkeypatch.setattr(grants.workbook, "EXCEL_ROWS", 11)  # a header and ten rows a sheet
     _, book = export_workbook(demo, tmp_path)
-    assert book.sheetnames == ["Summary", "Projects", "Spend", "Spend 2", "Scores"]
+    # Spend by month's twelve months go on too (at Excel's real limit they never do).
+    assert book.sheetnames == [
+        "Summary",
+        "Projects",
+        "Spend",
+        "Spend 2",
+        "Spend by month",
+        "Spend by month 2",
+        "Scores",
+    ]
     first, second = rows_of(book["Spend"]), rows_of(book["Spend 2"])
     assert (len(first), len(second)) == (10, 3)
     assert [r["Date"] for r in first + second] == sorted(r["Date"] for r in first + second)

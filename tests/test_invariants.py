@@ -744,6 +744,7 @@ class GrantsMachine(RuleBasedStateMachine):
         withdraw_pending=st.booleans(),
         carry=st.lists(picks, max_size=3),
         carry_any=st.booleans(),
+        early=st.booleans(),
     )
     def rollover(
         self,
@@ -753,6 +754,7 @@ class GrantsMachine(RuleBasedStateMachine):
         withdraw_pending: bool,
         carry: list[int],
         carry_any: bool,
+        early: bool,
     ) -> None:
         actor = self.who(actor_pick, aim, (OFFICER,))
         # Carry forward what would otherwise block the rollover (sometimes any bid at all).
@@ -765,8 +767,15 @@ class GrantsMachine(RuleBasedStateMachine):
             from grants.years import find_year
 
             label = find_year(scope).label
+            # Before the year's end date --apply is refused unless closed early with a reason.
             return rollover.rollover(
-                scope, label, withdraw_pending=withdraw_pending, carry_forward=carried, apply=apply
+                scope,
+                label,
+                withdraw_pending=withdraw_pending,
+                carry_forward=carried,
+                apply=apply,
+                close_early=early,
+                reason="closed early by the state machine" if early else None,
             )
 
         statement = self.run("rollover" if apply else "rollover_preview", actor, command)

@@ -156,6 +156,25 @@ def test_working_group_docx_from_the_officers_template_keeps_its_styles_and_drop
     assert "To: Kent Community Safety Partnership" in texts(doc)
 
 
+def test_a_word_template_dotx_is_taken_as_the_document_it_makes(demo: Cli, tmp_path: Path) -> None:
+    import zipfile
+
+    template = Document()
+    template.sections[0].header.paragraphs[0].text = "KCSP letterhead"
+    docx = tmp_path / "made.docx"
+    template.save(str(docx))
+    dotx = tmp_path / "KCSP paper.dotx"
+    with zipfile.ZipFile(docx) as source, zipfile.ZipFile(dotx, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"wordprocessingml.document.main", b"wordprocessingml.template.main")
+            target.writestr(item, data)
+    doc = paper(demo, tmp_path, "working-group", "--template", str(dotx))
+    assert doc.sections[0].header.paragraphs[0].text == "KCSP letterhead"
+    assert ("Heading 1", "2. The round") in headings(doc)
+
+
 def test_working_group_docx_before_any_decision_shows_no_scores(round_: Cli, tmp_path: Path) -> None:
     doc = paper(round_, tmp_path, "working-group")
     appendix = rows(doc.tables[-1])
@@ -163,6 +182,35 @@ def test_working_group_docx_before_any_decision_shows_no_scores(round_: Cli, tmp
     assert {r[4] for r in appendix[1:-1]} == {"—"}
     assert {r[5] for r in appendix[1:-1]} == {"Awaiting decision"}
     assert not any(t.startswith("Recommendation ") and "Appendix 1" in t for t in texts(doc))
+
+
+def test_working_group_docx_says_when_a_recommendation_overrode_the_consensus_rule(
+    round_: Cli, tmp_path: Path
+) -> None:
+    from grants.demo import score_proposals
+
+    score_proposals(round_.url, ["CRG-2425-009"], first_position=8)
+    ok(
+        round_(
+            "shortlist",
+            "CRG-2425-009",
+            "--override",
+            "--reason",
+            "Pilot agreed by the Chair",
+            actor="kcc-officer",
+        )
+    )
+    doc = paper(round_, tmp_path, "working-group")
+    body = texts(doc)
+    assert (
+        "3.1\tThe Working Group recommended one project for funding, totalling £4,800, on the partners' "
+        "scores and the consensus rule, with one override of it (the reasons recorded):"
+    ) in body
+    appendix = rows(doc.tables[-1])
+    (row,) = [r for r in appendix if r[0] == "CRG-2425-009"]
+    assert row[5] == "Recommended" and row[4].endswith("%")
+    assert {r[4] for r in appendix[1:-1] if r[0] != "CRG-2425-009"} == {"—"}  # still being decided
+    assert appendix[-1][3] == "£4,800"
 
 
 @pytest.mark.parametrize(
@@ -278,6 +326,31 @@ def test_action_plan_docx_shows_exactly_the_funded_actions_in_purple(
     assert_audit_head(doc, cli)
 
 
+def test_action_plan_docx_of_the_next_year_shows_the_carried_project_in_purple(
+    cli: Cli, tmp_path: Path
+) -> None:
+    demo_copy(cli.url, rollover=True)
+    doc = paper(cli, tmp_path, "action-plan")
+    assert headings(doc)[0][1].startswith("Community Safety Agreement action plan 2025/26")
+    purple, other = purple_rows(doc)
+    assert (purple, other) == (["CRG-2425-007"], [])
+    assert rows(doc.tables[0])[1][-1] == "in delivery (carried from 2024/25)"
+
+
+def test_working_group_docx_of_a_year_with_no_bids_says_so(cli: Cli, tmp_path: Path) -> None:
+    demo_copy(cli.url, rollover=True)
+    doc = paper(cli, tmp_path, "working-group")
+    body = texts(doc)
+    assert any(
+        t.startswith("Summary This report updates")
+        and t.endswith("the tactical pot and the underspend; no project proposal has been received yet.")
+        for t in body
+    )
+    assert "No business case has been received for 2025/26 yet." in body
+    assert not doc.tables[-1].rows[0].cells[0].text == "Reference"
+    assert any("carried forward into 2025/26" in t and "CRG-2425-007" in t for t in body)
+
+
 # --- the year-end statement ----------------------------------------------------------------------
 
 
@@ -295,11 +368,11 @@ def test_year_end_docx_states_pots_projects_returns_carried_and_the_audit_head(
     assert names[4] == "4. Projects carried forward"
     assert names[-1].endswith("The audit head")
     pots = rows(doc.tables[0])
-    assert pots[0] == ["Pot", "Allocated", "Awarded", "Spent", "Underspend", "Unallocated", "Returned"]
+    assert pots[0] == ["Pot", "Allocated", "Committed", "Free", "Spent", "Released", "Returned"]
     for row in pots[1:3]:
         figures = s["pots"][row[0].removesuffix(" pot")]
         assert row[1:] == [
-            figures[n] for n in ("allocated", "committed", "spent", "released", "uncommitted", "returned")
+            figures[n] for n in ("allocated", "committed", "free", "spent", "released", "returned")
         ]
     projects = rows(doc.tables[1])
     assert [r[0] for r in projects[1:-1]] == [p["reference"] for p in s["projects"]]

@@ -85,7 +85,7 @@ def test_working_group_report_states_the_round_from_the_data(demo: Cli) -> None:
         "Commissioner has funded all of them, awarding £26,278."
     ) in flat
     assert (
-        "The tactical pot is open, as every upfront bid has been decided. £3,000 of its £13,221 has been "
+        "The tactical pot is open, as every upfront bid has been decided. £3,000 of its £13,221 is "
         "committed and £10,221 is uncommitted. Funded from it: Summer diversionary activities for young "
         "people (CRG-2425-010, £3,000)."
     ) in flat
@@ -216,7 +216,7 @@ def test_working_group_reports_transfers_between_the_pots(demo: Cli) -> None:
         "After transfers between the pots, the upfront pot holds £25,440 and the tactical pot £14,221."
         in text
     )
-    assert "£3,000 of its £14,221 has been committed and £11,221 is uncommitted." in text
+    assert "£3,000 of its £14,221 is committed and £11,221 is uncommitted." in text
     assert "£11,383 is uncommitted (£162 in the upfront pot and £11,221 in the tactical pot)" in text
 
 

@@ -1,0 +1,41 @@
+"""The Rich console every command prints through, for which every string is data (imported on
+first use, so that `grants --help` never imports Rich)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
+from rich.text import Text
+
+from grants.text import visible
+
+
+class SafeConsole(Console):
+    """A Rich console for which every string is data.
+
+    `render_str` (how Rich turns every printed string, table cell and table title into text)
+    never parses markup or emoji codes and makes invisible characters visible; and `render`
+    makes the text of every segment visible and drops hyperlinks, so that even a Text built
+    elsewhere cannot send an escape sequence or an OSC 8 link to the terminal.
+    """
+
+    def render_str(self, text: str, **options: Any) -> Text:  # type: ignore[override]
+        return Text(
+            visible(text),
+            style=options.get("style") or "",
+            justify=options.get("justify"),
+            overflow=options.get("overflow"),
+        )
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control:  # Rich's own cursor moves (progress bars), not text
+                yield segment
+                continue
+            text, style = segment.text, segment.style
+            if style is not None and style.link:
+                style = style.update_link(None)
+            yield Segment(visible(text), style)
