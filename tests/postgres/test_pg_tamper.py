@@ -86,3 +86,17 @@ def test_an_anchor_proves_the_chain_on_postgres(copy_of) -> None:  # type: ignor
     wrong = f"{head['count']}:{'0' * 12}"
     result = cli("audit", "verify", "--anchor", wrong)
     assert result.exit_code == 4 and f"audit event #{head['count']}" in result.output
+
+
+def test_a_big_import_is_sealed_as_postgres_reads_it(copy_of, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """More than 16 rows: the import seals its payments from the file (dates as YYYY-MM-DD,
+    whatever the server's DateStyle); check agrees, and finds a changed supplier."""
+    from tests.test_tamper import _payments_file
+
+    cli = copy_of("tactical")
+    done = cli("spend", "import", _payments_file(tmp_path, 40), actor="treasurer")
+    assert done.exit_code == 0, done.output
+    assert cli("check").exit_code == 0
+    apply(cli.url, Tamper("supplier", ("UPDATE spend SET supplier = 'Z' WHERE invoice = 'INV-0005'",), ()))
+    result = cli("check")
+    assert result.exit_code == 4 and "payment rows written by" in " ".join(result.output.split())
