@@ -20,8 +20,10 @@ import multiprocessing
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 POT_KIND = "upfront"
+YEAR_STARTS = date(2024, 4, 1)  # the first day of the demo's year, 2024/25
 SCORERS = ("wg-police", "wg-kfrs", "wg-nhs", "wg-probation")  # four authorities: quorum
 
 
@@ -60,13 +62,15 @@ def prepare(
     from grants.models import PotKind, Stance
     from grants.money import Money
     from grants.options import Options
-    from grants.scope import Scope, open_scope
+    from grants.scope import Scope, acting_on, open_scope
     from grants.years import find_year
 
     setup(url, allocation_pounds)
     template = PROPOSALS[0]
     references = []
-    with open_scope(Options(db=url, actor=OFFICER), write=True) as officer:
+    # The round is played on the first day of its year, so that a payment dated any day in the
+    # year comes after the award (a payment is never dated before its project was funded).
+    with acting_on(YEAR_STARTS), open_scope(Options(db=url, actor=OFFICER), write=True) as officer:
 
         def acting(handle: str) -> Scope:
             return Scope(officer.session, Options(db=url, actor=handle), officer.partnership)

@@ -774,8 +774,10 @@ def write_year(
 
     from grants.audit import canonical_json
     from grants.bids import content_hash, content_of
+    from grants.ledger import payment_movement
     from grants.models import Bid, LedgerEntry, Pot, PotKind, ScoreSheet, Spend, SpendImport, Stance
     from grants.scoring import percent_text, sheet_percent
+    from grants.spendfile import invoice_key
     from workflows.bid_lifecycle import BidStatus
 
     member_id = {handle: mid for handle, (mid, _) in year.members.items()}
@@ -926,6 +928,7 @@ def write_year(
                         "amount_pence": pence,
                         "supplier": supplier,
                         "invoice": invoice,
+                        "invoice_key": invoice_key(invoice),
                         "import_id": import_id,
                         "actor_id": treasurer,
                         "created_at": moment,
@@ -933,25 +936,28 @@ def write_year(
                     for plan, paid_on, pence, supplier, invoice in chunk
                 ],
             )
-            connection.execute(
-                insert(LedgerEntry.__table__),
-                [
+            # The services' own movement (accounts, kind, reason) for each line, so the generated
+            # ledger cannot drift from what `spend import` books.
+            entries = []
+            for plan, paid_on, pence, supplier, invoice in chunk:
+                ref = reference(year, plan.sequence)
+                movement = payment_movement(ref, pence, supplier, invoice)
+                entries.append(
                     {
                         "partnership_id": partnership_id,
                         "year_id": year_id,
-                        "kind": "spend",
-                        "from_account": f"award:{reference(year, plan.sequence)}",
-                        "to_account": f"spent:{reference(year, plan.sequence)}",
-                        "amount_pence": pence,
-                        "bid_id": ids[reference(year, plan.sequence)],
+                        "kind": movement.kind,
+                        "from_account": movement.from_account,
+                        "to_account": movement.to_account,
+                        "amount_pence": movement.pence,
+                        "bid_id": ids[ref],
                         "booked_on": paid_on,
                         "actor_id": treasurer,
-                        "reason": f"invoice {invoice} from {supplier}",
+                        "reason": movement.reason,
                         "created_at": moment,
                     }
-                    for plan, paid_on, pence, supplier, invoice in chunk
-                ],
-            )
+                )
+            connection.execute(insert(LedgerEntry.__table__), entries)
         result.spend_lines += len(lines)
         result.ledger_entries += len(lines)
         result.spend_imports += 1

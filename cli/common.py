@@ -71,6 +71,15 @@ def guarded(work: Callable[[], T], *, passthrough: tuple[type[Exception], ...] =
         raise
     except GrantsError as error:
         fail(str(error), error.exit_code)
+    except UnicodeEncodeError as error:
+        # Bytes on the command line that are not UTF-8 reached the database (which refused them
+        # before anything was written): the user's input.
+        from grants.text import visible
+
+        bad = visible(str(error.object[error.start : error.end]))
+        fail(
+            f"the input holds bytes that are not UTF-8 text ({bad}); give it as UTF-8. Nothing was changed", 2
+        )
     except OSError as error:
         if error.filename is None:
             raise
@@ -100,8 +109,7 @@ def print_document(document: str, fmt: str) -> None:
     never acts on what a user typed."""
     from grants.text import json_text, visible
 
-    sys.stdout.write(json_text(document) if fmt == "json" else visible(document))
-    sys.stdout.flush()
+    write_stdout(json_text(document) if fmt == "json" else visible(document))
 
 
 def print_json(data: Any) -> None:
@@ -109,5 +117,16 @@ def print_json(data: Any) -> None:
     `\\uXXXX` escapes (the same data, inert on a terminal)."""
     from grants.text import json_text
 
-    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
-    sys.stdout.flush()
+    write_stdout(json_text(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
+
+
+def write_stdout(text: str) -> None:
+    """Data on stdout; if its reader has gone (a closed pipe), the rest is dropped and the command
+    ends as it would have: printing can never make a committed command look failed."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        from cli.console import stop_writing
+
+        stop_writing(sys.stdout)

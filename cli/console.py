@@ -3,6 +3,7 @@ first use, so that `grants --help` never imports Rich)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,3 +40,19 @@ class SafeConsole(Console):
             if style is not None and style.link:
                 style = style.update_link(None)
             yield Segment(visible(text), style)
+
+    def on_broken_pipe(self) -> None:
+        """The reader of the output went away (`grants … | head -1`): the rest of the output is
+        dropped and the command ends as it would have, instead of Rich's exit 1 — a write that
+        has committed must not look failed (a script would do it again)."""
+        self.quiet = True
+        stop_writing(self.file)
+
+
+def stop_writing(stream: Any) -> None:
+    """Send the rest of what goes to `stream` (stdout or stderr) nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass

@@ -162,5 +162,11 @@ def app_for(args: list[str]) -> typer.Typer:
 
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe that cannot show a character gets an escape for it: printing can
+        # never fail, least of all after a command has committed.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     app_for(args)(args=args, prog_name="grants")

@@ -21,6 +21,7 @@ PROJECT_COLUMNS = (
     "Status",
     "Award",
     "Spent",
+    "Refunded",
     "Released",
     "Remaining",
     "Variance",
@@ -28,6 +29,15 @@ PROJECT_COLUMNS = (
 )
 POT_COLUMNS = ("Pot", "Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted")
 FIGURES = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
+PROJECT_MONEY = ("award", "spent", "refunded", "released", "remaining", "variance")
+POT_MONEY = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
+
+
+def _money_columns(names: tuple[str, ...]) -> list[str]:
+    """Each amount in pounds (`1234.56`, what a spreadsheet sums) with its pence beside it."""
+    return [column for name in names for column in (name, f"{name}_pence")]
+
+
 CSV_FIELDS = (
     "line",
     "reference",
@@ -35,14 +45,11 @@ CSV_FIELDS = (
     "organisation",
     "pot",
     "status",
-    "award_pence",
-    "spent_pence",
-    "released_pence",
-    "remaining_pence",
-    "variance_pence",
+    *_money_columns(PROJECT_MONEY),
     "payments",
+    "refunds",
     "last_payment",
-    *(f"{name}_pence" for name in FIGURES if name not in ("spent", "released")),
+    *_money_columns(tuple(name for name in POT_MONEY if name not in PROJECT_MONEY)),
 )
 
 
@@ -53,11 +60,18 @@ def _project_cells(p: Any) -> list[str]:
         p.status,
         str(p.award),
         str(p.spent),
+        str(p.refunded) if p.refunds else "",
         str(p.released),
         str(p.remaining),
         str(p.variance),
         p.last_payment.isoformat() if p.last_payment else "—",
     ]
+
+
+def _project_columns(r: Any) -> list[int]:
+    """The project columns to show: the refunds only when there are any."""
+    refunds = any(p.refunds for p in r.projects)
+    return [i for i, c in enumerate(PROJECT_COLUMNS) if refunds or c != "Refunded"]
 
 
 def _pot_rows(r: Any) -> list[list[str]]:
@@ -68,40 +82,42 @@ def _pot_rows(r: Any) -> list[list[str]]:
 
 def _csv(r: Any) -> str:
     from grants.exports import spreadsheet_safe
+    from grants.money import pounds_text
+
+    def money(figures: dict[str, Any]) -> dict[str, Any]:
+        cells: dict[str, Any] = {}
+        for name, amount in figures.items():
+            cells[name], cells[f"{name}_pence"] = pounds_text(amount), amount.pence
+        return cells
 
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for p in r.projects:
-        row = p.to_json()
         writer.writerow(
             {
                 "line": "project",
                 **{
-                    k: spreadsheet_safe(row[k])
-                    for k in ("reference", "title", "organisation", "pot", "status")
+                    k: spreadsheet_safe(getattr(p, k))
+                    for k in ("reference", "title", "organisation", "status")
                 },
-                **{k: row[k] for k in CSV_FIELDS if k.endswith("_pence") and k in row},
+                "pot": p.pot.value,
+                **money({name: getattr(p, name) for name in PROJECT_MONEY}),
                 "payments": p.payments,
-                "last_payment": row["last_payment"] or "",
+                "refunds": p.refunds,
+                "last_payment": p.last_payment.isoformat() if p.last_payment else "",
             }
         )
     if r.audit_head is not None:
         # The audit head the figures were read at, as a line of its own (reference: COUNT:HASH).
         writer.writerow({"line": "audit_head", "reference": r.audit_head.anchor})
     for f in [*r.pots, None]:
-        figures = r.totals if f is None else {name: getattr(f, name) for name in FIGURES}
+        figures = {name: r.totals[name] if f is None else getattr(f, name) for name in FIGURES}
         writer.writerow(
             {
                 "line": "year" if f is None else "pot",
                 "pot": "" if f is None else f.kind.value,
-                "spent_pence": figures["spent"].pence,
-                "released_pence": figures["released"].pence,
-                **{
-                    f"{name}_pence": figures[name].pence
-                    for name in FIGURES
-                    if name not in ("spent", "released")
-                },
+                **money(figures),
             }
         )
     return out.getvalue()
@@ -112,7 +128,10 @@ def _markdown(r: Any) -> str:
     from grants.text import markdown_text
 
     lines = [f"# Reconciliation {r.year.label} ({r.year.status.value})", "", "## Projects", ""]
-    lines += table(PROJECT_COLUMNS, [_project_cells(p) for p in r.projects])
+    keep = _project_columns(r)
+    lines += table(
+        tuple(PROJECT_COLUMNS[i] for i in keep), [[_project_cells(p)[i] for i in keep] for p in r.projects]
+    )
     lines += ["", "## Pots", ""]
     lines += table(POT_COLUMNS, _pot_rows(r))
     lines += ["", "## Checks", ""]
@@ -158,7 +177,7 @@ def report_reconcile(
         # On a narrow terminal the titles and the variance (award less spent) give way, so that
         # every other figure stays whole on one line.
         titles = console.width >= 140
-        shown = [i for i, c in enumerate(PROJECT_COLUMNS) if titles or c not in ("Title", "Variance")]
+        shown = [i for i in _project_columns(r) if titles or PROJECT_COLUMNS[i] not in ("Title", "Variance")]
         for i in shown:
             column = PROJECT_COLUMNS[i]
             if column == "Title":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session
@@ -27,6 +29,44 @@ def award_account(reference: str) -> str:
 
 def spent_account(reference: str) -> str:
     return f"spent:{reference}"
+
+
+# The kinds of entry a payment line makes: money paid out of an award, and money paid back.
+SPEND = "spend"
+REFUND = "refund"
+
+
+class Movement(NamedTuple):
+    """One ledger movement, before it is booked: the accounts, the positive amount, the reason
+    (a tuple: an import makes a million)."""
+
+    kind: str
+    from_account: str
+    to_account: str
+    pence: int
+    reason: str
+
+
+def payment_movement(reference: str, pence: int, supplier: str, invoice: str | None) -> Movement:
+    """The ledger entry of one payment line, the only place that names its accounts and reason.
+
+    A payment (pence > 0) moves award:BID → spent:BID; a refund or credit note (pence < 0) is its
+    own kind and moves the money back, spent:BID → award:BID. `spend add`, `spend import` and the
+    benchmark data generator all book payments through here.
+    """
+    award, spent = _bid_accounts(reference)
+    if pence > 0:
+        reason = f"invoice {invoice} from {supplier}" if invoice else f"payment to {supplier}"
+        return Movement(SPEND, award, spent, pence, reason)
+    if pence < 0:
+        reason = f"credit note {invoice} from {supplier}" if invoice else f"refund from {supplier}"
+        return Movement(REFUND, spent, award, -pence, reason)
+    raise ValueError("a payment line is never £0")
+
+
+@lru_cache(maxsize=65_536)
+def _bid_accounts(reference: str) -> tuple[str, str]:
+    return award_account(reference), spent_account(reference)
 
 
 def post(

@@ -280,15 +280,18 @@ class SpendImport(SQLModel, table=True):
 
 
 class Spend(SQLModel, table=True):
-    """A payment on a funded project. Its ledger entry moves the money award:BID → spent:BID.
+    """A payment on a funded project, or a refund (a credit note): a negative amount. A payment's
+    ledger entry moves the money award:BID → spent:BID, a refund's spent:BID → award:BID.
 
-    The same invoice is never recorded twice for a bid, which is what makes re-running an import
-    safe (a payment without an invoice number is entered by hand and never matched)."""
+    The same invoice is never recorded twice for a bid: its identity is the bid and the invoice
+    number as `grants.spend.invoice_key` normalises it (case, spaces and look-alike dashes
+    ignored), which is what makes re-running an import safe (a payment without an invoice number
+    is entered by hand and never matched)."""
 
     __tablename__ = "spend"
     __table_args__ = (
-        UniqueConstraint("bid_id", "invoice"),
-        CheckConstraint("amount_pence > 0", name="spend_positive"),
+        UniqueConstraint("bid_id", "invoice_key"),
+        CheckConstraint("amount_pence <> 0", name="spend_not_zero"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -297,6 +300,8 @@ class Spend(SQLModel, table=True):
     amount_pence: int = Field(sa_column=pence_column(default=None))
     supplier: str = Field(sa_column=Column(String(200), nullable=False))
     invoice: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    # NFKC can lengthen a text (a ligature becomes two letters): room for that.
+    invoice_key: str | None = Field(default=None, sa_column=Column(String(400), nullable=True))
     import_id: int | None = Field(default=None, foreign_key="spend_import.id")
     actor_id: int = Field(foreign_key="member.id")
     created_at: datetime

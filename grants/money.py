@@ -177,6 +177,14 @@ def sum_money(amounts: Iterable[Money]) -> Money:
     return total
 
 
+def pounds_text(amount: Money) -> str:
+    """An amount as a spreadsheet reads it: pounds with two decimals, no £ and no grouping
+    (`1234.56`, `-150.00`), for CSV columns beside the pence."""
+    sign = "-" if amount.pence < 0 else ""
+    whole, pence = divmod(abs(amount.pence), 100)
+    return f"{sign}{whole}.{pence:02d}"
+
+
 def money_fields(prefix: str, amount: Money) -> dict[str, Any]:
     """JSON fields for one amount: `{prefix}_pence` (integer) and `prefix` (display)."""
     return {f"{prefix}_pence": amount.pence, prefix: amount.format()}

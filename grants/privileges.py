@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from workflows.bid_lifecycle import Role
+from workflows.policy import POLICY
 
 DEFAULT_GROUP = "grants_member"
 # The database-level privilege of a temporary table (spend import stages its rows in one).
@@ -157,29 +158,10 @@ ACTION_ACCESS: Mapping[str, tuple[Access, ...]] = {
 }
 
 
-# PROVISIONAL, until the permission policy (workflows/policy.py) lands: the roles of the actions
-# that are not transitions of the lifecycle (those take their roles from TRANSITIONS), as the
-# services check them today (`scope.require`), under the policy's action names.
+# The roles of the actions that are not transitions of the lifecycle (those take their roles from
+# TRANSITIONS), from the permission policy (workflows/policy.py), under its action names.
 PROVISIONAL_POLICY: Mapping[str, tuple[Role, ...]] = {
-    "add-organisation": (Role.officer,),
-    "add-member": (Role.officer,),
-    "open-year": (Role.officer,),
-    "set-criteria": (Role.officer,),
-    "transfer": (Role.officer,),
-    "rollover": (Role.officer,),
-    "create-bid": (Role.officer, Role.LEAD),
-    "edit-bid": (Role.officer, Role.LEAD),
-    "declare-interest": tuple(Role),
-    "score": (Role.member,),
-    "see-sheets": (Role.officer, Role.chair, Role.pcc, Role.member),
-    "see-scores-summary": (Role.officer, Role.chair, Role.pcc, Role.member, Role.LEAD),
-    "vary": (Role.pcc,),
-    "change-end-date": (Role.pcc,),
-    "record-spend": (Role.treasurer,),
-    "import-spend": (Role.treasurer,),
-    "read": tuple(Role),
-    "read-audit-log": tuple(Role),
-    "export-workbook": (Role.officer, Role.chair, Role.pcc),
+    row.action.value: tuple(row.roles) for row in POLICY.values() if not row.transition
 }
 
 

@@ -47,6 +47,8 @@ class ProjectLine:
     last_payment: date | None
     carried: Money = Money(0)  # carried forward into the next year (part of remaining)
     carried_from: str | None = None  # carried forward into this year from that one
+    refunds: int = 0
+    refunded: Money = Money(0)
 
     @property
     def variance(self) -> Money:
@@ -68,6 +70,8 @@ class ProjectLine:
             **money_fields("carried", self.carried),
             "carried_from": self.carried_from,
             "payments": self.payments,
+            "refunds": self.refunds,
+            **money_fields("refunded", self.refunded),
             "last_payment": self.last_payment.isoformat() if self.last_payment else None,
         }
 
@@ -119,6 +123,9 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
             func.count().label("payments"),
             func.max(Spend.paid_on).label("last"),
             func.sum(Spend.amount_pence).label("paid"),
+            # Refunds and credit notes are payment lines with a negative amount.
+            func.count().filter(Spend.amount_pence < 0).label("refunds"),
+            func.sum(Spend.amount_pence).filter(Spend.amount_pence < 0).label("refunded"),
         )
         .group_by(Spend.bid_id)
         .subquery()
@@ -137,6 +144,8 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
             func.coalesce(payments.c.payments, 0),
             payments.c.last,
             func.coalesce(payments.c.paid, 0),
+            func.coalesce(payments.c.refunds, 0),
+            func.coalesce(payments.c.refunded, 0),
         )
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
         .outerjoin(payments, payments.c.bid_id == Bid.id)
@@ -151,7 +160,22 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
     checks = tuple(check for check in LEDGER_CHECKS if check is not check_spend_rows)
     problems = list(run_checks(session, scope.partnership, checks))
     projects = []
-    for bid_id, ref, title, org, pot, status, _award, spent, carried_to, count, last, paid in rows:
+    for (
+        bid_id,
+        ref,
+        title,
+        org,
+        pot,
+        status,
+        _award,
+        spent,
+        carried_to,
+        count,
+        last,
+        paid,
+        refunds,
+        refunded,
+    ) in rows:
         if int(paid) != spent:
             problems.append(
                 Problem(
@@ -177,6 +201,8 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
                 last,
                 line.carried,
                 line.carried_from,
+                int(refunds),
+                Money(-int(refunded)),
             )
         )
         # A project carried forward spends in two years; its whole spend is checked across years

@@ -183,16 +183,6 @@ def _as_text(column: Any, dialect: str) -> Any:
     return func.coalesce(value, literal(_NULL, String))
 
 
-def payment_text(
-    bid_id: int, paid_on: str, pence: int, supplier: str, invoice: str | None, actor_id: int
-) -> str:
-    """A payment's row text as rows_after reads it from the database (for the import, which
-    seals its payments as it reads the file instead of reading them back)."""
-    return _SEP.join(
-        (str(bid_id), paid_on, str(pence), supplier, _NULL if invoice is None else invoice, str(actor_id))
-    )
-
-
 def _text_column(table: SealedTable, query: Select, dialect: str) -> Any:
     columns = list(query.selected_columns)
     text = _as_text(columns[1], dialect)

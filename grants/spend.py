@@ -1,16 +1,19 @@
-"""Spend: payments on funded projects, entered by the treasurer or imported from a finance system.
+"""Spend: payments and refunds on funded projects, entered by the treasurer or imported from a
+finance system.
 
-Every payment is a `Spend` row and a ledger entry award:BID → spent:BID, and the bid's cached
-`spent_pence` rises by a conditional update that refuses to pass the award, so two treasurers
-paying at once can never spend more than was awarded.
+Every payment line is a `Spend` row and one ledger entry (`grants.ledger.payment_movement`: a
+payment award:BID → spent:BID, a refund or credit note spent:BID → award:BID), and the bid's
+cached `spent_pence` moves by a conditional update that keeps it between zero and the award, so
+two treasurers paying at once can never spend more than was awarded.
+
+An import reads the file through the same row parser as `spend add` (`grants.spendfile`), stages
+every line in a temporary table, checks the whole file there with SQL, and only then books the new
+lines, all in one transaction: every bad line is listed at once and nothing changes.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +29,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    and_,
     exists,
     func,
     insert,
@@ -37,58 +42,47 @@ from sqlalchemy import (
 from grants import clock, ledger
 from grants.bids import content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
-from grants.models import Bid, FundingYear, LedgerEntry, Spend, SpendImport, YearStatus
-from grants.money import Money, MoneyError, money_fields, plain_pence
-from grants.partnerships import _CONTROL, clean_text
+from grants.models import Bid, FundingYear, LedgerEntry, PotKind, Spend, SpendImport, YearStatus
+from grants.money import Money, money_fields
+from grants.permissions import require
 from grants.scope import Scope
-from grants.seals import EMPTY
+from grants.spendfile import (
+    DEFAULT_COLUMNS,
+    FIELDS,
+    INVOICE_LIMIT,
+    SUPPLIER_LIMIT,
+    PaymentLine,
+    ReferenceFinder,
+    Source,
+    header_positions,
+    invoice_key,
+    parse_amount,
+    parse_columns,
+    parse_paid_on,
+    read_payment,
+)
 from grants.years import in_year, money_year, money_year_id
-from workflows.bid_lifecycle import SPENDABLE, BidStatus, Role
+from workflows.bid_lifecycle import SPENDABLE, BidStatus
+from workflows.policy import Action
 
-SUPPLIER_LIMIT = 200
-INVOICE_LIMIT = 100
+__all__ = [
+    "FIELDS",
+    "DEFAULT_COLUMNS",
+    "invoice_key",
+    "parse_amount",
+    "parse_columns",
+    "parse_paid_on",
+    "add",
+    "list_spend",
+    "import_spend",
+]
+
 BATCH = 10_000
 # A file with thousands of bad rows is listed up to this many; the rest are counted.
 BAD_ROWS_LISTED = 1_000
-
-FIELDS = ("date", "reference", "amount", "supplier", "invoice")
-DEFAULT_COLUMNS = {name: name for name in FIELDS}
-
-
-# --- reading values ------------------------------------------------------------------------------
-
-
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_UK_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-
-
-def parse_paid_on(text: str) -> date:
-    """A payment date as finance systems write it: 2024-06-30 or 30/06/2024 (ASCII digits only)."""
-    raw = (text or "").strip()
-    try:
-        if _ISO_DAY.fullmatch(raw):
-            return date.fromisoformat(raw)
-        uk = _UK_DAY.fullmatch(raw)
-        if uk:
-            return date(int(uk[3]), int(uk[2]), int(uk[1]))
-    except ValueError:
-        pass
-    raise BadInput(f"date {shown(raw)} is not a date; write it as 2024-06-30 or 30/06/2024")
-
-
-def parse_columns(pairs: list[str] | None) -> dict[str, str]:
-    """`--column date="Posting Date"` names another system's column for one of our fields."""
-    columns = dict(DEFAULT_COLUMNS)
-    for pair in pairs or []:
-        name, sep, header = pair.partition("=")
-        name = name.strip().lower()
-        if not sep or name not in FIELDS or not header.strip():
-            raise BadInput(
-                f"--column {pair!r} is not FIELD=HEADER with FIELD one of {', '.join(FIELDS)}, "
-                'e.g. --column date="Posting Date"'
-            )
-        columns[name] = header.strip()
-    return columns
+WARNINGS_LISTED = 200
+# How much of an unmatched line is shown.
+LINE_SHOWN = 120
 
 
 def _day(day: date) -> str:
@@ -100,7 +94,7 @@ def _day(day: date) -> str:
 
 @dataclass
 class Payable:
-    """What the import needs to know of one bid, loaded once per command."""
+    """What a payment needs to know of one bid, loaded once per command."""
 
     bid_id: int
     reference: str
@@ -111,19 +105,32 @@ class Payable:
     year_open: bool
     starts_on: date
     ends_on: date
+    funded_on: date | None
+    delivery_end: date | None
 
     @property
     def left(self) -> int:
         return self.award - self.spent
 
-    def refusal(self, paid_on: date) -> str | None:
-        """Why this bid cannot take a payment on that date, or None."""
+    def refusal(self, paid_on: date, today: date) -> str | None:
+        """Why this bid cannot take a payment line on that date, or None: the one place these
+        rules live, for `spend add` and the import alike."""
         if not self.year_open:
             return f"{self.reference} belongs to {self.year}, which is closed; nothing in it can change"
         if self.status not in SPENDABLE:
             return (
                 f"{self.reference} is {self.status.value}: payments go only to funded projects, "
                 "in delivery or delivered and not yet closed"
+            )
+        if paid_on > today:
+            return (
+                f"{paid_on.isoformat()} is after today ({today.isoformat()}): a payment is recorded "
+                "once it is made, never ahead"
+            )
+        if self.funded_on is not None and paid_on < self.funded_on:
+            return (
+                f"{paid_on.isoformat()} is before {self.reference} was funded on "
+                f"{self.funded_on.isoformat()}: a project is paid only after its award"
             )
         if not self.starts_on <= paid_on <= self.ends_on:
             return (
@@ -132,14 +139,47 @@ class Payable:
             )
         return None
 
-    def over_award(self, amount: int) -> str:
+    def warning(self, paid_on: date) -> str | None:
+        """A payment after the project's end date is taken (invoices come late) but pointed out."""
+        if self.delivery_end is not None and paid_on > self.delivery_end:
+            return (
+                f"{paid_on.isoformat()} is after {self.reference}'s end date "
+                f"{self.delivery_end.isoformat()}; taken, but check it belongs to the project"
+            )
+        return None
+
+    def out_of_bounds(self, change: int) -> str | None:
+        """Why one payment or refund of `change` pence breaks the award or takes the spend below
+        zero, or None."""
+        if change > self.left:
+            return (
+                f"the award of {self.reference} is {Money(self.award)}, {Money(self.spent)} is spent and "
+                f"{Money(self.left)} is left; the payment is {Money(change)}"
+            )
+        if self.spent + change < 0:
+            return self._below_zero(f"the refund is {Money(-change)}", change)
+        return None
+
+    def lines_out_of_bounds(self, total: int, lines: str) -> str | None:
+        """The same for the new lines of a file, which count together: their net total."""
+        if total > self.left:
+            return (
+                f"{lines} to {self.reference} add up to {Money(total)}, but the award is "
+                f"{Money(self.award)} with {Money(self.spent)} spent, leaving {Money(self.left)}"
+            )
+        if self.spent + total < 0:
+            return self._below_zero(f"{lines} to {self.reference} add up to {Money(total)}", total)
+        return None
+
+    def _below_zero(self, said: str, change: int) -> str:
         return (
-            f"the award of {self.reference} is {Money(self.award)}, {Money(self.spent)} is spent and "
-            f"{Money(self.left)} is left; the payment is {Money(amount)}"
+            f"{said}, but {self.reference} has {Money(self.spent)} spent, so its spend would be "
+            f"{Money(self.spent + change)}: a refund cannot take a project's spend below zero"
         )
 
 
 def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Payable]:
+    session = scope.session
     query = (
         select(
             Bid.id,
@@ -151,6 +191,7 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
             FundingYear.status,
             FundingYear.starts_on,
             FundingYear.ends_on,
+            Bid.delivery_end,
         )
         # A project is paid in the year its money is in (a carried project: the year it moved to).
         .join(FundingYear, FundingYear.id == money_year_id())
@@ -158,102 +199,61 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
     )
     if references is not None:
         query = query.where(Bid.reference.in_(references))
+    # When each project was funded: its first award entry, pot:X → award:BID, found through the
+    # ledger's (year, from account) index.
+    years = select(FundingYear.id).where(FundingYear.partnership_id == scope.partnership.id)
+    funded_query = (
+        select(LedgerEntry.bid_id, func.min(LedgerEntry.booked_on))
+        .where(
+            LedgerEntry.year_id.in_(years),
+            LedgerEntry.from_account.in_([ledger.pot_account(kind) for kind in PotKind]),
+            LedgerEntry.kind == "award",
+        )
+        .group_by(LedgerEntry.bid_id)
+    )
+    funded = dict(session.execute(funded_query).all())
     return {
         row[1]: Payable(
-            row[0], row[1], row[2], row[3] or 0, row[4], row[5], row[6] == YearStatus.open, row[7], row[8]
+            row[0],
+            row[1],
+            row[2],
+            row[3] or 0,
+            row[4],
+            row[5],
+            row[6] == YearStatus.open,
+            row[7],
+            row[8],
+            funded.get(row[0]),
+            row[9],
         )
-        for row in scope.session.execute(query)
+        for row in session.execute(query)
     }
 
 
-def _raise_spent(scope: Scope, payable: Payable, amount: int) -> None:
-    """Add to the bid's spend only while it stays within the award: one conditional UPDATE."""
+def _move_spent(scope: Scope, payable: Payable, change: int, *, single: bool) -> None:
+    """Move the bid's spend by `change` pence only while it stays between zero and the award:
+    one conditional UPDATE, safe against another treasurer paying at the same moment."""
     result = scope.session.execute(
         update(Bid)
-        .where(Bid.id == payable.bid_id, Bid.award_pence - Bid.spent_pence >= amount)
-        .values(spent_pence=Bid.spent_pence + amount)
+        .where(
+            Bid.id == payable.bid_id,
+            Bid.award_pence - Bid.spent_pence >= change,
+            Bid.spent_pence + change >= 0,
+        )
+        .values(spent_pence=Bid.spent_pence + change)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         fresh = _payables(scope, [payable.reference])[payable.reference]
-        raise Refused(fresh.over_award(amount))
+        raise Refused(
+            fresh.out_of_bounds(change)
+            if single
+            else fresh.lines_out_of_bounds(change, "the new lines")
+            or f"{payable.reference} cannot take this change to its spend"
+        )
 
 
 # --- one payment ---------------------------------------------------------------------------------
-
-
-def add(
-    scope: Scope, reference: str, amount: Money, paid_on: date, supplier: str, invoice: str | None
-) -> Spend:
-    """Record one payment (treasurer)."""
-    actor = scope.require("record spend", Role.treasurer)
-    supplier = clean_text(supplier, "supplier", limit=SUPPLIER_LIMIT)
-    invoice = clean_text(invoice or "", "invoice", limit=INVOICE_LIMIT, required=False) or None
-    if amount.pence <= 0:
-        raise BadInput(f"a payment must be more than £0, not {amount}")
-    bid = find_bid(scope, reference, lock=True)
-    payable = _payables(scope, [bid.reference])[bid.reference]
-    reason = payable.refusal(paid_on)
-    if reason:
-        raise Refused(reason)
-    if invoice is not None:
-        earlier = scope.session.execute(
-            select(Spend).where(Spend.bid_id == bid.id, Spend.invoice == invoice)
-        ).scalar_one_or_none()
-        if earlier is not None:
-            raise Refused(
-                f"invoice {invoice} is already recorded for {bid.reference} "
-                f"({earlier.paid_on.isoformat()}, {Money(earlier.amount_pence)} to {earlier.supplier})"
-            )
-    if amount.pence > payable.left:
-        raise Refused(payable.over_award(amount.pence))
-    _raise_spent(scope, payable, amount.pence)
-    now = clock.now()
-    payment = Spend(
-        bid_id=bid.id,
-        paid_on=paid_on,
-        amount_pence=amount.pence,
-        supplier=supplier,
-        invoice=invoice,
-        actor_id=actor.id,
-        created_at=now,
-    )
-    scope.session.add(payment)
-    ledger.post(
-        scope.session,
-        money_year(scope.session, bid),
-        "spend",
-        ledger.award_account(bid.reference),
-        ledger.spent_account(bid.reference),
-        amount,
-        actor_id=actor.id,
-        on=paid_on,
-        reason=_payment_reason(invoice, supplier),
-        bid_id=bid.id,
-    )
-    scope.session.flush()
-    scope.session.refresh(bid)
-    scope.audit(
-        "spend.add",
-        subject(bid),
-        from_state=bid.status.value,
-        to_state=bid.status.value,
-        details={
-            **money_fields("amount", amount),
-            "paid_on": paid_on.isoformat(),
-            "supplier": supplier,
-            "invoice": invoice,
-        },
-        content_hash=content_hash(bid),
-    )
-    return payment
-
-
-def _payment_reason(invoice: str | None, supplier: str) -> str:
-    return f"invoice {invoice} from {supplier}" if invoice else f"payment to {supplier}"
-
-
-# --- listing -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -263,15 +263,114 @@ class Payment:
     amount: Money
     supplier: str
     invoice: str | None
+    warning: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return ledger.REFUND if self.amount.pence < 0 else ledger.SPEND
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "reference": self.reference,
+            "kind": self.kind,
             "paid_on": self.paid_on.isoformat(),
             **money_fields("amount", self.amount),
             "supplier": self.supplier,
             "invoice": self.invoice,
         }
+        if self.warning:
+            data["warning"] = self.warning
+        return data
+
+
+def add(
+    scope: Scope,
+    reference: str,
+    amount: Money | str,
+    paid_on: date | str,
+    supplier: str,
+    invoice: str | None,
+) -> Payment:
+    """Record one payment, or a refund (a negative amount), on a funded project (treasurer)."""
+    actor = require(scope, Action.record_spend)
+    line = read_payment(
+        paid_on,
+        amount.pence if isinstance(amount, Money) else amount,
+        supplier,
+        invoice,
+        invoice_required=False,
+    )
+    bid = find_bid(scope, reference, lock=True)
+    payable = _payables(scope, [bid.reference])[bid.reference]
+    if line.key is not None:
+        earlier = scope.session.execute(
+            select(Spend).where(Spend.bid_id == bid.id, Spend.invoice_key == line.key)
+        ).scalar_one_or_none()
+        if earlier is not None:
+            raise Refused(
+                f"invoice {line.invoice} is already recorded for {bid.reference} "
+                f"({earlier.paid_on.isoformat()}, {Money(earlier.amount_pence)} to {earlier.supplier}"
+                + (f", as {earlier.invoice}" if earlier.invoice != line.invoice else "")
+                + ")"
+            )
+    reason = payable.refusal(line.paid_on, scope.today)
+    if reason:
+        raise Refused(reason)
+    problem = payable.out_of_bounds(line.pence)
+    if problem:
+        raise Refused(problem)
+    _move_spent(scope, payable, line.pence, single=True)
+    movement = ledger.payment_movement(bid.reference, line.pence, line.supplier, line.invoice)
+    scope.session.add(
+        Spend(
+            bid_id=bid.id,
+            paid_on=line.paid_on,
+            amount_pence=line.pence,
+            supplier=line.supplier,
+            invoice=line.invoice,
+            invoice_key=line.key,
+            actor_id=actor.id,
+            created_at=clock.now(),
+        )
+    )
+    ledger.post(
+        scope.session,
+        money_year(scope.session, bid),
+        movement.kind,
+        movement.from_account,
+        movement.to_account,
+        Money(movement.pence),
+        actor_id=actor.id,
+        on=line.paid_on,
+        reason=movement.reason,
+        bid_id=bid.id,
+    )
+    scope.session.flush()
+    scope.session.refresh(bid)
+    scope.audit(
+        "spend.refund" if line.is_refund else "spend.add",
+        subject(bid),
+        from_state=bid.status.value,
+        to_state=bid.status.value,
+        details={
+            **money_fields("amount", Money(line.pence)),
+            "paid_on": line.paid_on.isoformat(),
+            "supplier": line.supplier,
+            "invoice": line.invoice,
+        },
+        content_hash=content_hash(bid),
+    )
+    return Payment(
+        bid.reference,
+        line.paid_on,
+        Money(line.pence),
+        line.supplier,
+        line.invoice,
+        payable.warning(line.paid_on),
+    )
+
+
+# --- listing -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -279,12 +378,14 @@ class SpendList:
     payments: list[Payment]
     count: int
     total: Money
+    refunds: int = 0
+    refunded: Money = Money(0)
 
 
 def list_spend(scope: Scope, reference: str | None = None, limit: int = 200) -> SpendList:
-    """Payments of one bid (in every year it ran), or of the year (on its projects, dated in it: a
-    project carried forward has its earlier payments in the year before), newest first; the count
-    and total are of them all."""
+    """Payments and refunds of one bid (in every year it ran), or of the year (on its projects,
+    dated in it: a project carried forward has its earlier payments in the year before), newest
+    first; the count and the (net) total are of them all, with the refunds among them."""
     where = [Bid.partnership_id == scope.partnership.id]
     if reference:
         where.append(Bid.id == find_bid(scope, reference).id)
@@ -297,8 +398,14 @@ def list_spend(scope: Scope, reference: str | None = None, limit: int = 200) -> 
             Spend.paid_on >= year.starts_on,
             Spend.paid_on <= year.ends_on,
         ]
-    count, total = scope.session.execute(
-        select(func.count(), func.coalesce(func.sum(Spend.amount_pence), 0))
+    refund = Spend.amount_pence < 0
+    count, total, refunds, refunded = scope.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Spend.amount_pence), 0),
+            func.count().filter(refund),
+            func.coalesce(func.sum(Spend.amount_pence).filter(refund), 0),
+        )
         .select_from(Spend)
         .join(Bid, Bid.id == Spend.bid_id)
         .where(*where)
@@ -312,7 +419,7 @@ def list_spend(scope: Scope, reference: str | None = None, limit: int = 200) -> 
     if limit > 0:
         query = query.limit(limit)
     payments = [Payment(r, d, Money(a), s, i) for r, d, a, s, i in scope.session.execute(query)]
-    return SpendList(payments, int(count), Money(int(total)))
+    return SpendList(payments, int(count), Money(int(total)), int(refunds), Money(-int(refunded)))
 
 
 # --- importing a finance-system file -------------------------------------------------------------
@@ -330,11 +437,18 @@ class BadRow:
 class BadImport(BadInput):
     """The file has bad rows: nothing was imported. Carries every bad row for the listing."""
 
-    def __init__(self, name: str, bad: list[BadRow], more: int) -> None:
+    def __init__(self, name: str, bad: list[BadRow], more: int, unmatched: int = 0) -> None:
         total = len(bad) + more
-        super().__init__(f"{name}: {total} bad row{'s' if total != 1 else ''}; nothing was imported")
+        hint = (
+            f"; {unmatched} of them name no grant project (--skip-unmatched imports the rest and "
+            "reports what it skipped)"
+            if unmatched
+            else ""
+        )
+        super().__init__(f"{name}: {total} bad row{'s' if total != 1 else ''}; nothing was imported{hint}")
         self.bad = bad
         self.more = more
+        self.unmatched = unmatched
 
 
 @dataclass
@@ -344,8 +458,14 @@ class ImportResult:
     imported: int = 0
     skipped: int = 0
     total: Money = Money(0)
+    refunds: int = 0
+    refunded: Money = Money(0)
+    unmatched: int = 0
+    unmatched_total: Money = Money(0)
     dry_run: bool = False
     by_bid: dict[str, Money] = field(default_factory=dict)
+    warnings: list[BadRow] = field(default_factory=list)
+    more_warnings: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -355,11 +475,19 @@ class ImportResult:
             "imported": self.imported,
             "skipped": self.skipped,
             **money_fields("total", self.total),
+            "refunds": self.refunds,
+            **money_fields("refunded", self.refunded),
+            "unmatched": self.unmatched,
+            **money_fields("unmatched_total", self.unmatched_total),
             "by_bid": {ref: money_fields("amount", m) for ref, m in sorted(self.by_bid.items())},
+            "warnings": [w.to_json() for w in self.warnings],
+            "more_warnings": self.more_warnings,
         }
 
 
 def _stage_table() -> Table:
+    """The staging table: each line as read, with its ledger movement and whatever is wrong
+    with it for its bid (`problem`, held back until the repeats are known)."""
     return Table(
         "grants_spend_stage",
         MetaData(),
@@ -369,28 +497,68 @@ def _stage_table() -> Table:
         Column("amount_pence", BigInteger, nullable=False),
         Column("supplier", String(SUPPLIER_LIMIT), nullable=False),
         Column("invoice", String(INVOICE_LIMIT), nullable=False),
-        Column("skip", Integer, nullable=False, default=0),
+        Column("invoice_key", String(400), nullable=False),
+        Column("kind", String(20), nullable=False),
+        Column("from_account", String(60), nullable=False),
+        Column("to_account", String(60), nullable=False),
+        Column("entry_pence", BigInteger, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("problem", Text, nullable=True),
+        Column("skip", Integer, nullable=False, server_default="0"),
         prefixes=["TEMPORARY"],
         postgresql_on_commit="DROP",
     )
 
 
-def _header_positions(header: list[str], columns: dict[str, str], name: str) -> dict[str, int]:
-    found = {cell.strip().casefold(): i for i, cell in enumerate(header)}
-    positions, missing = {}, []
-    for field_name in FIELDS:
-        wanted = columns[field_name]
-        if wanted.casefold() in found:
-            positions[field_name] = found[wanted.casefold()]
+STAGE_COLUMNS = (
+    "line",
+    "bid_id",
+    "paid_on",
+    "amount_pence",
+    "supplier",
+    "invoice",
+    "invoice_key",
+    "kind",
+    "from_account",
+    "to_account",
+    "entry_pence",
+    "reason",
+    "problem",
+)
+
+
+class _Stager:
+    """Writes staged lines in batches: COPY on PostgreSQL (psycopg 3), executemany on SQLite."""
+
+    def __init__(self, connection: Any, stage: Table) -> None:
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+        self.batch: list[tuple[Any, ...]] = []
+        names = ", ".join(STAGE_COLUMNS)
+        if self.postgres:
+            self.sql = f"COPY {stage.name} ({names}) FROM STDIN"
         else:
-            missing.append(f"{wanted!r} (the {field_name})")
-    if missing:
-        shown = ", ".join(repr(cell.strip()) for cell in header[:20]) or "none"
-        raise BadInput(
-            f"{name} has no column {' or '.join(missing)}; its header row has {shown}. "
-            'Name your columns with --column, e.g. --column date="Posting Date"'
-        )
-    return positions
+            marks = ", ".join(["?"] * len(STAGE_COLUMNS))
+            self.sql = f"INSERT INTO {stage.name} ({names}, skip) VALUES ({marks}, 0)"
+
+    def add(self, row: tuple[Any, ...]) -> bool:
+        self.batch.append(row)
+        if len(self.batch) >= BATCH:
+            self.flush()
+            return True
+        return False
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        if self.postgres:
+            driver = self.connection.connection.driver_connection
+            with driver.cursor() as cursor, cursor.copy(self.sql) as copy:
+                for row in self.batch:
+                    copy.write_row(row)
+        else:
+            self.connection.exec_driver_sql(self.sql, self.batch)
+        self.batch.clear()
 
 
 def _file_digest(path: Path) -> str:
@@ -401,171 +569,190 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def import_spend(
-    scope: Scope,
-    path: Path,
-    columns: dict[str, str] | None = None,
-    *,
-    dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
-) -> ImportResult:
-    """Validate every row, then import the new ones in one go, or nothing at all.
+class _Faults:
+    """Every bad line of a file, listed up to BAD_ROWS_LISTED and counted beyond."""
 
-    Rows stream into a temporary table in batches, so memory stays flat however long the file;
-    duplicates, re-imports and the awards are then checked with SQL over the whole file.
-    """
-    actor = scope.require("import spend", Role.treasurer)
-    columns = columns or dict(DEFAULT_COLUMNS)
-    name = path.name
-    if not path.is_file():
-        raise NotFound(f"there is no file {str(path)!r}")
-    payables = _payables(scope)
-    stage = _stage_table()
-    connection = scope.session.connection()
-    if connection.dialect.name == "sqlite":
-        # A bigger page cache for this one command keeps the indexes being filled in memory
-        # (the default is 2 MB); it is the connection's, freed when the command ends.
-        connection.exec_driver_sql("PRAGMA cache_size = -65536")
-    stage.drop(connection, checkfirst=True)
-    stage.create(connection)
-    result = ImportResult(name, dry_run=dry_run)
-    bad: list[BadRow] = []
-    more = 0
+    def __init__(self) -> None:
+        self.bad: list[BadRow] = []
+        self.more = 0
+        self.unmatched = 0
 
-    def fault(line: int, reason: str) -> None:
-        nonlocal more
-        if len(bad) < BAD_ROWS_LISTED:
-            bad.append(BadRow(line, reason))
+    def __call__(self, line: int, reason: str) -> None:
+        if len(self.bad) < BAD_ROWS_LISTED:
+            self.bad.append(BadRow(line, reason))
         else:
-            more += 1
+            self.more += 1
 
-    with path.open("rb") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        reader = csv.reader(text)
+    def __bool__(self) -> bool:
+        return bool(self.bad) or self.more > 0
+
+
+def _line_text(row: list[str]) -> str:
+    text = ",".join(cell.strip() for cell in row)
+    return shown(text, LINE_SHOWN)
+
+
+def _stage_file(
+    scope: Scope,
+    source: Source,
+    at: dict[str, int],
+    payables: dict[str, Payable],
+    stager: _Stager,
+    faults: _Faults,
+    result: ImportResult,
+    *,
+    skip_unmatched: bool,
+    reference_column: str,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Read every line through the row parser and stage it; a line's fault is noted, never raised."""
+    finder = ReferenceFinder(scope.partnership.programme, set(payables))
+    today = scope.today
+    sqlite = not stager.postgres
+    width = max(at.values()) + 1
+    columns_count = len(source.header)
+    i_date, i_amount, i_reference = at["date"], at["amount"], at["reference"]
+    i_supplier, i_invoice = at["supplier"], at["invoice"]
+    movement = ledger.payment_movement
+    # Per bid, the dates a line is taken on without asking Payable.refusal (the fast path).
+    window = {
+        p.bid_id: (max(p.starts_on, p.funded_on or p.starts_on), min(p.ends_on, today))
+        for p in payables.values()
+    }
+    unmatched_pence = 0
+    for line, row in source.rows():
+        result.rows += 1
+        if len(row) != columns_count and (
+            len(row) < width or any(cell.strip() for cell in row[columns_count:])
+        ):
+            hint = "" if len(row) < width else ' (an amount with a comma needs quotes: "6,000")'
+            faults(line, f"has {len(row)} columns; the header has {columns_count}{hint}")
+            continue
         try:
+            reference = finder.find(row[i_reference])
+        except BadInput as error:
+            faults(line, f"{reference_column} {shown(row[i_reference].strip(), 60)} {error}")
+            continue
+        if reference is None:
+            result.unmatched += 1
             try:
-                header = next(reader)
-            except StopIteration:
-                raise BadInput(
-                    f"{name} is empty; it needs a header row ({', '.join(FIELDS)}) and then one row per payment"
-                ) from None
-            at = _header_positions(header, columns, name)
-            width = max(at.values()) + 1
-            batch: list[tuple[Any, ...]] = []
-            # The payments' seal (grants.seals), as rows_after would read them back in id order:
-            # taken here, in file order, so a million lines are not read twice.
-            sealing = hashlib.sha256()
-            actor_id = actor.id
-            # Plain DB-API executemany: the fastest way in, on both engines.
-            mark = "%s" if connection.dialect.paramstyle in ("format", "pyformat") else "?"
-            insert_stage = (
-                f"INSERT INTO {stage.name} (line, bid_id, paid_on, amount_pence, supplier, invoice, skip) "
-                f"VALUES ({', '.join([mark] * 6)}, 0)"
+                unmatched_pence += parse_amount(row[i_amount])
+            except BadInput:
+                pass  # not grant spend: its amount is not ours to check
+            if not skip_unmatched:
+                faults.unmatched += 1
+                faults(line, f"names no grant project in {reference_column}: {_line_text(row)}")
+            continue
+        payable = payables.get(reference)
+        if payable is None:
+            faults(line, f"there is no bid {shown(reference, 30)}")
+            continue
+        try:
+            parsed: PaymentLine = read_payment(
+                row[i_date], row[i_amount], row[i_supplier], row[i_invoice], invoice_required=True
             )
-            columns_count = len(header)
-            i_date, i_amount, i_reference = at["date"], at["amount"], at["reference"]
-            i_supplier, i_invoice = at["supplier"], at["invoice"]
-            sqlite = connection.dialect.name == "sqlite"
-            # Per bid, what a payment needs to be taken without further questions.
-            fast = {
-                ref: (p.bid_id, p.starts_on, p.ends_on)
-                for ref, p in payables.items()
-                if p.year_open and p.status in SPENDABLE
-            }
-            for row in reader:
-                line = reader.line_num
-                if not row or (not row[0].strip() and not "".join(row).strip()):
-                    continue
-                result.rows += 1
-                if len(row) != columns_count and (
-                    len(row) < width or any(cell.strip() for cell in row[columns_count:])
-                ):
-                    hint = "" if len(row) < width else ' (an amount with a comma needs quotes: "6,000")'
-                    fault(line, f"has {len(row)} columns; the header has {columns_count}{hint}")
-                    continue
-                # The common, clean row takes the fast path; anything else goes through the
-                # full parsers, which give the message.
-                day_text, amount_text = row[i_date], row[i_amount]
-                supplier, invoice = row[i_supplier].strip(), row[i_invoice].strip()
-                try:
-                    if _ISO_DAY.fullmatch(day_text):
-                        paid_on = date.fromisoformat(day_text)
-                    else:
-                        paid_on = parse_paid_on(day_text)
-                        day_text = paid_on.isoformat()
-                    pence = plain_pence(amount_text)
-                    if pence is None:
-                        pence = Money.parse(amount_text, allow_zero=False).pence
-                    if not supplier or len(supplier) > SUPPLIER_LIMIT or _CONTROL.search(supplier):
-                        supplier = clean_text(supplier, "supplier", limit=SUPPLIER_LIMIT)
-                    if not invoice or len(invoice) > INVOICE_LIMIT or _CONTROL.search(invoice):
-                        invoice = clean_text(invoice, "invoice", limit=INVOICE_LIMIT)
-                except ValueError:
-                    fault(
-                        line,
-                        f"date {shown(day_text.strip())} is not a date; write it as 2024-06-30 or 30/06/2024",
-                    )
-                    continue
-                except (BadInput, MoneyError) as error:
-                    fault(line, str(error))
-                    continue
-                reference = row[i_reference].strip().upper()
-                taken = fast.get(reference)
-                if taken is None or not taken[1] <= paid_on <= taken[2]:
-                    payable = payables.get(reference)
-                    if payable is None:
-                        fault(line, f"there is no bid {shown(reference, 30)}")
-                    else:
-                        fault(line, payable.refusal(paid_on) or f"{reference} cannot take this payment")
-                    continue
-                batch.append((line, taken[0], day_text if sqlite else paid_on, pence, supplier, invoice))
-                # grants.seals.payment_text, inline: a million calls cost a second.
-                sealing.update(
-                    f"{taken[0]}\x1f{day_text}\x1f{pence}\x1f{supplier}\x1f{invoice}\x1f{actor_id}\x1e".encode()
+        except BadInput as error:
+            faults(line, str(error))
+            continue
+        paid_on = parsed.paid_on
+        low, high = window[payable.bid_id]
+        problem = None
+        if not (payable.year_open and payable.status in SPENDABLE and low <= paid_on <= high):
+            problem = payable.refusal(paid_on, today)
+        entry = movement(reference, parsed.pence, parsed.supplier, parsed.invoice)
+        if (
+            stager.add(
+                (
+                    line,
+                    payable.bid_id,
+                    paid_on.isoformat() if sqlite else paid_on,
+                    parsed.pence,
+                    parsed.supplier,
+                    parsed.invoice,
+                    parsed.key,
+                    entry.kind,
+                    entry.from_account,
+                    entry.to_account,
+                    entry.pence,
+                    entry.reason,
+                    problem,
                 )
-                if len(batch) >= BATCH:
-                    connection.exec_driver_sql(insert_stage, batch)
-                    batch.clear()
-                    if progress is not None:
-                        progress(raw.tell())
-            if batch:
-                connection.exec_driver_sql(insert_stage, batch)
-        except UnicodeDecodeError as error:
-            raise BadInput(
-                f"{name} is not UTF-8 text (a bad byte near line {reader.line_num + 1}: {error.reason}); "
-                "save it from the finance system as CSV UTF-8"
-            ) from None
-        except csv.Error as error:
-            raise BadInput(f"{name} line {reader.line_num}: not readable as CSV ({error})") from None
-        if progress is not None:
-            progress(raw.tell())
-    if result.rows == 0 and not bad:
-        raise BadInput(f"{name} has a header row but no payments")
+            )
+            and progress is not None
+        ):
+            progress(source.position())
+    stager.flush()
+    result.unmatched_total = Money(unmatched_pence)
+    if progress is not None:
+        progress(source.position())
 
-    Index("ix_grants_spend_stage_bid_invoice", stage.c.bid_id, stage.c.invoice).create(connection)
+
+def _check_stage(
+    connection: Any, stage: Table, payables: dict[str, Payable], faults: _Faults
+) -> list[tuple[int, int, int, int, int, int]]:
+    """The checks over the whole file, in SQL: repeats in the file; lines already imported
+    (skipped when the same, an error naming both when not), recognised before any other check so a
+    year-to-date export re-runs after its projects close; then each new line's problem and each
+    project's new total against its award. Gives, per bid, (bid, net pence, lines, first, last,
+    refund lines) of the new lines."""
+    Index("ix_grants_spend_stage_bid_key", stage.c.bid_id, stage.c.invoice_key).create(connection)
     by_id = {p.bid_id: p for p in payables.values()}
-    # The same invoice twice for one bid in this file.
     first = (
-        select(stage.c.bid_id, stage.c.invoice, func.min(stage.c.line).label("first"))
-        .group_by(stage.c.bid_id, stage.c.invoice)
+        select(stage.c.bid_id, stage.c.invoice_key, func.min(stage.c.line).label("first"))
+        .group_by(stage.c.bid_id, stage.c.invoice_key)
         .having(func.count() > 1)
         .subquery()
     )
     repeats = connection.execute(
         select(stage.c.line, stage.c.bid_id, stage.c.invoice, first.c.first)
-        .join(first, (first.c.bid_id == stage.c.bid_id) & (first.c.invoice == stage.c.invoice))
+        .join(first, (first.c.bid_id == stage.c.bid_id) & (first.c.invoice_key == stage.c.invoice_key))
         .where(stage.c.line > first.c.first)
         .order_by(stage.c.line)
     )
     for line, bid_id, invoice, first_line in repeats:
-        fault(line, f"invoice {invoice} for {by_id[bid_id].reference} repeats line {first_line}")
+        faults(line, f"invoice {invoice} for {by_id[bid_id].reference} repeats line {first_line}")
 
-    # Rows already imported (same bid and invoice) are skipped: re-running an import is safe.
+    same = and_(Spend.bid_id == stage.c.bid_id, Spend.invoice_key == stage.c.invoice_key)
     connection.execute(
         update(stage)
-        .where(exists().where((Spend.bid_id == stage.c.bid_id) & (Spend.invoice == stage.c.invoice)))
+        .where(
+            exists().where(same, Spend.amount_pence == stage.c.amount_pence, Spend.paid_on == stage.c.paid_on)
+        )
         .values(skip=1)
     )
+    changed = connection.execute(
+        select(
+            stage.c.line,
+            stage.c.bid_id,
+            stage.c.invoice,
+            stage.c.amount_pence,
+            stage.c.paid_on,
+            Spend.invoice,
+            Spend.amount_pence,
+            Spend.paid_on,
+        )
+        .join(Spend, same)
+        .where(stage.c.skip == 0)
+        .order_by(stage.c.line)
+    )
+    for line, bid_id, invoice, pence, paid_on, was_invoice, was_pence, was_paid_on in changed:
+        now_said = f"{Money(int(pence))} on {_iso(paid_on)}"
+        then_said = f"{Money(int(was_pence))} on {_iso(was_paid_on)}"
+        as_written = f" (as {was_invoice})" if was_invoice != invoice else ""
+        faults(
+            line,
+            f"invoice {invoice} for {by_id[bid_id].reference} was imported before{as_written} as "
+            f"{then_said}; this line says {now_said}. Correct the file, or record the difference "
+            "as its own payment or credit note",
+        )
+    problems = connection.execute(
+        select(stage.c.line, stage.c.problem)
+        .where(stage.c.skip == 0, stage.c.problem.is_not(None))
+        .order_by(stage.c.line)
+    )
+    for line, problem in problems:
+        faults(line, problem)
+
     totals = connection.execute(
         select(
             stage.c.bid_id,
@@ -573,43 +760,141 @@ def import_spend(
             func.count(),
             func.min(stage.c.line),
             func.max(stage.c.line),
+            func.count().filter(stage.c.amount_pence < 0),
         )
-        .where(stage.c.skip == 0)
+        .where(stage.c.skip == 0, stage.c.problem.is_(None))
         .group_by(stage.c.bid_id)
     ).all()
-    for bid_id, total, count, low, high in totals:
+    for bid_id, total, count, low, high, _ in totals:
         payable = by_id[bid_id]
-        if total > payable.left:
-            lines = f"line {low}" if count == 1 else f"lines {low}–{high}"
-            fault(
-                low,
-                f"{lines}: the {count} new payment{'s' if count != 1 else ''} to {payable.reference} "
-                f"add up to {Money(int(total))}, but the award is {Money(payable.award)} with "
-                f"{Money(payable.spent)} spent, leaving {Money(payable.left)}",
-            )
-    if bad:
-        bad.sort(key=lambda row: row.line)
-        raise BadImport(name, bad, more)
+        lines = f"line {low}" if count == 1 else f"lines {low}–{high}"
+        problem = payable.lines_out_of_bounds(
+            int(total), f"{lines}: the {count} new payment{'s' if count != 1 else ''}"
+        )
+        if problem:
+            faults(low, problem)
+    return [(b, int(t), int(c), lo, hi, int(r)) for b, t, c, lo, hi, r in totals]
 
-    result.skipped = int(
-        connection.execute(select(func.count()).select_from(stage).where(stage.c.skip == 1)).scalar_one()
+
+def _iso(day: date | str) -> str:
+    return day if isinstance(day, str) else day.isoformat()
+
+
+def _warnings(connection: Any, stage: Table, payables: dict[str, Payable], result: ImportResult) -> None:
+    """New lines dated after their project's end date: taken, and listed."""
+    by_id = {p.bid_id: p for p in payables.values()}
+    late = connection.execute(
+        select(stage.c.line, stage.c.bid_id, stage.c.paid_on)
+        .join(Bid, Bid.id == stage.c.bid_id)
+        .where(stage.c.skip == 0, Bid.delivery_end.is_not(None), stage.c.paid_on > Bid.delivery_end)
+        .order_by(stage.c.line)
     )
-    result.imported = result.rows - result.skipped
-    result.total = Money(sum(int(total) for _, total, _, _, _ in totals))
-    result.by_bid = {by_id[bid_id].reference: Money(int(total)) for bid_id, total, _, _, _ in totals}
-    if dry_run:
+    for line, bid_id, paid_on in late:
+        said = by_id[bid_id].warning(paid_on if isinstance(paid_on, date) else date.fromisoformat(paid_on))
+        if said is None:
+            continue
+        if len(result.warnings) < WARNINGS_LISTED:
+            result.warnings.append(BadRow(line, said))
+        else:
+            result.more_warnings += 1
+
+
+def import_spend(
+    scope: Scope,
+    path: Path,
+    columns: dict[str, str] | None = None,
+    *,
+    dry_run: bool = False,
+    skip_unmatched: bool = False,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Check every line of a finance export, then book the new ones in one go, or nothing at all.
+
+    Lines stream into a temporary table in batches, so memory stays flat however long the file;
+    repeats, re-imports and the awards are then checked with SQL over the whole file.
+    """
+    actor = require(scope, Action.import_spend)
+    columns = columns or dict(DEFAULT_COLUMNS)
+    name = path.name
+    if not path.is_file():
+        raise NotFound(f"there is no file {str(path)!r}")
+    result = ImportResult(name, dry_run=dry_run)
+    faults = _Faults()
+    with Source(path, name, encoding=encoding, sheet=sheet) as source:
+        at = header_positions(source.header, columns, name)
+        payables = _payables(scope)
+        connection = scope.session.connection()
+        if connection.dialect.name == "sqlite":
+            # A bigger page cache for this one command keeps the indexes being filled in memory
+            # (the default is 2 MB); it is the connection's, freed when the command ends.
+            connection.exec_driver_sql("PRAGMA cache_size = -65536")
+        stage = _stage_table()
+        stage.drop(connection, checkfirst=True)
+        stage.create(connection)
+        _stage_file(
+            scope,
+            source,
+            at,
+            payables,
+            _Stager(connection, stage),
+            faults,
+            result,
+            skip_unmatched=skip_unmatched,
+            reference_column=repr(source.header[at["reference"]]),
+            progress=progress,
+        )
+    if result.rows == 0 and not faults:
+        raise BadInput(f"{name} has a header row but no payments")
+    totals = _check_stage(connection, stage, payables, faults)
+    if faults:
+        faults.bad.sort(key=lambda row: row.line)
+        raise BadImport(name, faults.bad, faults.more, faults.unmatched)
+
+    by_id = {p.bid_id: p for p in payables.values()}
+    result.imported = sum(count for _, _, count, _, _, _ in totals)
+    result.skipped = result.rows - result.imported - result.unmatched
+    result.total = Money(sum(total for _, total, _, _, _, _ in totals))
+    result.refunds = sum(refunds for *_, refunds in totals)
+    if result.refunds:
+        refunded = connection.execute(
+            select(func.coalesce(func.sum(stage.c.amount_pence), 0)).where(
+                stage.c.skip == 0, stage.c.amount_pence < 0
+            )
+        ).scalar_one()
+        result.refunded = Money(-int(refunded))
+    result.by_bid = {by_id[bid_id].reference: Money(total) for bid_id, total, *_ in totals}
+    _warnings(connection, stage, payables, result)
+    if dry_run or result.imported == 0:
+        # Nothing new (a re-run of the same export): nothing is written, not even a record of it.
         scope.session.rollback()
         return result
+    _book(scope, connection, stage, path, result, totals, by_id, actor.id)
+    return result
 
+
+def _book(
+    scope: Scope,
+    connection: Any,
+    stage: Table,
+    path: Path,
+    result: ImportResult,
+    totals: list[tuple[int, int, int, int, int, int]],
+    by_id: dict[int, Payable],
+    actor_id: int,
+) -> None:
+    """Book the staged new lines: the import's record, the payments, their ledger entries (the
+    movements staged from grants.ledger.payment_movement), the bids' spend, the audit event."""
     batch_row = SpendImport(
         partnership_id=scope.partnership.id,
-        file_name=name[:300],
+        file_name=result.file_name[:300],
         sha256=_file_digest(path),
         rows=result.rows,
         imported=result.imported,
         skipped=result.skipped,
         total_pence=result.total.pence,
-        actor_id=actor.id,
+        actor_id=actor_id,
         created_at=clock.now(),
     )
     scope.session.add(batch_row)
@@ -623,6 +908,7 @@ def import_spend(
                 "amount_pence",
                 "supplier",
                 "invoice",
+                "invoice_key",
                 "import_id",
                 "actor_id",
                 "created_at",
@@ -633,16 +919,15 @@ def import_spend(
                 stage.c.amount_pence,
                 stage.c.supplier,
                 stage.c.invoice,
+                stage.c.invoice_key,
                 literal(batch_row.id),
-                literal(actor.id),
+                literal(actor_id),
                 literal(now, type_=Spend.__table__.c.created_at.type),
             )
             .where(stage.c.skip == 0)
             .order_by(stage.c.line),
         )
     )
-    # One ledger entry per payment, award:BID → spent:BID, dated the day it was paid; read from
-    # the staged rows (the payments just inserted, in the same order).
     connection.execute(
         insert(LedgerEntry.__table__).from_select(
             [
@@ -661,14 +946,14 @@ def import_spend(
             select(
                 literal(scope.partnership.id),
                 money_year_id(),
-                literal("spend"),
-                literal("award:") + Bid.reference,
-                literal("spent:") + Bid.reference,
-                stage.c.amount_pence,
+                stage.c.kind,
+                stage.c.from_account,
+                stage.c.to_account,
+                stage.c.entry_pence,
                 stage.c.bid_id,
                 stage.c.paid_on,
-                literal(actor.id),
-                literal("invoice ") + stage.c.invoice + literal(" from ") + stage.c.supplier,
+                literal(actor_id),
+                stage.c.reason,
                 literal(now, type_=LedgerEntry.__table__.c.created_at.type),
             )
             .join(Bid, Bid.id == stage.c.bid_id)
@@ -676,29 +961,21 @@ def import_spend(
             .order_by(stage.c.bid_id, stage.c.line),
         )
     )
-    for bid_id, total, _, _, _ in totals:
-        _raise_spent(scope, by_id[bid_id], int(total))
+    for bid_id, total, *_ in totals:
+        _move_spent(scope, by_id[bid_id], total, single=False)
     stage.drop(connection, checkfirst=True)
-    # Rows skipped as already imported are in the staged digest: then the seal reads them back.
-    # Its ledger entries are all spend entries, which the seal counts (check matches each to its
-    # payment): their digest is of no rows.
-    presealed = (
-        {"spend": (result.imported, sealing.hexdigest()), "ledger_entry": (result.imported, EMPTY)}
-        if not result.skipped
-        else None
-    )
     scope.audit(
         "spend.import",
-        f"import {name}",
-        presealed=presealed,
+        f"import {result.file_name}",
         details={
-            "file": name,
+            "file": result.file_name,
             "sha256": batch_row.sha256,
             "rows": result.rows,
             "imported": result.imported,
             "skipped": result.skipped,
+            "unmatched": result.unmatched,
+            "refunds": result.refunds,
             **money_fields("total", result.total),
             "by_bid": {ref: m.pence for ref, m in sorted(result.by_bid.items())},
         },
     )
-    return result

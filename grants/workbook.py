@@ -71,7 +71,7 @@ SHEETS = {
         "Carried",
         "Carried from",
     ),
-    "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount"),
+    "Spend": ("Date", "Reference", "Supplier", "Invoice", "Amount", "Kind"),
     MONTH_SHEET: MONTH_COLUMNS,
     "Scores": (
         "Rank",
@@ -88,7 +88,7 @@ SHEETS = {
 WIDTHS = {
     "Summary": (14, 14, 14, 14, 14, 14, 14, 14),
     "Projects": (15, 50, 40, 10, 14, 14, 14, 14, 14, 14, 12),
-    "Spend": (12, 15, 40, 20, 14),
+    "Spend": (12, 15, 40, 20, 14, 10),
     MONTH_SHEET: (12, 14, 14, 14),
     "Scores": (6, 15, 50, 12, 8, 8, 8, 8, 22),
 }
@@ -237,8 +237,10 @@ def _payments(scope: Scope, year: FundingYear) -> Iterator[tuple[date, str, str,
 def _spend(sheet: _Sheet, scope: Scope, year: FundingYear) -> int:
     count = 0
     for paid_on, reference, supplier, invoice, amount in _payments(scope, year):
+        # A refund or credit note is a negative amount, and says so.
+        kind = "refund" if amount < 0 else "payment"
         sheet.append(
-            [sheet.day(paid_on), text(reference), text(supplier), text(invoice), sheet.money(amount)]
+            [sheet.day(paid_on), text(reference), text(supplier), text(invoice), sheet.money(amount), kind]
         )
         count += 1
     return count
@@ -284,8 +286,11 @@ def _scores(sheet: _Sheet, rows: list[dict[str, Any]]) -> None:
 
 def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
     """Write the year's workbook (--year, else the open year) to `path`."""
+    from grants.permissions import require
     from grants.scoring import ranking
+    from workflows.policy import Action
 
+    require(scope, Action.export_workbook)
     year = find_year(scope)
     figures = pot_figures(scope.session, year)
     # The ranking as the acting member may see it (blind scoring); asked for before anything is

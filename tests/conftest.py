@@ -18,6 +18,31 @@ os.environ.pop("GRANTS_IDENTITY", None)
 os.environ["COLUMNS"] = "200"  # tables are read whole, not wrapped at 80 columns
 
 
+# The test tiers, declared in one place. The fast tier is the default `pytest` (the README's second
+# command); `pytest -m slow` runs the rest: the stateful machine, the kills, several processes at
+# once, the real pseudo-terminal, and everything that needs a PostgreSQL server. `.ci/run` runs
+# both. A single slow test elsewhere can carry `@pytest.mark.slow` itself.
+SLOW_MODULES = frozenset(
+    {"test_crashes", "test_concurrency", "test_concurrency_all", "test_invariants", "test_scoring_terminal"}
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Naming files or tests on the command line runs them whatever their tier: the default
+    # `-m 'not slow'` (pyproject's addopts) only picks the tier of a whole run.
+    explicit = config.args_source == pytest.Config.ArgsSource.ARGS
+    if explicit and config.option.markexpr == "not slow":
+        config.option.markexpr = ""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path
+        if path.parent.name == "postgres" or path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 @dataclass
 class Cli:
     """Runs `grants` commands against one database, as a given member."""

@@ -250,13 +250,23 @@ class Outcome:
 
 
 def run_all(url: str, folder: Path, processes: int = PROCESSES) -> tuple[Groups, Outcome]:
-    groups = prepare(url)
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(processes) as pool:
-        pool.map(_warm, [url] * processes)
-        started = time.perf_counter()
-        tallies = pool.map(_work, [(url, p, groups, str(folder)) for p in range(processes)])
-        seconds = time.perf_counter() - started
+    # The round is played on the day its payments are dated, so no payment is dated before its
+    # award or after today (the workers, spawned, inherit the environment).
+    previous = os.environ.get("GRANTS_TODAY")
+    os.environ["GRANTS_TODAY"] = PAY_DAY
+    try:
+        groups = prepare(url)
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(processes) as pool:
+            pool.map(_warm, [url] * processes)
+            started = time.perf_counter()
+            tallies = pool.map(_work, [(url, p, groups, str(folder)) for p in range(processes)])
+            seconds = time.perf_counter() - started
+    finally:
+        if previous is None:
+            os.environ.pop("GRANTS_TODAY", None)
+        else:
+            os.environ["GRANTS_TODAY"] = previous
     return groups, Outcome(tallies, seconds)
 
 

@@ -1037,6 +1037,7 @@ def _put(cli: Cli, case, tag: str) -> str | None:  # type: ignore[no-untyped-def
     return result.stdout + " ".join(command) if result.exit_code == 0 else None
 
 
+@pytest.mark.slow  # about a minute per stage: 70 command lines on each database
 @pytest.mark.parametrize("stage", sorted({c[1] for c in TEXT_CASES}))
 def test_hostile_text_in_every_free_text_field_is_shown_as_typed_by_every_command(
     stage_files: Callable[[str], Path], tmp_path: Path, wide_console: None, stage: str
@@ -1195,3 +1196,67 @@ def test_markup_in_the_cli_is_only_in_styled_templates() -> None:
             if tag.search(line):
                 found.append(f"{path}:{number}: {line.strip()}")
     assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("bid", "new", "--title", "[/]", "--amount", "100", "--org", "kcc"),
+        ("bid", "new", "--title", "[/]", "--amount", "100", "--org", "kcc", "--json"),
+    ],
+    ids=["table", "json"],
+)
+def test_a_write_whose_reader_has_gone_still_succeeds(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """`grants bid new … | true`: the output cannot be written, but the bid is saved, so the
+    command must not look failed (a script would make it twice)."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'g.sqlite'}"
+    from tests.conftest import demo_copy
+
+    demo_copy(url, "setup")
+    grants = Path(sys.executable).with_name("grants")
+    proc = subprocess.Popen(
+        [str(grants), "--db", url, "--as", OFFICER, *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before the command writes
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, errors
+    assert errors == ""
+    listed = json.loads(ok(Cli(url)("bid", "list", "--json", actor=OFFICER)))
+    assert [b["title"] for b in listed if b["title"] == "[/]"] == ["[/]"]
+
+
+@pytest.mark.parametrize(
+    ("actor", "command", "message"),
+    [
+        (
+            OFFICER,
+            ("bid", "new", "--title", "ab\udcffcd", "--amount", "1", "--org", "kcc"),
+            "Error: title is not valid UTF-8 text (bytes no character stands for); give it as UTF-8",
+        ),
+        (
+            "treasurer",
+            ("spend", "add", "CRG-2425-003", "1", "--date", "2024-09-01", "--supplier", "S\udcff"),
+            "Error: supplier is not valid UTF-8 text (bytes no character stands for); give it as UTF-8",
+        ),
+        (
+            OFFICER,
+            ("bid", "show", "CRG-2425-00\udcff"),
+            "Error: the input holds bytes that are not UTF-8 text (\\udcff); give it as UTF-8. Nothing was changed",
+        ),
+    ],
+    ids=["title", "supplier", "reference"],
+)
+def test_bytes_that_are_not_utf8_on_the_command_line_are_bad_input(
+    at_stage: Callable[[str], Cli], actor: str, command: tuple[str, ...], message: str
+) -> None:
+    """Invalid UTF-8 in an argument (Python keeps it as lone surrogates, which no database takes)."""
+    cli = at_stage("tactical")
+    before = cli.snapshot()
+    assert error_message(cli(*command, actor=actor), 2) == message
+    assert cli.snapshot() == before

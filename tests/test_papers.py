@@ -445,6 +445,7 @@ def test_pot_chart_draws_bars_in_proportion_and_no_purple() -> None:
 # --- a paper as PDF, with LibreOffice ------------------------------------------------------------
 
 
+@pytest.mark.slow  # starts LibreOffice
 @pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None, reason="LibreOffice not installed"
 )

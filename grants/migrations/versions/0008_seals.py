@@ -1,7 +1,7 @@
 """Seals: each audit event binds the rows its command wrote and the state it left
 
-Revision ID: 0007_seals
-Revises: 0006
+Revision ID: 0008_seals
+Revises: 0007_spend_refunds
 Create Date: 2026-12-02 04:40:00
 
 Old events keep no seal (their hashes do not change); `grants db upgrade` then records one
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0007_seals"
-down_revision = "0006"
+revision = "0008_seals"
+down_revision = "0007_spend_refunds"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,437 @@
+"""Reading payments as finance systems write them: one row parser for `spend add` and `spend import`,
+and the files themselves (CSV in UTF-8, UTF-16 or Windows-1252, and .xlsx workbooks).
+
+No database here: `grants.spend` stages what this module reads and checks it against the bids.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from grants.errors import BadInput, shown
+from grants.money import Money, plain_pence
+from grants.partnerships import _CONTROL, clean_text
+
+SUPPLIER_LIMIT = 200
+INVOICE_LIMIT = 100
+FIELDS = ("date", "reference", "amount", "supplier", "invoice")
+DEFAULT_COLUMNS = {name: name for name in FIELDS}
+AMOUNT_EXAMPLE = "write it as 1250.00, or a refund as -150.00, (150.00) or 150.00 CR"
+
+
+# --- one payment's values ------------------------------------------------------------------------
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UK_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
+def parse_paid_on(text: str) -> date:
+    """A payment date as finance systems write it: 2024-06-30 or 30/06/2024 (ASCII digits only)."""
+    raw = (text or "").strip()
+    try:
+        if _ISO_DAY.fullmatch(raw):
+            return date.fromisoformat(raw)
+        uk = _UK_DAY.fullmatch(raw)
+        if uk:
+            return date(int(uk[3]), int(uk[2]), int(uk[1]))
+    except ValueError:
+        pass
+    raise BadInput(f"date {shown(raw)} is not a date; write it as 2024-06-30 or 30/06/2024")
+
+
+def parse_amount(text: str) -> int:
+    """Signed pence: a payment is positive; a refund or credit note negative, written as finance
+    systems write it: `-150.00`, `-£150.00`, `(150.00)`, `150.00 CR` (or `150.00-`, SAP's way)."""
+    pence = plain_pence(text)
+    if pence is not None:  # the common case, 1250.00: fast
+        return pence
+    raw = (text or "").strip().replace("\u2212", "-")
+    credit = False
+    if len(raw) > 2 and raw[0] == "(" and raw[-1] == ")":
+        raw, credit = raw[1:-1].strip(), True
+    elif raw[-2:].upper() == "CR" and len(raw) > 2:
+        raw, credit = raw[:-2].strip(), True
+    elif len(raw) > 1 and raw[-1] == "-" and raw[-2].isdigit():
+        raw, credit = raw[:-1].strip(), True
+    if credit and (raw.startswith("-") or raw.startswith("£-")):
+        raise BadInput(f"amount {shown(text.strip())} is negative twice; {AMOUNT_EXAMPLE}")
+    try:
+        money = Money.parse(raw, allow_negative=not credit, allow_zero=False)
+    except BadInput as error:
+        if "is not a number" in str(error):
+            raise BadInput(
+                f"amount {shown((text or '').strip())} is not an amount; {AMOUNT_EXAMPLE}"
+            ) from None
+        message = str(error)
+        if raw != (text or "").strip():  # name the amount as the file wrote it
+            message = message.replace(repr(raw), repr(text.strip()), 1)
+        raise BadInput(message) from None
+    return -money.pence if credit else money.pence
+
+
+_DASHES = str.maketrans(
+    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u02d7\ufe58\ufe63", "-")
+)
+_INNER_SPACE = re.compile(r"\s+")
+
+
+def invoice_key(invoice: str) -> str:
+    """An invoice number's identity: NFKC, look-alike dashes as `-`, spaces collapsed, any case.
+
+    `INV‐001` (a Unicode hyphen), `inv-001` and ` INV-001 ` are one invoice; paying it twice is
+    what this prevents.
+    """
+    if invoice.isascii():
+        text = invoice.strip()
+        return (_INNER_SPACE.sub(" ", text) if "  " in text or "\t" in text else text).lower()
+    text = unicodedata.normalize("NFKC", invoice).translate(_DASHES).replace("\u00ad", "")
+    return _INNER_SPACE.sub(" ", text).strip().casefold()
+
+
+class PaymentLine(NamedTuple):
+    """One payment or refund as read, before it meets the bids (a tuple: a million are read)."""
+
+    paid_on: date
+    pence: int
+    supplier: str
+    invoice: str | None
+    key: str | None
+
+    @property
+    def is_refund(self) -> bool:
+        return self.pence < 0
+
+
+def read_payment(
+    day: str | date, amount: str | int, supplier: str, invoice: str | None, *, invoice_required: bool
+) -> PaymentLine:
+    """The row parser: date, signed amount, supplier and invoice of one line, checked and cleaned.
+
+    `spend add` and `spend import` both read through here, so a value one accepts the other does.
+    """
+    if isinstance(day, date):
+        paid_on = day
+    elif _ISO_DAY.fullmatch(day):
+        try:
+            paid_on = date.fromisoformat(day)
+        except ValueError:
+            raise BadInput(f"date {shown(day)} is not a date; write it as 2024-06-30 or 30/06/2024") from None
+    else:
+        paid_on = parse_paid_on(day)
+    pence = amount if isinstance(amount, int) else parse_amount(amount)
+    if pence == 0:
+        raise BadInput(f"the amount must not be £0; {AMOUNT_EXAMPLE}")
+    supplier = supplier.strip()
+    if not supplier or len(supplier) > SUPPLIER_LIMIT or _CONTROL.search(supplier):
+        supplier = clean_text(supplier, "supplier", limit=SUPPLIER_LIMIT)
+    text = (invoice or "").strip()
+    if not text or len(text) > INVOICE_LIMIT or _CONTROL.search(text):
+        text = clean_text(text, "invoice", limit=INVOICE_LIMIT, required=invoice_required)
+    return PaymentLine(paid_on, pence, supplier, text or None, invoice_key(text) if text else None)
+
+
+# --- the grant reference in a line ---------------------------------------------------------------
+
+
+class ReferenceFinder:
+    """Finds the bid a line pays: its reference anywhere in the cell, in any case, as a whole word
+    (`crg-2627-001 venue hire`). A cell with no reference is not grant spend (None)."""
+
+    def __init__(self, programme: str, known: set[str]) -> None:
+        self.known = known
+        self.pattern = re.compile(
+            rf"(?<![\w-])({re.escape(programme)}-[0-9]{{4}}-[0-9]{{3,}})(?![\w-])", re.IGNORECASE
+        )
+
+    def find(self, cell: str) -> str | None:
+        whole = cell.strip().upper()
+        if whole in self.known:
+            return whole
+        found = sorted({match.upper() for match in self.pattern.findall(cell)})
+        if not found:
+            return None
+        if len(found) > 1:
+            raise BadInput(f"names more than one bid ({', '.join(found)}); a line pays one project")
+        return found[0]
+
+
+# --- the file: its encoding and its rows ---------------------------------------------------------
+
+
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
+_CHUNK = 1 << 20
+
+
+def _line_of(path: Path, offset: int, encoding: str) -> tuple[int, int]:
+    """The line (from 1) and the byte's position in it (from 1) of a byte offset in the file."""
+    with path.open("rb") as handle:
+        before = handle.read(offset)
+    text = before.decode(encoding if not encoding.startswith("utf-8") else "utf-8", errors="replace")
+    start = text.rfind("\n") + 1
+    return text.count("\n") + 1, len(text) - start + 1
+
+
+def _first_bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
+    """The offset and value of the first byte the encoding cannot read, or None: streamed, so
+    memory stays flat however large the file."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(_CHUNK)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                # The bad byte may sit in bytes the decoder held back from the previous chunk.
+                at = max(0, offset + error.start - len(error.object) + len(chunk))
+                with path.open("rb") as again:
+                    again.seek(at)
+                    value = again.read(1)
+                return at, value[0] if value else 0
+            if not chunk:
+                return None
+            offset += len(chunk)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 saved without a byte-order mark: text of ASCII letters has every other byte zero."""
+    sample = head[: len(head) - len(head) % 2][:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd > half * 0.6 and even == 0:
+        return "utf-16-le"
+    if even > half * 0.6 and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def detect_encoding(path: Path, given: str | None, name: str) -> str:
+    """The text encoding of a CSV: `--encoding` if given, else told from the bytes: a byte-order
+    mark (UTF-8 or UTF-16), UTF-16 without one, UTF-8, else Windows-1252 (Excel's "CSV" save).
+    The whole file is then checked in that encoding, so an error names the real line and byte."""
+    if given:
+        try:
+            encoding = codecs.lookup(given.strip()).name
+        except LookupError:
+            raise BadInput(
+                f"--encoding {given!r} is not an encoding Python knows; use utf-8, utf-16 or cp1252 (Windows-1252)"
+            ) from None
+        if encoding == "utf-8":
+            encoding = "utf-8-sig"  # a byte-order mark is not part of the header
+        bad = _first_bad_byte(path, encoding)
+        if bad is not None:
+            line, column = _line_of(path, bad[0], encoding)
+            raise BadInput(
+                f"{name} is not {given} text: line {line} has the byte 0x{bad[1]:02X} at position {column}; "
+                "check --encoding, or leave it out to have the encoding detected"
+            )
+        return encoding
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if head.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        utf16 = _utf16_without_bom(head)
+        candidates = [utf16] if utf16 else ["utf-8", "cp1252"]
+    bad = None
+    for encoding in candidates:
+        bad = _first_bad_byte(path, encoding)
+        if bad is None:
+            return encoding
+    assert bad is not None
+    line, column = _line_of(path, bad[0], candidates[0])
+    tried = " nor ".join(ENCODING_NAMES.get(c, c) for c in candidates)
+    raise BadInput(
+        f"{name} is not {tried} text: line {line} has the byte 0x{bad[1]:02X} at position {column}. "
+        "Save it from the finance system as CSV UTF-8, or name its encoding, e.g. --encoding cp1252"
+    )
+
+
+def _xlsx_text(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV would hold: dates ISO, whole numbers without `.0`,
+    other numbers to the penny when the float is a penny amount."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        exact = Decimal(repr(value))
+        pennies = exact.quantize(Decimal("0.01"))
+        return str(pennies if abs(exact - pennies) < Decimal("0.000001") else exact)
+    return str(value)
+
+
+def _delimiter(path: Path, encoding: str) -> str:
+    """Commas, or tabs when the header has tabs and no commas (Excel's "Unicode text" save is
+    UTF-16 with tabs)."""
+    with path.open("r", encoding=encoding, newline="") as handle:
+        header = handle.readline()
+    return "\t" if "\t" in header and "," not in header else ","
+
+
+def is_xlsx(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"
+
+
+class Source:
+    """A finance export opened for reading: its header and then (line number, cells) per row."""
+
+    def __init__(
+        self, path: Path, name: str, *, encoding: str | None = None, sheet: str | None = None
+    ) -> None:
+        self.path, self.name = path, name
+        self.xlsx = is_xlsx(path)
+        self._raw: Any = None
+        self._workbook: Any = None
+        if self.xlsx:
+            if encoding:
+                raise BadInput(f"{name} is a spreadsheet (.xlsx); --encoding is for CSV files only")
+            self._open_xlsx(sheet)
+        else:
+            if sheet:
+                raise BadInput(f"{name} is a CSV file; --sheet is for .xlsx spreadsheets only")
+            self.encoding = detect_encoding(path, encoding, name)
+            self.delimiter = _delimiter(path, self.encoding)
+            self._raw = path.open("rb")
+            self._reader = csv.reader(
+                io.TextIOWrapper(self._raw, encoding=self.encoding, newline=""), delimiter=self.delimiter
+            )
+        try:
+            self.header = [cell.strip() for cell in self._first()]
+        except StopIteration:
+            self.close()
+            raise BadInput(
+                f"{name} is empty; it needs a header row ({', '.join(FIELDS)}) and then one row per payment"
+            ) from None
+        except csv.Error as error:
+            self.close()
+            raise BadInput(f"{name} line 1: not readable as CSV ({error})") from None
+
+    def _open_xlsx(self, sheet: str | None) -> None:
+        from openpyxl import load_workbook
+
+        try:
+            self._workbook = load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as error:  # a damaged zip or a workbook openpyxl cannot read
+            raise BadInput(f"{self.name} is not a readable .xlsx workbook ({error})") from None
+        names = self._workbook.sheetnames
+        if sheet is None:
+            worksheet = self._workbook[names[0]]
+        elif sheet in names:
+            worksheet = self._workbook[sheet]
+        else:
+            self.close()
+            raise BadInput(
+                f"{self.name} has no sheet {sheet!r}; its sheets are {', '.join(repr(n) for n in names)}"
+            )
+        self.sheet = worksheet.title
+        self._rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
+
+    def _first(self) -> list[str]:
+        if self.xlsx:
+            _, row = next(self._rows)
+            return [_xlsx_text(value) for value in row]
+        return next(self._reader)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number, cells) of every row after the header, blank rows left out."""
+        if self.xlsx:
+            for line, values in self._rows:
+                row = [_xlsx_text(value) for value in values]
+                if any(cell.strip() for cell in row):
+                    yield line, row
+            return
+        reader = self._reader
+        try:
+            for row in reader:
+                if not row or (not row[0].strip() and not "".join(row).strip()):
+                    continue
+                yield reader.line_num, row
+        except csv.Error as error:
+            raise BadInput(f"{self.name} line {reader.line_num}: not readable as CSV ({error})") from None
+
+    def position(self) -> int:
+        """How far through the file, in bytes (for a progress bar)."""
+        return self._raw.tell() if self._raw is not None else 0
+
+    def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+        if self._workbook is not None:
+            self._workbook.close()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def parse_columns(pairs: list[str] | None) -> dict[str, str]:
+    """`--column date="Posting Date"` names another system's column for one of our fields."""
+    columns = dict(DEFAULT_COLUMNS)
+    for pair in pairs or []:
+        name, sep, header = pair.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in FIELDS or not header.strip():
+            raise BadInput(
+                f"--column {pair!r} is not FIELD=HEADER with FIELD one of {', '.join(FIELDS)}, "
+                'e.g. --column date="Posting Date"'
+            )
+        columns[name] = header.strip()
+    return columns
+
+
+def header_positions(header: list[str], columns: dict[str, str], name: str) -> dict[str, int]:
+    """Where each field's column is; a column we read that the header names twice is an error
+    (which of the two would be meant?)."""
+    found: dict[str, list[int]] = {}
+    for i, cell in enumerate(header):
+        found.setdefault(cell.strip().casefold(), []).append(i)
+    positions, missing, twice = {}, [], []
+    for field_name in FIELDS:
+        wanted = columns[field_name]
+        places = found.get(wanted.casefold())
+        if not places:
+            missing.append(f"{wanted!r} (the {field_name})")
+        elif len(places) > 1:
+            twice.append(f"{wanted!r} is columns {' and '.join(str(p + 1) for p in places)}")
+        else:
+            positions[field_name] = places[0]
+    if twice:
+        raise BadInput(
+            f"{name} names a column twice: {'; '.join(twice)}. Rename one in the file, or map another "
+            'column with --column, e.g. --column amount="Net Amount"'
+        )
+    if missing:
+        cells = ", ".join(repr(cell.strip()) for cell in header[:20]) or "none"
+        raise BadInput(
+            f"{name} has no column {' or '.join(missing)}; its header row has {cells}. "
+            'Name your columns with --column, e.g. --column date="Posting Date"'
+        )
+    return positions

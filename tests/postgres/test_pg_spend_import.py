@@ -1,0 +1,45 @@
+"""The spend import on PostgreSQL: staged by COPY, with the same checks and results as on SQLite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Cli
+from tests.test_approvals import ok
+from tests.test_finance_exports import council_csv, import_args, save
+
+
+def test_import_with_refunds_unmatched_lines_and_repeats_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    from grants.demo import build
+
+    build(pg_url, replace=True, until="tactical")
+    cli = Cli(pg_url)
+    rows = [
+        ["15/07/2024", "CS1", "ASB Training", "T-1", "£2,000.00", "crg-2425-001 course"],
+        ["16/07/2024", "CS1", "ASB Training", "T-1C", "(500.00)", "CRG-2425-001 credit"],
+        ["17/07/2024", "HW2", "Kent Highways", "H-1", "£5,000.00", ""],
+        ["18/07/2024", "CS1", "Café Société", "V-1", "300.00 CR", "CRG-2425-005"],
+    ]
+    path = save(tmp_path, "ytd.csv", council_csv(rows), "cp1252")
+    refused = cli(*import_args(path, "--json"), actor="treasurer")
+    assert refused.exit_code == 2
+    bad = {row["line"]: row["reason"] for row in json.loads(refused.stdout)["bad_rows"]}
+    assert bad[4].startswith("names no grant project") and "below zero" in bad[5]
+    rows[3][4] = "300.00"
+    save(tmp_path, "ytd.csv", council_csv(rows), "cp1252")
+    data = json.loads(ok(cli(*import_args(path, "--skip-unmatched", "--json"), actor="treasurer")).stdout)
+    assert (data["imported"], data["refunds"], data["total"], data["unmatched"]) == (3, 1, "£1,800", 1)
+    listed = json.loads(ok(cli("spend", "list", "CRG-2425-005", "--json")).stdout)
+    assert listed["payments"][0]["supplier"] == "Café Société"
+    again = json.loads(ok(cli(*import_args(path, "--skip-unmatched", "--json"), actor="treasurer")).stdout)
+    assert (again["imported"], again["skipped"]) == (0, 3)
+    rows[0][4] = "£2,100.00"
+    save(tmp_path, "ytd.csv", council_csv(rows), "cp1252")
+    changed = cli(*import_args(path, "--skip-unmatched", "--json"), actor="treasurer")
+    assert changed.exit_code == 2
+    assert "as £2,000 on 2024-07-15; this line says £2,100 on 2024-07-15" in changed.stdout
+    report = json.loads(ok(cli("report", "reconcile", "--format", "json")).stdout)
+    assert report["balanced"] is True
+    assert {p["reference"]: p["spent"] for p in report["projects"]}["CRG-2425-001"] == "£1,500"
+    ok(cli("check"))
