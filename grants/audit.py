@@ -72,12 +72,11 @@ def record(
     content_hash: str | None = None,
     at: str | None = None,
     seal_rows: bool = True,
-    presealed: dict[str, tuple[int, str]] | None = None,
 ) -> AuditEvent:
     """Append one event to the partnership's chain, holding the chain head's row lock. The event
     seals the rows the command wrote since the event before (unless `seal_rows` is false: a later
     event of the same command seals them) and the state it leaves (see grants.seals), so every
-    write is flushed first. `presealed`: see grants.seals.make."""
+    write is flushed first."""
     from grants import seals
 
     head, count = session.execute(
@@ -86,7 +85,7 @@ def record(
         .with_for_update()
     ).one()
     session.flush()
-    sealed = seals.make(session, partnership_id, count, rows=seal_rows, presealed=presealed)
+    sealed = seals.make(session, partnership_id, count, rows=seal_rows)
     event = AuditEvent(
         partnership_id=partnership_id,
         seq=count + 1,

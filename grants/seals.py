@@ -50,7 +50,6 @@ from grants.models import (
 VERSION = 1
 # A range of at most this many rows also keeps each row's own hash, so a check names the row.
 NAMED_ROWS = 16
-EMPTY = hashlib.sha256(b"").hexdigest()
 
 
 def _text(value: Any) -> str:
@@ -315,32 +314,14 @@ def previous_marks(session: Session, partnership_id: int, seq: int) -> dict[str,
     return json.loads(sealed)["marks"] if sealed else {}
 
 
-def make(
-    session: Session,
-    partnership_id: int,
-    previous_seq: int,
-    *,
-    rows: bool = True,
-    presealed: dict[str, tuple[int, str]] | None = None,
-) -> str:
+def make(session: Session, partnership_id: int, previous_seq: int, *, rows: bool = True) -> str:
     """The seal of the event that follows `previous_seq`: the rows written since (none when
-    `rows` is false: the command's last event seals them), and the state. `presealed` gives, per
-    table, the (count, digest) of those rows as the command wrote them (the import's payments);
-    it is used only when the count agrees with the table."""
+    `rows` is false: the command's last event seals them), and the state."""
     marks = previous_marks(session, partnership_id, previous_seq)
     sealed: dict[str, list[Any]] = {}
     new_marks: dict[str, int] = {}
     for table in TABLES:
         after = int(marks.get(table.name, 0))
-        given = (presealed or {}).get(table.name) if rows else None
-        if given is not None and given[0] > NAMED_ROWS:
-            # The command counted and hashed its rows as it wrote them (a big import): the mark is
-            # the table's newest id (rows of other partnerships above it are never this one's).
-            id_column = table.query(partnership_id).selected_columns[0]
-            last = session.execute(select(func.max(id_column.table.c.id))).scalar_one() or 0
-            new_marks[table.name] = max(after, int(last))
-            sealed[table.name] = [given[0], given[1], []]
-            continue
         count, last = count_after(session, table, partnership_id, after) if rows else (0, 0)
         new_marks[table.name] = max(after, last)
         if not count:
