@@ -83,7 +83,7 @@ def test_a_database_from_a_newer_grants_is_refused_by_every_command(tmp_path: Pa
     copies = set(tmp_path.glob("*.before-*"))  # the copy that upgrade took, if the fixture was behind
     with sqlite3.connect(cli.url.split("///", 1)[1]) as connection:
         connection.execute("UPDATE alembic_version SET version_num = '0099_future'")
-    before = cli.snapshot()
+    before, copies = cli.snapshot(), set(tmp_path.glob("*.before-*"))
     for argv in (("db", "upgrade"), ("status",), ("check",), ("bid", "list")):
         result = cli(*argv, actor="kcc-officer")
         assert result.exit_code == 4, (argv, result.output)

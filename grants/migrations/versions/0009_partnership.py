@@ -1,8 +1,8 @@
 """Any partnership: its rules per partnership and per year, retiring organisations, members and
 priorities, template criteria with 0–5 descriptors, and a 360Giving prefix no two partnerships share
 
-Revision ID: 0008_partnership
-Revises: 0007_spend_refunds
+Revision ID: 0009_partnership
+Revises: 0008_seals
 Create Date: 2026-12-02 04:40:00
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 from alembic import op
 
-revision = "0008_partnership"
-down_revision = "0007_spend_refunds"
+revision = "0009_partnership"
+down_revision = "0008_seals"
 branch_labels = None
 depends_on = None
 
