@@ -273,15 +273,16 @@ def spend_import(
         f"imported{unmatched} ({result.rows:,} row{'s' if result.rows != 1 else ''} read)."
     )
     if result.warnings:
-        from rich.markup import escape
+        from cli.render import styled
 
         err_console.print(
-            f"[yellow]Warning:[/] {len(result.warnings) + result.more_warnings} line(s) dated after "
-            "their project's end date were taken:",
-            markup=True,
+            styled(
+                "[yellow]Warning:[/] {} line(s) dated after their project's end date were taken:",
+                len(result.warnings) + result.more_warnings,
+            )
         )
         for row in result.warnings:
-            err_console.print(f"  line {row.line}: {escape(row.reason)}", soft_wrap=True)
+            err_console.print(f"  line {row.line}: {row.reason}", soft_wrap=True)
         if result.more_warnings:
             err_console.print(f"  … and {result.more_warnings} more", soft_wrap=True)
     if result.dry_run:

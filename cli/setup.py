@@ -130,8 +130,12 @@ def member_add(
     name: Annotated[str, typer.Option(help="The person's name.")],
     org: Annotated[str, typer.Option(help="Organisation key.")],
     roles: Annotated[
-        str, typer.Option(help="Comma-separated: officer, member, chair, pcc, treasurer.")
-    ] = "member",
+        str | None,
+        typer.Option(
+            help="Comma-separated: officer, member, partner, chair, pcc, treasurer. Default: member "
+            "(scores) for a responsible authority, partner (leads bids, never scores) otherwise."
+        ),
+    ] = None,
 ) -> None:
     """Add a member with an organisation and roles (officer).
 

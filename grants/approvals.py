@@ -10,16 +10,18 @@ from typing import Any
 from sqlalchemy import select
 
 from grants import clock, lifecycle
-from grants.bids import content_hash, find_bid, subject
+from grants.bids import acting_roles, content_hash, find_bid, subject
 from grants.budget import commit_award, pot_of, release_award, tactical_gate
 from grants.errors import BadInput, Refused
-from grants.identity import member_roles
 from grants.models import Bid, FundingYear, Interest, PotKind
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
+from grants.permissions import require
 from grants.scope import Scope
 from grants.years import ensure_open, money_year
-from workflows.bid_lifecycle import LIVE, SPENDABLE, BidStatus, Role
+from workflows import bid_lifecycle as wf
+from workflows.bid_lifecycle import LIVE, SPENDABLE, BidStatus
+from workflows.policy import Action
 
 TEXT_LIMIT = 2000
 
@@ -46,13 +48,18 @@ def _chair_not_conflicted(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bo
     )
 
 
-def _award_within_requested(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-    award: Money = args["award"]
+def award_within_requested(bid: Bid, award: Money) -> tuple[bool, str]:
+    """The award rule, for every path that sets an award (approve, vary): never more than the
+    amount requested. To go higher the lead asks for more before the award, and the chair decides."""
     requested = Money(bid.amount_requested_pence)
     return (
         0 < award.pence <= requested.pence,
         f"the award {award} is more than the {requested} requested; an award may be less, never more",
     )
+
+
+def _award_within_requested(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
+    return award_within_requested(bid, args["award"])
 
 
 def _award_within_uncommitted(scope: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
@@ -100,12 +107,19 @@ class Decision:
         return data
 
 
+def _awards(bid: Bid, roles: frozenset) -> bool:
+    """Whether this member's approve is the one that funds the bid (the table's row says)."""
+    try:
+        return wf.transition_for(bid.status, "approve", roles).dest == BidStatus.funded
+    except wf.WorkflowError:
+        return False  # lifecycle.fire gives the refusal
+
+
 def approve(scope: Scope, reference: str, amount: Money | None = None, note: str | None = None) -> Decision:
     """The chair approves a shortlisted bid; the OPCC funds a chair-approved one, committing the award."""
-    actor = scope.actor
     bid = find_bid(scope, reference, lock=True)
     note = clean_text(note, "note", limit=TEXT_LIMIT, required=False) if note else None
-    pcc_step = bid.status == BidStatus.chair_approved and Role.pcc in member_roles(actor)
+    pcc_step = _awards(bid, acting_roles(scope, bid))
     if not pcc_step:
         if amount is not None and bid.status == BidStatus.shortlisted:
             raise BadInput("--amount is for the OPCC's award; the chair approves the bid as requested")
@@ -140,7 +154,7 @@ def answer(scope: Scope, reference: str, text: str) -> Decision:
 
 def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
     """Change a live award up or down (OPCC), never below what is already spent; budget-checked."""
-    scope.require("vary awards", Role.pcc)
+    require(scope, Action.vary)
     reason = clean_text(reason, "reason", limit=TEXT_LIMIT)
     bid = find_bid(scope, reference, lock=True)
     year = _year(scope, bid)
@@ -158,6 +172,9 @@ def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
         )
     if amount == old:
         raise BadInput(f"the award of {bid.reference} is already {old}")
+    within, why = award_within_requested(bid, amount)
+    if not within:
+        raise Refused(f"{bid.reference}: {why} ({wf.GUARDS['award_within_requested']})")
     delta = amount - old
     if delta.pence > 0 and year.id != bid.year_id:
         raise Refused(
@@ -215,7 +232,7 @@ class EndChange:
 def change_end(scope: Scope, reference: str, ends_on: date, reason: str) -> EndChange:
     """Change a funded or live project's delivery end date (OPCC) — a carried-forward project's
     above all, which runs into the year it was carried into; audited with the reason."""
-    scope.require("change a project's end date", Role.pcc)
+    require(scope, Action.change_end_date)
     reason = clean_text(reason, "reason", limit=TEXT_LIMIT)
     bid = find_bid(scope, reference, lock=True)
     year = money_year(scope.session, bid)

@@ -12,13 +12,14 @@ from sqlmodel import Session
 from grants import clock
 from grants.audit import canonical_json, sha256
 from grants.errors import BadInput, NotFound, Refused, shown
-from grants.identity import member_roles
+from grants.identity import roles_for_bid
 from grants.models import Bid, FundingYear, Member, Organisation, PotKind, ReferenceItem, ReferenceKind
 from grants.money import Money
 from grants.partnerships import clean_text, find_organisation
 from grants.scope import Scope
 from grants.years import ensure_open, find_year, in_year, year_code
-from workflows.bid_lifecycle import EDITABLE, BidStatus, Role
+from workflows.bid_lifecycle import EDITABLE, GUARDS, BidStatus, Role
+from workflows.policy import Action
 
 TEXT_LIMITS = {"title": 200, "summary": 5000, "outcomes": 3000, "measures": 3000, "end_explanation": 1000}
 
@@ -69,11 +70,7 @@ def find_bid(scope: Scope, reference: str, *, lock: bool = False) -> Bid:
 
 def acting_roles(scope: Scope, bid: Bid) -> frozenset[Role]:
     """The actor's roles for this bid: their own, plus `lead` when they belong to its lead org."""
-    actor = scope.actor
-    roles = set(member_roles(actor))
-    if actor.organisation_id == bid.lead_organisation_id:
-        roles.add(Role.LEAD)
-    return frozenset(roles)
+    return roles_for_bid(scope.actor, bid.lead_organisation_id)
 
 
 def _priorities(session: Session, year: FundingYear, kind: ReferenceKind, keys: list[str]) -> str:
@@ -169,6 +166,22 @@ def _apply(scope: Scope, year: FundingYear, bid: Bid, fields: BidFields) -> dict
     return {name: [before[name], after[name]] for name in CONTENT_FIELDS if before[name] != after[name]}
 
 
+def _check_clarified_amount(scope: Scope, bid: Bid, asked: Money) -> None:
+    """During clarification the chair has approved the bid as asked: its amount may go down, never
+    up (the chair would have to approve it again), and it stays within its pot's size."""
+    amount = Money(bid.amount_requested_pence)
+    if amount.pence > asked.pence:
+        raise Refused(
+            f"{bid.reference} is in clarification: the chair approved it at {asked}, so its amount may "
+            f"go down, not up to {amount}; to ask for more, withdraw it and bid again"
+        )
+    from grants.lifecycle import amount_within_pot
+
+    within, why = amount_within_pot(scope, bid)
+    if not within:
+        raise Refused(f"{why} ({GUARDS['amount_within_pot']})")
+
+
 def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
     """Create a draft bid for an organisation; its members and officers may do so."""
     actor = scope.actor
@@ -179,12 +192,9 @@ def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
         if org_key
         else scope.session.get(Organisation, actor.organisation_id)
     )
-    is_officer = Role.officer in member_roles(actor)
-    if org.id != actor.organisation_id and not is_officer:
-        raise Refused(
-            f"{actor.handle} may not create a bid for {org.name}: it needs the role officer or "
-            "lead (a member of the bid's lead organisation)"
-        )
+    from grants.permissions import require
+
+    require(scope, Action.create_bid, organisation_id=org.id, subject=f"for {org.name}")
     if not fields.title:
         raise BadInput("a bid needs a title; give --title")
     if fields.amount is None:
@@ -233,20 +243,20 @@ def edit_bid(scope: Scope, reference: str, fields: BidFields) -> tuple[Bid, dict
     bid = find_bid(scope, reference, lock=True)
     year = scope.session.get(FundingYear, bid.year_id)
     ensure_open(year)
-    roles = acting_roles(scope, bid)
-    if not roles & {Role.LEAD, Role.officer}:
-        raise Refused(
-            f"{scope.actor.handle} may not edit {bid.reference}: it needs the role officer or "
-            "lead (a member of the bid's lead organisation)"
-        )
+    from grants.permissions import require
+
+    require(scope, Action.edit_bid, bid)
     if bid.status not in EDITABLE:
         raise Refused(
             f"{bid.reference} is {bid.status.value}: its content is frozen once submitted and may "
             "change only in draft or while the OPCC asks for clarification"
         )
+    asked = bid.amount_requested_pence
     changes = _apply(scope, year, bid, fields)
     if not changes:
         raise BadInput(f"nothing to change: give at least one field to edit {bid.reference}")
+    if bid.status == BidStatus.clarification:
+        _check_clarified_amount(scope, bid, Money(asked))
     scope.session.flush()
     scope.audit(
         "bid.edit",

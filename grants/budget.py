@@ -12,9 +12,11 @@ from grants.errors import BadInput, Refused
 from grants.models import Bid, FundingYear, Pot, PotKind
 from grants.money import Money
 from grants.partnerships import clean_text
+from grants.permissions import require
 from grants.scope import Scope
 from grants.years import ensure_open, find_year, pots_of
-from workflows.bid_lifecycle import PRE_DECISION, Role
+from workflows.bid_lifecycle import PRE_DECISION
+from workflows.policy import Action
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class Transfer:
 
 def transfer(scope: Scope, amount: Money, source: PotKind, target: PotKind, reason: str) -> Transfer:
     """Move uncommitted money between the year's pots (officer); audited."""
-    actor = scope.require("transfer between pots", Role.officer)
+    actor = require(scope, Action.transfer)
     reason = clean_text(reason, "reason", limit=2000)
     if source == target:
         raise BadInput(f"--from and --to are both {source.value}; choose two different pots")

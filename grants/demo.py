@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from grants import approvals, bids, lifecycle, partnerships, scoring, years
+from grants import approvals, bids, lifecycle, partnerships, permissions, scoring, years
 from grants.db import get_engine, is_sqlite, normalise_url, redact, session_scope, sqlite_file
 from grants.demo_data import (
     DELIVERY,
@@ -24,6 +24,7 @@ from grants.models import FundingYear, PotKind, Stance, YearStatus
 from grants.money import DEFAULT_TACTICAL_SHARE, Money
 from grants.scope import Options, acting_on, open_scope
 from workflows.bid_lifecycle import BidStatus
+from workflows.policy import Action
 
 PARTNERSHIP = "Kent Community Safety Partnership"
 SLUG = "kcsp"
@@ -473,7 +474,7 @@ def score_proposals(url: str, references: list[str], *, first_position: int = 0)
         for scorer in SCORERS:
             with open_scope(Options(db=url, actor=scorer), write=True) as scope:
                 bid = bids.find_bid(scope, reference)
-                if scoring.recusal(scope, bid, scope.actor):
+                if not permissions.allows(scope, Action.score, bid):
                     continue
                 criteria = [
                     c.key for c in scoring.criteria_of(scope, scope.session.get(FundingYear, bid.year_id))

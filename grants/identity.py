@@ -25,11 +25,11 @@ from sqlalchemy import select, text
 from sqlmodel import Session
 
 from grants.errors import BadInput, Refused, shown
-from grants.models import Member, Partnership
+from grants.models import Member, Organisation, Partnership
 from workflows.bid_lifecycle import Role
 
 # Roles a member can be given; `lead` is not given, it follows from the member's organisation.
-ASSIGNABLE_ROLES = (Role.officer, Role.member, Role.chair, Role.pcc, Role.treasurer)
+ASSIGNABLE_ROLES = (Role.officer, Role.member, Role.partner, Role.chair, Role.pcc, Role.treasurer)
 HANDLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 
 
@@ -47,12 +47,40 @@ def parse_roles(text_roles: str) -> tuple[Role, ...]:
     return tuple(role for role in ASSIGNABLE_ROLES if role.value in wanted)
 
 
+def is_officer(member: Member) -> bool:
+    """Whether the member holds the officer role (who a paper is from; not a permission)."""
+    return Role.officer in member_roles(member)
+
+
+def default_roles(responsible_authority: bool) -> tuple[Role, ...]:
+    """What `member add` gives without --roles: a scorer from a responsible authority, else a partner."""
+    return (Role.member,) if responsible_authority else (Role.partner,)
+
+
+def check_member_kind(handle: str, roles: tuple[Role, ...], organisation: Organisation) -> tuple[Role, ...]:
+    """Only working-group members from responsible authorities score: `member` needs one."""
+    if Role.member in roles and not organisation.responsible_authority:
+        raise BadInput(
+            f"{organisation.name} is not a responsible authority, so {handle} cannot be a scoring "
+            f"working-group member; give --roles partner (may lead and edit bids, never scores)"
+        )
+    return roles
+
+
 def roles_text(roles: tuple[Role, ...]) -> str:
     return ",".join(role.value for role in roles)
 
 
 def member_roles(member: Member) -> frozenset[Role]:
     return frozenset(Role(value) for value in member.roles.split(",") if value)
+
+
+def roles_for_bid(member: Member, lead_organisation_id: int | None) -> frozenset[Role]:
+    """The member's roles for a bid: their own, plus `lead` when they belong to its lead org."""
+    roles = set(member_roles(member))
+    if lead_organisation_id is not None and member.organisation_id == lead_organisation_id:
+        roles.add(Role.LEAD)
+    return frozenset(roles)
 
 
 def check_handle(handle: str) -> str:
@@ -125,15 +153,3 @@ def resolve_actor(session: Session, partnership: Partnership, handle: str | None
             "`grants member add`"
         )
     return member
-
-
-def require_role(member: Member, doing: str, *roles: Role) -> None:
-    """Refuse unless the member holds one of the roles; the message names the role needed."""
-    held = member_roles(member)
-    if held.intersection(roles):
-        return
-    needed = " or ".join(role.value for role in roles)
-    raise Refused(
-        f"{member.handle} may not {doing}: it needs the role {needed} "
-        f"({member.handle} has {member.roles.replace(',', ', ')})"
-    )

@@ -44,6 +44,11 @@ def _year_open(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
 
 
 def _amount_within_pot(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
+    return amount_within_pot(scope, bid)
+
+
+def amount_within_pot(scope: Scope, bid: Bid) -> tuple[bool, str]:
+    """The pot-size rule, at submission and for a change during clarification."""
     from grants.years import pot_figures
 
     year = scope.session.get(FundingYear, bid.year_id)
@@ -124,6 +129,17 @@ def fire(
         guards = wf.guards_for(before, trigger, roles)
         facts = compute_facts(scope, bid, guards, {"trigger": trigger, "reason": reason, **args})
         after = wf.fire(before, trigger, set(roles), facts.values, facts.details)
+    except wf.NotPermitted as error:
+        from grants.permissions import NotPermitted
+
+        named = wf.NotPermitted(
+            trigger,
+            error.needed_roles,
+            doing=f"{trigger} {bid.reference} ({before.value})",
+            who=scope.actor.handle,
+            held=roles,
+        )
+        raise NotPermitted(named) from None
     except wf.WorkflowError as error:
         raise Refused(f"{bid.reference}: {error}") from error
     bid.status = after

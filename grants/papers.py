@@ -27,14 +27,13 @@ from grants.committee import (
     working_group_report,
 )
 from grants.exports import write_whole
-from grants.identity import member_roles
+from grants.identity import is_officer
 from grants.models import Bid, Member, Organisation
 from grants.money import Money, sum_money
 from grants.potchart import POT_SERIES, pot_chart
 from grants.scope import Scope
 from grants.wordpaper import Paper
 from grants.years import PotFigures
-from workflows.bid_lifecycle import Role
 
 # The seed's papers to the partnership are "For Information": the partnership is asked to note them.
 CLASSIFICATION = "For Information"
@@ -55,11 +54,11 @@ class PaperSummary:
 def officer_line(scope: Scope) -> str:
     """Who the paper is from: the acting member if an officer, else the partnership's first officer."""
     actor = scope.actor_or_none
-    if actor is None or Role.officer not in member_roles(actor):
+    if actor is None or not is_officer(actor):
         members = scope.session.execute(
             select(Member).where(Member.partnership_id == scope.partnership.id).order_by(Member.id)
         ).scalars()
-        actor = next((m for m in members if Role.officer in member_roles(m)), None)
+        actor = next((m for m in members if is_officer(m)), None)
     if actor is None:
         return f"the {scope.partnership.name} Working Group"
     organisation = scope.session.get(Organisation, actor.organisation_id)

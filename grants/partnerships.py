@@ -15,18 +15,27 @@ from grants import audit, clock, schema
 from grants.audit import GENESIS
 from grants.db import session_scope
 from grants.errors import BadInput, NotFound, Refused
-from grants.identity import check_handle, find_member, parse_roles, roles_text
+from grants.identity import (
+    check_handle,
+    check_member_kind,
+    default_roles,
+    find_member,
+    parse_roles,
+    roles_text,
+)
 from grants.models import Member, Organisation, Partnership, ReferenceItem
+from grants.permissions import require
 from grants.reference import DEFAULT_REFERENCE, RESPONSIBLE_AUTHORITIES, slugify
 from grants.scope import Options, Scope
-from workflows.bid_lifecycle import Role
+from workflows.policy import Action
 
 MAX_NAME = 200
 
 
-# Control characters other than newline and tab (which a multi-line reason may hold).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Lone surrogates: bytes on the command line that are not UTF-8 (Python keeps them this way).
+# Control characters other than newline and tab (which a multi-line reason may hold), and lone
+# surrogates: bytes on the command line that are not UTF-8 (Python keeps them this way). Fast
+# paths (grants/spendfile.py) call clean_text only when this matches.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _NOT_TEXT = re.compile("[\ud800-\udfff]")
 
 
@@ -37,10 +46,10 @@ def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool =
         raise BadInput(f"{what} is empty; give a {what}")
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
-    if _CONTROL.search(value):
-        raise BadInput(f"{what} contains control characters; remove them and try again")
     if _NOT_TEXT.search(value):
         raise BadInput(f"{what} is not valid UTF-8 text (bytes no character stands for); give it as UTF-8")
+    if _CONTROL.search(value):
+        raise BadInput(f"{what} contains control characters; remove them and try again")
     return value
 
 
@@ -145,7 +154,7 @@ def init_partnership(
             handle=officer_handle,
             name=officer_name,
             organisation_id=orgs[officer_org].id,
-            roles=roles_text((Role.officer,)),
+            roles="officer",
             created_at=clock.now(),
         )
         session.add(officer)
@@ -226,7 +235,7 @@ def find_organisation(scope: Scope, key: str) -> Organisation:
 def add_organisation(
     scope: Scope, *, key: str, name: str, responsible_authority: bool, org_id: str | None
 ) -> Organisation:
-    scope.require("add organisations", Role.officer)
+    require(scope, Action.add_organisation)
     key = check_slug(key, "organisation key")
     name = clean_text(name, "organisation name")
     taken = scope.session.execute(
@@ -267,12 +276,18 @@ def list_organisations(scope: Scope) -> list[tuple[Organisation, int]]:
     return [(org, int(n)) for org, n in rows]
 
 
-def add_member(scope: Scope, *, handle: str, name: str, organisation: str, roles: str) -> Member:
-    scope.require("add members", Role.officer)
+def add_member(
+    scope: Scope, *, handle: str, name: str, organisation: str, roles: str | None = None
+) -> Member:
+    """Add a member (officer). Without roles: `member` (a scorer) for a responsible authority,
+    `partner` (who may lead and edit bids, never score) for any other organisation."""
+    require(scope, Action.add_member)
     check_handle(handle)
     name = clean_text(name, "member name")
-    role_list = parse_roles(roles)
     org = find_organisation(scope, organisation)
+    role_list = check_member_kind(
+        handle, parse_roles(roles) if roles is not None else default_roles(org.responsible_authority), org
+    )
     if find_member(scope.session, scope.partnership, handle) is not None:
         raise Refused(f"member {handle!r} already exists in {scope.partnership.slug}")
     member = Member(

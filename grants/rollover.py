@@ -16,6 +16,7 @@ from grants.errors import BadInput, NotFound, Refused
 from grants.models import AuditEvent, Bid, FundingYear, PotKind, YearStatus
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
+from grants.permissions import require
 from grants.scope import Scope
 from grants.years import (
     PotFigures,
@@ -29,7 +30,8 @@ from grants.years import (
     project_figures,
     year_bounds,
 )
-from workflows.bid_lifecycle import SPENDABLE, WITHDRAWABLE, BidStatus, Role
+from workflows.bid_lifecycle import SPENDABLE, WITHDRAWABLE, BidStatus
+from workflows.policy import Action
 
 
 @dataclass(frozen=True)
@@ -309,7 +311,7 @@ def rollover(
 
     Refused before the year's end date, unless `close_early` with a reason (both audited): the
     year's last invoices are recorded while it is open, then it is rolled over."""
-    actor = scope.require("roll a year over", Role.officer)
+    actor = require(scope, Action.rollover)
     early_reason = clean_text(reason or "", "reason", limit=2000, required=False) or None
     if close_early and not early_reason:
         raise BadInput("--close-early needs a --reason, which goes into the audit trail")

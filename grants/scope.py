@@ -16,11 +16,10 @@ from grants.clock import now as now
 from grants.clock import today, wall_clock
 from grants.db import ensure_schema, session_scope, sqlite_file
 from grants.errors import BadInput, NotFound
-from grants.identity import acting_handle, require_role, resolve_actor
+from grants.identity import acting_handle, resolve_actor
 from grants.models import AuditEvent, Member, Partnership
 from grants.options import Options
 from grants.privileges import check_identity_setup
-from workflows.bid_lifecycle import Role
 
 
 @dataclass
@@ -46,11 +45,6 @@ class Scope:
         if not handle:
             return None
         return self.actor
-
-    def require(self, doing: str, *roles: Role) -> Member:
-        member = self.actor
-        require_role(member, doing, *roles)
-        return member
 
     @property
     def today(self) -> date:

@@ -15,7 +15,7 @@ from grants import clock, lifecycle
 from grants.audit import canonical_json
 from grants.bids import BidRow, content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused
-from grants.identity import find_member, member_roles
+from grants.identity import find_member, roles_for_bid
 from grants.models import (
     Bid,
     Criterion,
@@ -28,9 +28,12 @@ from grants.models import (
 )
 from grants.money import Money
 from grants.partnerships import clean_text
+from grants.permissions import allows, require
 from grants.scope import Scope
 from grants.years import ensure_open, find_year, money_year
-from workflows.bid_lifecycle import SCORABLE, SCORED, Role
+from workflows import policy
+from workflows.bid_lifecycle import SCORABLE, SCORED
+from workflows.policy import Action
 
 MAX_SCORE = 5
 CRITERION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -123,7 +126,7 @@ def set_criterion(
     scope: Scope, key: str, *, title: str | None, weight: int | None, description: str | None
 ) -> tuple[Criterion, bool]:
     """Add or change a criterion of the year (officer), only before any sheet is scored."""
-    scope.require("set criteria", Role.officer)
+    require(scope, Action.set_criteria)
     year = find_year(scope)
     ensure_open(year)
     if not CRITERION_KEY.match(key):
@@ -179,30 +182,13 @@ def set_criterion(
 # --- conflicts -------------------------------------------------------------------------------
 
 
-def recusal(scope: Scope, bid: Bid, member: Member) -> str | None:
-    """Why the member may not score this bid, or None."""
-    if member.organisation_id == bid.lead_organisation_id:
-        org = scope.session.get(Organisation, bid.lead_organisation_id)
-        return f"{member.handle} is a member of {org.name}, the lead organisation of {bid.reference}"
-    interest = scope.session.execute(
-        select(Interest).where(Interest.bid_id == bid.id, Interest.member_id == member.id)
-    ).scalar_one_or_none()
-    if interest is not None:
-        return f"{member.handle} declared an interest in {bid.reference}: {interest.reason}"
-    return None
-
-
 def declare_interest(scope: Scope, handle: str, reference: str, reason: str) -> Interest:
     """Record a member's interest in a bid (the member themself, or an officer)."""
     actor = scope.actor
     member = find_member(scope.session, scope.partnership, handle)
     if member is None:
         raise NotFound(f"there is no member {handle!r}")
-    if member.id != actor.id and Role.officer not in member_roles(actor):
-        raise Refused(
-            f"{actor.handle} may not declare an interest for {handle}: it needs the role officer "
-            "(or the member declaring their own)"
-        )
+    require(scope, Action.declare_interest, for_handle=handle, subject=f"for {handle}")
     reason = clean_text(reason, "reason", limit=COMMENT_LIMIT)
     # No row lock on the bid (FOR UPDATE needs UPDATE privilege on it, which a scorer has not):
     # every write holds the partnership's row lock, so writes to one partnership are serial.
@@ -246,12 +232,9 @@ class SheetForm:
 
 
 def _scorable(scope: Scope, reference: str, *, lock: bool) -> tuple[Bid, Member]:
-    member = scope.require("score bids", Role.member)
     bid = find_bid(scope, reference, lock=lock)
+    member = require(scope, Action.score, bid)
     ensure_open(money_year(scope.session, bid))
-    why = recusal(scope, bid, member)
-    if why:
-        raise Refused(f"{member.handle} may not score {bid.reference}: {why} (conflict of interest)")
     if bid.status not in SCORABLE:
         raise Refused(
             f"{bid.reference} is {bid.status.value}: sheets can be scored or changed only while it is in scoring"
@@ -366,7 +349,7 @@ def submit_sheet(
 
 def next_for(scope: Scope) -> str | None:
     """The first bid in scoring still waiting for the actor's sheet (not one they are recused from)."""
-    member = scope.require("score bids", Role.member)
+    member = require(scope, Action.score)
     year = find_year(scope)
     done = select(ScoreSheet.bid_id).where(ScoreSheet.member_id == member.id, ScoreSheet.current)
     declared = select(Interest.bid_id).where(Interest.member_id == member.id)
@@ -509,7 +492,16 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
     for bid, lead in bids:
         a = Assessment(bid, lead)
         for sheet, member, org in sheets.get(bid.id, []):
-            if org.id == bid.lead_organisation_id or (bid.id, member.id) in interests:
+            counts = policy.permitted(
+                Action.score,
+                roles_for_bid(member, bid.lead_organisation_id),
+                {
+                    "responsible_authority": org.responsible_authority,
+                    "not_lead_organisation": org.id != bid.lead_organisation_id,
+                    "no_interest_declared": (bid.id, member.id) not in interests,
+                },
+            )
+            if not counts:  # the policy's scoring rule, applied to sheets already in
                 a.recused.append(member.handle)
                 continue
             scores = json.loads(sheet.scores)
@@ -616,20 +608,12 @@ def decline(scope: Scope, reference: str, reason: str) -> Bid:
 
 def can_see_scores(scope: Scope, bid: Bid) -> bool:
     """Blind scoring: officers and the chair see every sheet; a member after their own (or if recused)."""
-    actor = scope.actor
-    roles = member_roles(actor)
-    if roles & {Role.officer, Role.chair}:
-        return True
-    return own_sheet(scope, bid, actor) is not None or recusal(scope, bid, actor) is not None
+    return allows(scope, Action.see_sheets, bid)
 
 
 def bid_sheets(scope: Scope, reference: str) -> Assessment:
     bid = find_bid(scope, reference)
-    if not can_see_scores(scope, bid):
-        raise Refused(
-            f"scoring is blind: {scope.actor.handle} sees the sheets of {bid.reference} after "
-            f"submitting their own (`grants score {bid.reference}`)"
-        )
+    require(scope, Action.see_sheets, bid)
     return assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
 
 

@@ -44,6 +44,7 @@ from grants.bids import content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import Bid, FundingYear, LedgerEntry, PotKind, Spend, SpendImport, YearStatus
 from grants.money import Money, money_fields
+from grants.permissions import require
 from grants.scope import Scope
 from grants.spendfile import (
     DEFAULT_COLUMNS,
@@ -61,7 +62,8 @@ from grants.spendfile import (
     read_payment,
 )
 from grants.years import in_year, money_year, money_year_id
-from workflows.bid_lifecycle import SPENDABLE, BidStatus, Role
+from workflows.bid_lifecycle import SPENDABLE, BidStatus
+from workflows.policy import Action
 
 __all__ = [
     "FIELDS",
@@ -290,7 +292,7 @@ def add(
     invoice: str | None,
 ) -> Payment:
     """Record one payment, or a refund (a negative amount), on a funded project (treasurer)."""
-    actor = scope.require("record spend", Role.treasurer)
+    actor = require(scope, Action.record_spend)
     line = read_payment(
         paid_on,
         amount.pence if isinstance(amount, Money) else amount,
@@ -813,7 +815,7 @@ def import_spend(
     Lines stream into a temporary table in batches, so memory stays flat however long the file;
     repeats, re-imports and the awards are then checked with SQL over the whole file.
     """
-    actor = scope.require("import spend", Role.treasurer)
+    actor = require(scope, Action.import_spend)
     columns = columns or dict(DEFAULT_COLUMNS)
     name = path.name
     if not path.is_file():

@@ -284,8 +284,11 @@ def _scores(sheet: _Sheet, rows: list[dict[str, Any]]) -> None:
 
 def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
     """Write the year's workbook (--year, else the open year) to `path`."""
+    from grants.permissions import require
     from grants.scoring import ranking
+    from workflows.policy import Action
 
+    require(scope, Action.export_workbook)
     year = find_year(scope)
     figures = pot_figures(scope.session, year)
     # The ranking as the acting member may see it (blind scoring); asked for before anything is

@@ -15,8 +15,9 @@ from grants import clock, ledger
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import Bid, FundingYear, LedgerEntry, Pot, PotKind, ReferenceItem, YearStatus
 from grants.money import Money, money_fields, split_allocation
+from grants.permissions import require
 from grants.scope import Scope
-from workflows.bid_lifecycle import Role
+from workflows.policy import Action
 
 YEAR_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
 
@@ -121,7 +122,7 @@ def pots_of(session: Session, year: FundingYear) -> dict[PotKind, Pot]:
 
 def open_year(scope: Scope, label: str, allocation: Money, tactical_share: Fraction) -> FundingYear:
     """Open a year: its pots, the ledger entries funding them, and its reference data."""
-    actor = scope.require("open a year", Role.officer)
+    actor = require(scope, Action.open_year)
     starts_on, ends_on = year_bounds(label)
     if allocation.pence <= 0:
         raise BadInput(f"the allocation must be more than zero, not {allocation}")

@@ -89,8 +89,8 @@ def test_member_of_other_organisation_cannot_submit(setup: Cli) -> None:
     result = setup("bid", "submit", ref, actor="wg-kfrs")
     assert result.exit_code == 1
     assert (
-        "CRG-2425-001: submit from draft needs the role officer or lead (a member of the bid's lead organisation)"
-        in result.stderr
+        "wg-kfrs may not submit CRG-2425-001 (draft): the action submit needs the role officer or lead "
+        "(a member of the bid's lead organisation) (wg-kfrs has member)" in result.stderr
     )
 
 
@@ -142,7 +142,10 @@ def test_edit_by_outsider_is_refused(setup: Cli) -> None:
     ref = new_bid(setup)
     result = setup("bid", "edit", ref, "--title", "Mine now", actor="wg-kfrs")
     assert result.exit_code == 1
-    assert "wg-kfrs may not edit CRG-2425-001: it needs the role officer or lead" in result.stderr
+    assert (
+        "wg-kfrs may not edit CRG-2425-001: the action edit-bid needs the role officer or lead"
+        in result.stderr
+    )
 
 
 def test_bid_list_filters_and_show_lists_allowed_triggers(round_: Cli) -> None:

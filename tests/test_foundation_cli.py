@@ -102,7 +102,8 @@ def test_write_with_wrong_role_names_the_role_needed(kcsp: Cli) -> None:
     result = kcsp("member", "add", "x", "--name", "X", "--org", "kcc", actor="treasurer")
     assert result.exit_code == 1
     assert (
-        "treasurer may not add members: it needs the role officer (treasurer has treasurer)" in result.stderr
+        "treasurer may not add members: the action add-member needs the role officer (treasurer has treasurer)"
+        in result.stderr
     )
 
 

@@ -1037,6 +1037,7 @@ def _put(cli: Cli, case, tag: str) -> str | None:  # type: ignore[no-untyped-def
     return result.stdout + " ".join(command) if result.exit_code == 0 else None
 
 
+@pytest.mark.slow  # about a minute per stage: 70 command lines on each database
 @pytest.mark.parametrize("stage", sorted({c[1] for c in TEXT_CASES}))
 def test_hostile_text_in_every_free_text_field_is_shown_as_typed_by_every_command(
     stage_files: Callable[[str], Path], tmp_path: Path, wide_console: None, stage: str

@@ -30,6 +30,7 @@ from grants.privileges import (
     Access,
     access_by_group,
     grants_tables,
+    policy_actions,
     policy_role_actions,
     privileges_sql,
     triggers_sql,
@@ -38,17 +39,6 @@ from tests.conftest import Cli, demo_copy
 from workflows.bid_lifecycle import TRANSITIONS
 
 OFFICER = "kcc-officer"
-
-
-def policy_actions() -> set[str]:
-    """Every action the permission policy names (with the lifecycle's moves)."""
-    return set(policy_role_actions_all())
-
-
-def policy_role_actions_all() -> set[str]:
-    from grants.privileges import PROVISIONAL_POLICY
-
-    return set(PROVISIONAL_POLICY) | {t.trigger for t in TRANSITIONS}
 
 
 def test_every_action_of_the_policy_has_an_entry() -> None:

@@ -68,7 +68,8 @@ def test_member_of_lead_organisation_is_recused(round_: Cli) -> None:
     assert result.exit_code == 1
     assert (
         "wg-police may not score CRG-2425-008: wg-police is a member of Kent Police, the lead organisation "
-        "of CRG-2425-008 (conflict of interest)" in result.stderr
+        "of CRG-2425-008 (the action score needs the role member, and the lead organisation never scores "
+        "or sees the sheets of its own bid)" in result.stderr
     )
 
 
@@ -85,7 +86,10 @@ def test_declared_interest_recuses_and_names_reason(round_: Cli) -> None:
 def test_only_members_score(round_: Cli) -> None:
     result = score(round_, "CRG-2425-008", "treasurer")
     assert result.exit_code == 1
-    assert "treasurer may not score bids: it needs the role member" in result.stderr
+    assert (
+        "treasurer may not score CRG-2425-008: the action score needs the role member (treasurer has treasurer)"
+        in result.stderr
+    )
 
 
 def test_scoring_is_blind_until_own_sheet(round_: Cli) -> None:
@@ -93,12 +97,16 @@ def test_scoring_is_blind_until_own_sheet(round_: Cli) -> None:
     blind = round_("scoring", "sheets", "CRG-2425-008", actor="wg-nhs")
     assert blind.exit_code == 1
     assert (
-        "scoring is blind: wg-nhs sees the sheets of CRG-2425-008 after submitting their own" in blind.stderr
+        "wg-nhs may not see the sheets of CRG-2425-008: wg-nhs has no sheet in for CRG-2425-008"
+        in blind.stderr
     )
     score(round_, "CRG-2425-008", "wg-nhs")
     seen = json.loads(round_("scoring", "sheets", "CRG-2425-008", "--json", actor="wg-nhs").stdout)
     assert [s["member"] for s in seen["sheet_details"]] == ["wg-kfrs", "wg-nhs"]
-    assert round_("scoring", "sheets", "CRG-2425-008", actor="chair").exit_code == 0
+    # Those who decide see the sheets once the bid has left scoring, not while it is in scoring.
+    chair = round_("scoring", "sheets", "CRG-2425-008", actor="chair")
+    assert chair.exit_code == 1
+    assert "CRG-2425-008 is scoring: its sheets are shown once it has left scoring" in chair.stderr
 
 
 def test_rescore_replaces_sheet_and_keeps_history(round_: Cli) -> None:
@@ -107,7 +115,7 @@ def test_rescore_replaces_sheet_and_keeps_history(round_: Cli) -> None:
         round_, "CRG-2425-008", "wg-kfrs", *[f"--criterion={k}=2" for k in WEIGHTS], stance="--oppose"
     )
     assert again.stdout.strip() == "Re-scored CRG-2425-008: 40.0% (oppose)."
-    sheets = json.loads(round_("scoring", "sheets", "CRG-2425-008", "--json", actor="kcc-officer").stdout)
+    sheets = json.loads(round_("scoring", "sheets", "CRG-2425-008", "--json", actor="wg-kfrs").stdout)
     assert [(s["member"], s["percent"], s["version"]) for s in sheets["sheet_details"]] == [
         ("wg-kfrs", "40.0%", 2)
     ]
@@ -139,7 +147,7 @@ def test_interactive_sheet_through_prompts(round_: Cli) -> None:
     assert "Rural business crime signage" in result.stdout  # the bid's panel comes first
     assert "score '9' for fit_csa is not usable" in result.stderr  # re-asked
     assert "Scored CRG-2425-008: 78.8% (support)." in result.stdout
-    sheet = json.loads(round_("scoring", "sheets", "CRG-2425-008", "--json", actor="kcc-officer").stdout)
+    sheet = json.loads(round_("scoring", "sheets", "CRG-2425-008", "--json", actor="wg-kfrs").stdout)
     assert sheet["sheet_details"][0]["comment"] == "Good value"
     assert sheet["sheet_details"][0]["scores"]["value"] is None
 
@@ -149,12 +157,8 @@ def test_interactive_sheet_can_be_abandoned(round_: Cli) -> None:
     result = round_("score", "CRG-2425-008", actor="wg-kfrs", input=answers)
     assert result.exit_code == 1
     assert "not submitted; nothing was recorded" in result.stderr
-    assert (
-        json.loads(round_("scoring", "sheets", "CRG-2425-008", "--json", actor="kcc-officer").stdout)[
-            "sheets"
-        ]
-        == 0
-    )
+    # No sheet of wg-kfrs is in, so scoring stays blind to them.
+    assert round_("scoring", "sheets", "CRG-2425-008", "--json", actor="wg-kfrs").exit_code == 1
 
 
 def test_score_next_walks_a_sitting(round_: Cli) -> None:

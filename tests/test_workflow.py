@@ -78,7 +78,7 @@ STATES = [
     "cancelled",
 ]
 TRIGGERS = sorted({trigger for trigger, _ in LIFECYCLE})
-ROLES = ["officer", "member", "chair", "pcc", "treasurer", "lead"]
+ROLES = ["officer", "member", "partner", "chair", "pcc", "treasurer", "lead"]
 ALL_FACTS = dict.fromkeys(GUARDS, True)
 
 
@@ -229,7 +229,9 @@ def test_invalid_transition_message_says_none_from_a_terminal_state() -> None:
 def test_not_permitted_names_the_role() -> None:
     with pytest.raises(NotPermitted) as caught:
         fire(BidStatus.shortlisted, "approve", {Role.officer, Role.pcc}, ALL_FACTS)
-    assert str(caught.value) == "approve from shortlisted needs the role chair"
+    assert str(caught.value) == (
+        "you may not approve a bid that is shortlisted: the action approve needs the role chair"
+    )
     assert caught.value.needed_roles == [Role.chair]
 
 
@@ -237,7 +239,8 @@ def test_not_permitted_spells_out_the_lead_role() -> None:
     with pytest.raises(NotPermitted) as caught:
         fire(BidStatus.draft, "submit", {Role.member}, ALL_FACTS)
     assert str(caught.value) == (
-        "submit from draft needs the role officer or lead (a member of the bid's lead organisation)"
+        "you may not submit a bid that is draft: the action submit needs the role officer or lead "
+        "(a member of the bid's lead organisation)"
     )
 
 

@@ -31,10 +31,13 @@ class BidStatus(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
-    """Who may fire a transition; `lead` is any member of the bid's lead organisation."""
+    """Who may act. `member` is a working-group member from a responsible authority, who scores;
+    `partner` is a member from any other organisation (a charity), who may lead and edit bids but
+    never scores; `lead` is not given: it is any member of the bid's lead organisation."""
 
     officer = "officer"
     member = "member"
+    partner = "partner"
     chair = "chair"
     pcc = "pcc"
     treasurer = "treasurer"
@@ -59,6 +62,8 @@ SCORABLE = frozenset({S.scoring})
 SPENDABLE = frozenset({S.funded, S.in_delivery, S.delivered})
 # Bids the working group is scoring or has scored: what a ranking of the round shows.
 SCORED = frozenset(set(S) - {S.draft, S.submitted, S.withdrawn})
+# Bids that have left scoring (shortlisted or not, and everything after): decided on their sheets.
+LEFT_SCORING = frozenset(SCORED - SCORABLE)
 
 # Guard name → the rule it stands for. Each guard is a boolean fact the caller computes; the caller
 # may give more exact words for a refusal, otherwise the refusal quotes the rule.
@@ -171,21 +176,52 @@ class InvalidTransition(WorkflowError):
         )
 
 
-def _role_name(role: Role) -> str:
+def role_name(role: Role) -> str:
     return "lead (a member of the bid's lead organisation)" if role == Role.LEAD else role.value
 
 
-class NotPermitted(WorkflowError):
-    """The acting member holds none of the roles the transition needs."""
+def roles_text(roles: Iterable[Role]) -> str:
+    """`officer or lead (…)`, in the enum's order."""
+    order = list(Role)
+    return " or ".join(role_name(r) for r in sorted(set(roles), key=order.index))
 
-    def __init__(self, status: BidStatus, trigger: str, needed: Iterable[Role]) -> None:
+
+class NotPermitted(WorkflowError):
+    """A refusal by role: the acting member holds none of the roles an action needs, or holds one
+    but not its condition. The one permission error of the engine: the transition table and the
+    permission policy (workflows.policy) both raise it. Its message names the action and the role
+    it needs; a wrong state is InvalidTransition instead."""
+
+    def __init__(
+        self,
+        action: str,
+        needed: Iterable[Role],
+        *,
+        doing: str | None = None,
+        who: str | None = None,
+        held: Iterable[Role] | None = None,
+        condition: str | None = None,
+        rule: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         order = list(Role)
-        self.status, self.trigger = status, trigger
+        self.action, self.condition = action, condition
         self.needed_roles = sorted(set(needed), key=order.index)
-        super().__init__(
-            f"{trigger} from {status.value} needs the role "
-            f"{' or '.join(_role_name(r) for r in self.needed_roles)}"
-        )
+        self.held_roles = sorted(set(held or ()), key=order.index)
+        subject = who or "you"
+        head = f"{subject} may not {doing or action}: "
+        if condition is None:
+            has = ", ".join(r.value for r in self.held_roles) or "no role"
+            tail = f" ({subject} has {has})" if who else ""
+            message = f"{head}the action {action} needs the role {roles_text(self.needed_roles)}{tail}"
+        else:
+            needs = f"the action {action} needs the role {roles_text(self.needed_roles)}"
+            message = f"{head}{detail or rule or condition} ({needs}, and {rule or condition})"
+        super().__init__(message)
+
+
+def _transition_refusal(status: BidStatus, trigger: str, needed: Iterable[Role]) -> NotPermitted:
+    return NotPermitted(trigger, needed, doing=f"{trigger} a bid that is {status.value}")
 
 
 class GuardRefused(WorkflowError):
@@ -304,7 +340,7 @@ def transition_for(status: BidStatus, trigger: str, roles: Iterable[Role]) -> Tr
     for row in rows:
         if row.roles & held:
             return row
-    raise NotPermitted(status, trigger, {r for row in rows for r in row.roles})
+    raise _transition_refusal(status, trigger, {r for row in rows for r in row.roles})
 
 
 def guards_for(status: BidStatus, trigger: str, roles: Iterable[Role]) -> tuple[str, ...]:
