@@ -125,6 +125,19 @@ def balances(session: Session, year_id: int) -> dict[str, int]:
     return {account: into - out for account, (into, out) in flows(session, year_id).items()}
 
 
+def flows_by_account(session: Session, year_id: int, account: str) -> tuple[int, int]:
+    """One account's (pence in, pence out) for a year: two indexed sums."""
+    into, out = (
+        session.execute(
+            select(func.coalesce(func.sum(LedgerEntry.amount_pence), 0)).where(
+                LedgerEntry.year_id == year_id, column == account
+            )
+        ).scalar_one()
+        for column in (LedgerEntry.to_account, LedgerEntry.from_account)
+    )
+    return int(into), int(out)
+
+
 def flows_by_kind(session: Session, year_id: int, account: str) -> dict[str, tuple[int, int]]:
     """For one account: per entry kind, (pence in, pence out); two indexed look-ups."""
     found: dict[str, list[int]] = {}

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from workflows.bid_lifecycle import Role
-from workflows.policy import POLICY
+from workflows.policy import POLICY, Action
 
 DEFAULT_GROUP = "grants_member"
 # The database-level privilege of a temporary table (spend import stages its rows in one).
@@ -155,13 +155,6 @@ ACTION_ACCESS: Mapping[str, tuple[Access, ...]] = {
         insert("reference_item"),
         update("bid", "carried_to_year_id"),
     ),
-}
-
-
-# The roles of the actions that are not transitions of the lifecycle (those take their roles from
-# TRANSITIONS), from the permission policy (workflows/policy.py), under its action names.
-PROVISIONAL_POLICY: Mapping[str, tuple[Role, ...]] = {
-    row.action.value: tuple(row.roles) for row in POLICY.values() if not row.transition
 }
 
 
@@ -471,17 +464,18 @@ def memberships_sql(group: str, logins: Iterable[Login]) -> list[str]:
 # `grants db grants`, and the start-up check.
 
 
-def policy_role_actions() -> dict[Role, set[str]]:
-    """Role → the actions the permission policy lets it take."""
-    from workflows.bid_lifecycle import TRANSITIONS
+def policy_actions() -> set[str]:
+    """Every action of the permission policy (workflows.policy), by name."""
+    return {action.value for action in Action}
 
+
+def policy_role_actions() -> dict[Role, set[str]]:
+    """Role → the actions the permission policy lets it take (under the policy's conditions,
+    which grants checks row by row; the database grants the tables)."""
     result: dict[Role, set[str]] = {}
-    for action, roles in PROVISIONAL_POLICY.items():
-        for role in roles:
-            result.setdefault(role, set()).add(action)
-    for transition in TRANSITIONS:
-        for role in transition.roles:
-            result.setdefault(role, set()).add(transition.trigger)
+    for action, permission in POLICY.items():
+        for role in permission.roles:
+            result.setdefault(role, set()).add(action.value)
     return result
 
 

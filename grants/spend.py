@@ -107,6 +107,9 @@ class Payable:
     ends_on: date
     funded_on: date | None
     delivery_end: date | None
+    # A project carried forward: what it has spent in the year its money is in now. A refund
+    # there may return no more than that, or that year's spent account would go below zero.
+    spent_here: int | None = None
 
     @property
     def left(self) -> int:
@@ -158,6 +161,8 @@ class Payable:
             )
         if self.spent + change < 0:
             return self._below_zero(f"the refund is {Money(-change)}", change)
+        if self.spent_here is not None and self.spent_here + change < 0:
+            return self._below_zero_here(f"the refund is {Money(-change)}")
         return None
 
     def lines_out_of_bounds(self, total: int, lines: str) -> str | None:
@@ -169,7 +174,15 @@ class Payable:
             )
         if self.spent + total < 0:
             return self._below_zero(f"{lines} to {self.reference} add up to {Money(total)}", total)
+        if self.spent_here is not None and self.spent_here + total < 0:
+            return self._below_zero_here(f"{lines} to {self.reference} add up to {Money(total)}")
         return None
+
+    def _below_zero_here(self, said: str) -> str:
+        return (
+            f"{said}, but {self.reference} was carried forward and has {Money(self.spent_here or 0)} "
+            f"spent in {self.year}: a refund of earlier years' spend cannot be booked in {self.year}"
+        )
 
     def _below_zero(self, said: str, change: int) -> str:
         return (
@@ -192,6 +205,7 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
             FundingYear.starts_on,
             FundingYear.ends_on,
             Bid.delivery_end,
+            Bid.carried_to_year_id,
         )
         # A project is paid in the year its money is in (a carried project: the year it moved to).
         .join(FundingYear, FundingYear.id == money_year_id())
@@ -212,8 +226,9 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
         .group_by(LedgerEntry.bid_id)
     )
     funded = dict(session.execute(funded_query).all())
-    return {
-        row[1]: Payable(
+    payables = {}
+    for row in session.execute(query):
+        payable = Payable(
             row[0],
             row[1],
             row[2],
@@ -226,8 +241,11 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
             funded.get(row[0]),
             row[9],
         )
-        for row in session.execute(query)
-    }
+        if row[10] is not None:
+            into, out = ledger.flows_by_account(session, row[10], ledger.spent_account(row[1]))
+            payable.spent_here = into - out
+        payables[row[1]] = payable
+    return payables
 
 
 def _move_spent(scope: Scope, payable: Payable, change: int, *, single: bool) -> None:

@@ -887,3 +887,27 @@ def test_any_split_into_monthly_files_gives_the_same_ledger_as_the_whole(tmp_pat
         ok(split("check"))
 
     check()
+
+
+def test_a_carried_project_refunds_no_more_than_it_spent_in_its_new_year(cli: Cli, tmp_path: Path) -> None:
+    """A refund is booked in the year the project's money is in now; refunding spend of the year
+    before there would take that year's spent account below zero."""
+    from tests.conftest import demo_copy
+
+    demo_copy(cli.url, rollover=True)
+    total = spend(cli, "CRG-2425-007")
+    here = sum(p["amount_pence"] for p in total["payments"] if p["paid_on"] >= "2025-04-01")
+    assert total["total_pence"] > here
+    too_much = here + 1
+    amount = f"({too_much // 100}.{too_much % 100:02d})"
+    args = ("spend", "add", "CRG-2425-007", amount, "--date", "2025-05-01", "--supplier", "PES")
+    before = cli.snapshot()
+    result = cli(*args, "--invoice", "CN-1", actor="treasurer", env={"GRANTS_TODAY": "2025-06-01"})
+    assert result.exit_code == 1 and cli.snapshot() == before
+    message = " ".join(result.stderr.split())
+    assert "was carried forward and has" in message and "spent in 2025/26" in message
+    if here:
+        exact = f"({here // 100}.{here % 100:02d})"
+        args = ("spend", "add", "CRG-2425-007", exact, "--date", "2025-05-01", "--supplier", "PES")
+        ok(cli(*args, "--invoice", "CN-2", actor="treasurer", env={"GRANTS_TODAY": "2025-06-01"}))
+    ok(cli("check"))
