@@ -1238,6 +1238,12 @@ def generate(
                         scope, following.label, Money(next_allocation), DEFAULT_TACTICAL_SHARE
                     )
             context, plans = following, next_plans
+    # The events written in bulk carry no seals: one baseline event per partnership seals the rows
+    # and state as generated (what `grants db upgrade` does for a database made before seals).
+    from grants.seals import baseline_all
+
+    with session_scope(url, write=True) as session:
+        baseline_all(session, "generated in bulk by bench.generate: the rows as generated are sealed")
     result.seconds = time.perf_counter() - started
     if check:
         from grants.checks import run_checks

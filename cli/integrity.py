@@ -72,18 +72,36 @@ def audit_log(
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context, json_: JsonFlag = False) -> None:
-    """Recompute the audit chain and name the first broken link (exit 4).
+def audit_verify(
+    ctx: typer.Context,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            help="An audit head recorded elsewhere (COUNT:HASH, as reports print it): prove the chain "
+            "still contains it, so it was not rewritten since.",
+        ),
+    ] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Recompute the audit chain and the seals of the rows it binds; name what is broken (exit 4).
 
-    Example: grants audit verify
+    Example: grants audit verify --anchor 139:3f2a9c1b7d4e
     """
     from grants.auditlog import verify
 
-    result = call(ctx, verify, write=False)
+    result = call(ctx, lambda scope: verify(scope, anchor), write=False)
     if json_:
         print_json(result.to_json())
     elif result.ok:
-        console.print(f"The audit chain verifies: {result.events} events.")
+        console.print(f"The audit chain verifies: {result.events} events.", markup=False)
+        if result.anchor is not None:
+            console.print(
+                f"It contains the anchor {result.anchor.count}:{result.anchor.hash}: the books were "
+                "not rewritten since that head was recorded.",
+                markup=False,
+            )
+        console.print(result.head.line(), markup=False)
     else:
         for problem in result.problems:
             console.print(styled("[red]✗[/] {}", problem.message))

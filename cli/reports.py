@@ -108,6 +108,9 @@ def _csv(r: Any) -> str:
                 "last_payment": p.last_payment.isoformat() if p.last_payment else "",
             }
         )
+    if r.audit_head is not None:
+        # The audit head the figures were read at, as a line of its own (reference: COUNT:HASH).
+        writer.writerow({"line": "audit_head", "reference": r.audit_head.anchor})
     for f in [*r.pots, None]:
         figures = {name: r.totals[name] if f is None else getattr(f, name) for name in FIGURES}
         writer.writerow(
@@ -135,7 +138,9 @@ def _markdown(r: Any) -> str:
     lines += [f"- {markdown_text(p.check)}: {markdown_text(p.message)}" for p in r.problems] or [
         "The ledger balances and every cache agrees."
     ]
-    return "\n".join(lines) + "\n"
+    from grants.audit import with_head
+
+    return with_head("\n".join(lines) + "\n", r.audit_head)
 
 
 @report_app.command("reconcile")
@@ -196,6 +201,8 @@ def report_reconcile(
             console.print(styled("[red]✗[/] {}: {}", p.check, p.message))
         if not r.problems:
             console.print("The ledger balances and every cache agrees.")
+        if r.audit_head is not None:
+            console.print(r.audit_head.line(), markup=False)
     if r.problems:
         fail(f"{len(r.problems)} thing{'s' if len(r.problems) != 1 else ''} do not balance", 4)
 

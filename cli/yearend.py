@@ -193,13 +193,19 @@ def report_year_end(
         )
         paper_note(summary, out)
         return
+    from grants.audit import audit_head
     from grants.rollover import year_end
 
-    s = call(ctx, lambda scope: year_end(scope, year), write=False)
+    s, head = call(
+        ctx,
+        lambda scope: (year_end(scope, year), audit_head(scope.session, scope.partnership.id)),
+        write=False,
+    )
     if fmt == "json":
-        print_json(s.to_json())
+        print_json({**s.to_json(), "audit_head": head.to_json()})
         return
     render_statement(s)
+    console.print(head.line(), markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -33,8 +33,9 @@ def now_stamp() -> str:
 
 def event_payload(event: Any) -> dict[str, Any]:
     """What an event's hash covers: every field but its own hash. `event` is an AuditEvent or a
-    row of the audit table (verification reads rows: no ORM objects to build)."""
-    return {
+    row of the audit table (verification reads rows: no ORM objects to build). The seals are
+    covered when the event has them (events made before seals existed hash as they always did)."""
+    payload = {
         "partnership": event.partnership_id,
         "seq": event.seq,
         "at": event.at,
@@ -47,6 +48,10 @@ def event_payload(event: Any) -> dict[str, Any]:
         "details": event.details,
         "content_hash": event.content_hash,
     }
+    sealed = getattr(event, "seals", None)
+    if sealed is not None:
+        payload["seals"] = sealed
+    return payload
 
 
 def chain_hash(prev_hash: str, event: Any) -> str:
@@ -65,17 +70,26 @@ def record(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
     content_hash: str | None = None,
+    at: str | None = None,
+    seal_rows: bool = True,
 ) -> AuditEvent:
-    """Append one event to the partnership's chain, holding the chain head's row lock."""
+    """Append one event to the partnership's chain, holding the chain head's row lock. The event
+    seals the rows the command wrote since the event before (unless `seal_rows` is false: a later
+    event of the same command seals them) and the state it leaves (see grants.seals), so every
+    write is flushed first."""
+    from grants import seals
+
     head, count = session.execute(
         select(Partnership.audit_head, Partnership.audit_count)
         .where(Partnership.id == partnership_id)
         .with_for_update()
     ).one()
+    session.flush()
+    sealed = seals.make(session, partnership_id, count, rows=seal_rows)
     event = AuditEvent(
         partnership_id=partnership_id,
         seq=count + 1,
-        at=now_stamp(),
+        at=at or now_stamp(),
         actor=actor,
         action=action,
         subject=subject,
@@ -84,6 +98,7 @@ def record(
         reason=reason,
         details=canonical_json(details or {}),
         content_hash=content_hash,
+        seals=sealed,
         prev_hash=head,
         hash="",
     )
@@ -151,25 +166,39 @@ def verify_chain(session: Session, partnership: Partnership) -> ChainBreak | Non
     return None
 
 
+# --- the head, and anchors: the head recorded somewhere else ------------------------------------
+
+SHORT_HASH = 12
+
+
 @dataclass(frozen=True)
 class AuditHead:
     """Where the partnership's audit chain stood when a paper or export was made: how many events
-    and the hash of the last, so the document can later be matched to the books it came from."""
+    and the hash of the last, so the document can later be matched to the books it came from.
+    Kept elsewhere (committee papers), it is an anchor: `grants audit verify --anchor COUNT:HASH`."""
 
     count: int
     hash: str
 
     @property
     def short(self) -> str:
-        return self.hash[:12]
+        return self.hash[:SHORT_HASH]
 
     @property
     def text(self) -> str:
         """`audit head: event 143, 9f2c4e1a7b3d` — the line every paper and export carries."""
         return f"audit head: event {self.count}, {self.short}"
 
+    @property
+    def anchor(self) -> str:
+        """`143:9f2c4e1a7b3d`, as `grants audit verify --anchor` takes it."""
+        return f"{self.count}:{self.short}"
+
+    def line(self) -> str:
+        return f"Audit head {self.anchor} (event {self.count}; prove it with `grants audit verify --anchor {self.anchor}`)"
+
     def to_json(self) -> dict[str, Any]:
-        return {"count": self.count, "hash": self.hash, "short": self.short}
+        return {"count": self.count, "hash": self.hash, "short": self.short, "anchor": self.anchor}
 
 
 def audit_head(session: Session, partnership_id: int) -> AuditHead:
@@ -178,3 +207,62 @@ def audit_head(session: Session, partnership_id: int) -> AuditHead:
         select(Partnership.audit_head, Partnership.audit_count).where(Partnership.id == partnership_id)
     ).one()
     return AuditHead(count, head)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """`COUNT:HASH` as given to `audit verify --anchor`: an event number and its hash (at least
+    8 hex digits of it)."""
+
+    count: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        from grants.errors import BadInput
+
+        count, sep, digest = text.strip().partition(":")
+        digest = digest.strip().lower()
+        if (
+            not sep
+            or not count.strip().isascii()
+            or not count.strip().isdigit()
+            or int(count) < 1
+            or not 8 <= len(digest) <= 64
+            or any(c not in "0123456789abcdef" for c in digest)
+        ):
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise BadInput(
+                f"anchor {shown!r} is not COUNT:HASH; give the audit head as a report printed it, "
+                "e.g. --anchor 139:3f2a9c1b7d4e (at least 8 hex digits of the hash)"
+            )
+        return cls(int(count), digest)
+
+
+def anchor_break(session: Session, partnership_id: int, anchor: Anchor) -> str | None:
+    """Why the chain does not contain the anchored head, or None when it does (the chain's own
+    links are verified apart, by verify_chain)."""
+    stored = session.execute(
+        select(AuditEvent.hash).where(
+            AuditEvent.partnership_id == partnership_id, AuditEvent.seq == anchor.count
+        )
+    ).scalar_one_or_none()
+    given = f"{anchor.count}:{anchor.hash}"
+    if stored is None:
+        return (
+            f"the chain has no event #{anchor.count}, so it does not contain the head {given} recorded "
+            "elsewhere: events were removed or the chain was rebuilt"
+        )
+    if not stored.startswith(anchor.hash):
+        return (
+            f"audit event #{anchor.count} has hash {stored[:SHORT_HASH]}, not the {given} recorded elsewhere: "
+            "the chain was rewritten since that head was recorded"
+        )
+    return None
+
+
+def with_head(markdown: str, head: AuditHead | None) -> str:
+    """A Markdown report ending with the audit head it was made at (see AuditHead)."""
+    if head is None:
+        return markdown
+    return f"{markdown}\n---\n\n{head.line()}\n"

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from grants.audit import Anchor, AuditHead, anchor_break, audit_head
 from grants.checks import AUDIT_CHECKS, Problem
 from grants.models import AuditEvent
 from grants.scope import Scope
@@ -81,22 +82,38 @@ class Verification:
     """What `audit verify` found."""
 
     events: int
+    head: AuditHead
     problems: list[Problem] = field(default_factory=list)
+    anchor: Anchor | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "events": self.events, "problems": [p.to_json() for p in self.problems]}
+        data = {
+            "ok": self.ok,
+            "events": self.events,
+            "audit_head": self.head.to_json(),
+            "problems": [p.to_json() for p in self.problems],
+        }
+        if self.anchor is not None:
+            data["anchor"] = f"{self.anchor.count}:{self.anchor.hash}"
+        return data
 
 
-def verify(scope: Scope) -> Verification:
-    """Recompute the chain (and the checks registered beside it) over the partnership's events."""
+def verify(scope: Scope, anchor: str | None = None) -> Verification:
+    """Recompute the chain (and the checks registered beside it) over the partnership's events;
+    with an anchor (a head recorded elsewhere, COUNT:HASH), prove the chain still contains it."""
+    given = Anchor.parse(anchor) if anchor is not None else None
     count = scope.session.execute(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.partnership_id == scope.partnership.id)
     ).scalar_one()
     problems: list[Problem] = []
+    if given is not None:
+        broken = anchor_break(scope.session, scope.partnership.id, given)
+        if broken:
+            problems.append(Problem("anchor", f"audit event #{given.count}", broken))
     for check in AUDIT_CHECKS:
         problems.extend(check(scope.session, scope.partnership))
-    return Verification(count, problems)
+    return Verification(count, audit_head(scope.session, scope.partnership.id), problems, given)

@@ -265,6 +265,312 @@ def check_bid_content(session: Session, partnership: Partnership) -> list[Proble
     return problems
 
 
+# --- seals: the rows that matter, bound to the audit chain (see grants.seals) -------------------
+
+
+def _sealed_events(session: Session, partnership: Partnership) -> list[tuple[int, str, dict | None]]:
+    """(seq, label, seal) of the partnership's sealed events: those after the newest unsealed one
+    (events made before seals existed, or written in bulk by the benchmark generator; the event
+    after them, a baseline, sealed every row from the first). The newest event, if unsealed, is
+    kept (and named by check_sealed_rows)."""
+    import json
+
+    from grants.models import AuditEvent
+
+    found: list[tuple[int, str, dict | None]] = []
+    for seq, action, subject, sealed in session.execute(
+        select(AuditEvent.seq, AuditEvent.action, AuditEvent.subject, AuditEvent.seals)
+        .where(AuditEvent.partnership_id == partnership.id)
+        .order_by(AuditEvent.seq)
+    ):
+        label = f"audit event #{seq} ({action} {subject})"
+        if sealed is None:
+            found = [(seq, label, None)]
+        else:
+            if found and found[-1][2] is None:
+                found = []
+            found.append((seq, label, json.loads(sealed)))
+    return found
+
+
+def _range_problems(
+    session: Session,
+    partnership: Partnership,
+    table,  # type: ignore[no-untyped-def]
+    event: str,
+    recorded: list,  # type: ignore[type-arg]
+    rows: list[tuple[int, str | None]],
+    count: int,
+) -> list[Problem]:
+    """Name what differs between the rows an event sealed and the rows there are now."""
+    import hashlib
+
+    from grants.seals import row_values
+
+    def label(row_id: int) -> str:
+        values = row_values(session, table, partnership.id, row_id)
+        return table.label(values) if values else f"{table.noun} #{row_id}"
+
+    sealed_count = recorded[0] if recorded else 0
+    named = {row_id: digest for row_id, digest in recorded[2]} if recorded else {}
+    problems = []
+    if rows and (named or sealed_count == 0):
+        seen = set()
+        for row_id, text in rows:
+            seen.add(row_id)
+            if row_id not in named:
+                message = (
+                    f"{label(row_id)} was not written by {event} nor by any other audited command "
+                    "(added outside grants)"
+                )
+            elif named[row_id] != (
+                "-" if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+            ):
+                message = f"{label(row_id)} differs from what {event} recorded (changed outside grants)"
+            else:
+                continue
+            problems.append(Problem("sealed-rows", f"{table.noun} #{row_id}", message))
+    if named:
+        for row_id in sorted(set(named) - {row_id for row_id, _ in rows}):
+            problems.append(
+                Problem(
+                    "sealed-rows",
+                    f"{table.noun} #{row_id}",
+                    f"{table.noun} #{row_id}, written by {event}, is missing (deleted outside grants)",
+                )
+            )
+    if problems:
+        return problems
+    span = f"#{rows[0][0]}–#{rows[-1][0]}" if rows else "none now"
+    return [
+        Problem(
+            "sealed-rows",
+            f"{table.noun} rows of {event}",
+            f"the {table.noun} rows written by {event} were changed outside grants: it sealed "
+            f"{sealed_count} row(s), there are {count} now ({span})",
+        )
+    ]
+
+
+def check_sealed_rows(session: Session, partnership: Partnership) -> list[Problem]:
+    """Every ledger entry, payment, score sheet, declared interest and spend import is the one its
+    audit event sealed: none changed, added or removed outside grants."""
+    from grants.seals import TABLES, RangeDigest, row_values, rows_after
+
+    events = _sealed_events(session, partnership)
+    problems: list[Problem] = []
+    if events and events[-1][2] is None:
+        seq, label, _ = events[-1]
+        return [
+            Problem(
+                "sealed-rows",
+                f"audit event #{seq}",
+                f"{label}, the newest event, carries no seal (written outside grants)",
+            )
+        ]
+    ranges = [(label, sealed) for _, label, sealed in events if sealed is not None]
+    for table in TABLES:
+        stream = rows_after(session, table, partnership.id, 0)
+        pending = next(stream, None)
+        low = 0
+        for label, sealed in ranges:
+            high = int(sealed["marks"].get(table.name, low))
+            digest = RangeDigest()
+            rows: list[tuple[int, str | None]] = []
+            while pending is not None and pending[0] <= high:
+                if pending[0] > low:
+                    digest.add(*pending)
+                    if len(rows) <= NAMED_ROWS_KEPT:
+                        rows.append(pending)
+                pending = next(stream, None)
+            recorded = sealed["rows"].get(table.name)
+            expected = (recorded[0], recorded[1]) if recorded else (0, EMPTY_DIGEST)
+            if (digest.count, digest.digest.hexdigest() if digest.count else EMPTY_DIGEST) != expected:
+                problems.extend(
+                    _range_problems(session, partnership, table, label, recorded, rows, digest.count)
+                )
+            low = max(low, high)
+        while pending is not None:
+            values = row_values(session, table, partnership.id, pending[0])
+            problems.append(
+                Problem(
+                    "sealed-rows",
+                    f"{table.noun} #{pending[0]}",
+                    f"{table.label(values) if values else pending[0]} was written after the newest audit event, "
+                    "by no audited command (added outside grants, or its audit event was removed)",
+                )
+            )
+            pending = next(stream, None)
+    return problems
+
+
+NAMED_ROWS_KEPT = 17
+EMPTY_DIGEST = "0" * 64
+
+
+def check_payment_entries(session: Session, partnership: Partnership) -> list[Problem]:
+    """Each payment has its ledger entry award:BID → spent:BID, the same amount, date, actor and
+    wording, and each spend entry its payment (the seals only count spend entries: this binds
+    them, through the payments they mirror)."""
+    from sqlalchemy import String, case, literal, literal_column
+
+    from grants.models import Bid, LedgerEntry, Spend
+
+    key = ("bid_id", "booked_on", "amount", "from_account", "to_account", "actor_id", "reason")
+    entries = (
+        select(
+            LedgerEntry.bid_id,
+            LedgerEntry.booked_on,
+            LedgerEntry.amount_pence,
+            LedgerEntry.from_account,
+            LedgerEntry.to_account,
+            LedgerEntry.actor_id,
+            LedgerEntry.reason,
+            func.count(),
+        )
+        .where(LedgerEntry.partnership_id == partnership.id, LedgerEntry.kind == "spend")
+        .group_by(*[literal_column(str(i)) for i in range(1, 8)])
+    )
+    sep = literal(" from ", String)
+    payments = (
+        select(
+            Spend.bid_id,
+            Spend.paid_on,
+            Spend.amount_pence,
+            literal("award:", String) + Bid.reference,
+            literal("spent:", String) + Bid.reference,
+            Spend.actor_id,
+            case(
+                (Spend.invoice.is_(None), literal("payment to ", String) + Spend.supplier),
+                else_=literal("invoice ", String) + Spend.invoice + sep + Spend.supplier,
+            ),
+            func.count(),
+        )
+        .join(Bid, Bid.id == Spend.bid_id)
+        # A refund (a negative line) is booked as its own kind and sealed as a row of its own.
+        .where(Bid.partnership_id == partnership.id, Spend.amount_pence > 0)
+        .group_by(*[literal_column(str(i)) for i in range(1, 8)])
+    )
+    problems = []
+    for what, rows in (
+        ("a spend ledger entry with no payment to match", entries.except_(payments)),
+        ("a payment with no ledger entry to match", payments.except_(entries)),
+    ):
+        for row in session.execute(rows.limit(20)):
+            fields = dict(zip(key, row, strict=False))
+            if what.startswith("a spend ledger entry"):
+                ids = session.execute(
+                    select(LedgerEntry.id)
+                    .where(
+                        LedgerEntry.partnership_id == partnership.id,
+                        LedgerEntry.kind == "spend",
+                        LedgerEntry.bid_id == fields["bid_id"],
+                        LedgerEntry.booked_on == fields["booked_on"],
+                        LedgerEntry.amount_pence == fields["amount"],
+                    )
+                    .order_by(LedgerEntry.id)
+                    .limit(5)
+                ).scalars()
+                named = ", ".join(f"ledger entry #{i}" for i in ids)
+            else:
+                named = "payment"
+            problems.append(
+                Problem(
+                    "payment-entries",
+                    named,
+                    f"{what} ({named}): {Money(int(fields['amount']))} {fields['from_account']} → "
+                    f"{fields['to_account']} on {fields['booked_on']} ({fields['reason']!r}, {row[-1]} of them) "
+                    "— changed outside grants",
+                )
+            )
+    return problems
+
+
+def check_sealed_state(session: Session, partnership: Partnership) -> list[Problem]:
+    """The partnership's settings, organisations, members and their roles, years (status and
+    allocation) and criteria are as the newest audit event left them."""
+    from grants.seals import state
+
+    events = _sealed_events(session, partnership)
+    if not events:
+        return []
+    seq, label, sealed = events[-1]
+    if sealed is None:
+        return []  # named by check_sealed_rows
+    recorded: dict[str, str] = sealed["state"]
+    now = state(session, partnership.id)
+    problems = []
+    for name in sorted(set(recorded) | set(now)):
+        if name not in now:
+            message = f"{name} is gone since {label} (deleted outside grants)"
+        elif name not in recorded:
+            message = f"{name} did not exist when {label} was recorded (added outside grants)"
+        elif recorded[name] != now[name]:
+            message = f"{name} differs from what {label} left (changed outside grants)"
+        else:
+            continue
+        problems.append(Problem("sealed-state", name, message))
+    return problems
+
+
+def check_current_sheets(session: Session, partnership: Partnership) -> list[Problem]:
+    """Each member's newest score sheet of a bid, and only that one, is the current one."""
+    from grants.models import Bid, ScoreSheet
+
+    newest = (
+        select(ScoreSheet.bid_id, ScoreSheet.member_id, func.max(ScoreSheet.version).label("version"))
+        .group_by(ScoreSheet.bid_id, ScoreSheet.member_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ScoreSheet.id, Bid.reference, ScoreSheet.version, ScoreSheet.current, newest.c.version)
+        .join(Bid, Bid.id == ScoreSheet.bid_id)
+        .join(newest, (newest.c.bid_id == ScoreSheet.bid_id) & (newest.c.member_id == ScoreSheet.member_id))
+        .where(Bid.partnership_id == partnership.id)
+        .where((ScoreSheet.version == newest.c.version) != ScoreSheet.current)
+        .order_by(ScoreSheet.id)
+    )
+    return [
+        Problem(
+            "current-sheet",
+            f"score sheet #{sheet_id}",
+            f"score sheet #{sheet_id} of {reference} (version {version} of {latest}) is "
+            f"{'marked current' if current else 'not marked current'}; only the newest version is",
+        )
+        for sheet_id, reference, version, current, latest in rows
+    ]
+
+
+def check_year_allocations(session: Session, partnership: Partnership) -> list[Problem]:
+    """Each year's allocation is what the funder put into its pots in the ledger."""
+    from grants.models import LedgerEntry
+
+    given = dict(
+        session.execute(
+            select(LedgerEntry.year_id, func.sum(LedgerEntry.amount_pence))
+            .where(
+                LedgerEntry.partnership_id == partnership.id,
+                LedgerEntry.kind == "allocation",
+                LedgerEntry.from_account == ledger.FUNDER,
+            )
+            .group_by(LedgerEntry.year_id)
+        ).all()
+    )
+    problems = []
+    for year in _years(session, partnership):
+        funded = int(given.get(year.id) or 0)
+        if funded != year.allocation_pence:
+            problems.append(
+                Problem(
+                    "allocation",
+                    f"year {year.label}",
+                    f"{year.label} records an allocation of {Money(year.allocation_pence)} but the funder "
+                    f"gave its pots {Money(funded)} in the ledger",
+                )
+            )
+    return problems
+
+
 LEDGER_CHECKS = (
     check_ledger_sums,
     check_no_negative_balances,
@@ -272,8 +578,11 @@ LEDGER_CHECKS = (
     check_award_caches,
     check_spend_rows,
     check_closed_years,
+    check_year_allocations,
 )
-AUDIT_CHECKS = (check_audit_chain, check_bid_content)
+# The seals bind the rows that matter to the chain (see grants.seals).
+SEAL_CHECKS = (check_sealed_rows, check_payment_entries, check_sealed_state, check_current_sheets)
+AUDIT_CHECKS = (check_audit_chain, check_bid_content, *SEAL_CHECKS)
 ALL_CHECKS = (*LEDGER_CHECKS, *AUDIT_CHECKS)
 
 

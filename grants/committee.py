@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from grants import ledger
+from grants.audit import AuditHead, audit_head, with_head
 from grants.bids import subject
 from grants.budget import Gate, tactical_gate
 from grants.models import (
@@ -150,6 +151,7 @@ class WorkingGroupReport:
     still_to_spend: Money
     # Projects carried forward into the year from the one before (outside its allocation).
     carried: list[Proposal] = field(default_factory=list)
+    audit_head: AuditHead | None = None
 
     @property
     def allocation(self) -> Money:
@@ -422,7 +424,9 @@ class WorkingGroupReport:
             "",
         ]
         if not self.recommended:
-            return "\n".join([*lines, "No project has been recommended yet."]) + "\n"
+            return with_head(
+                "\n".join([*lines, "No project has been recommended yet."]) + "\n", self.audit_head
+            )
         rows = [
             [p.reference, p.title, p.organisation, str(p.amount), str(p.award or "—"), p.status.value]
             for p in recommended
@@ -436,12 +440,13 @@ class WorkingGroupReport:
             lines += ["", f"**{p.title}** ({p.reference})"]
             if p.summary:
                 lines.append(" ".join(p.summary.split()))  # already inert: see as_markdown_text
-        return "\n".join(lines) + "\n"
+        return with_head("\n".join(lines) + "\n", self.audit_head)
 
     def to_json(self) -> dict[str, Any]:
         pots = pots_json(self.pots)
         tactical = self.figures(PotKind.tactical)
         return {
+            **({"audit_head": self.audit_head.to_json()} if self.audit_head else {}),
             "partnership": self.partnership,
             "funder": self.funder,
             "programme": self.programme,
@@ -586,6 +591,7 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
         if bid.status in SPENDABLE
     )
     return WorkingGroupReport(
+        audit_head=audit_head(session, scope.partnership.id),
         partnership=scope.partnership.name,
         funder=scope.partnership.funder_name,
         programme=scope.partnership.programme,
@@ -679,6 +685,7 @@ class ActionPlan:
     programme: str
     year: FundingYear
     actions: list[Action]
+    audit_head: AuditHead | None = None
 
     @property
     def total(self) -> Money:
@@ -691,6 +698,7 @@ class ActionPlan:
             "count": len(self.actions),
             **money_fields("total_award", self.total),
             "actions": [a.to_json() for a in self.actions],
+            **({"audit_head": self.audit_head.to_json()} if self.audit_head else {}),
         }
 
     def to_markdown(self) -> str:
@@ -704,7 +712,10 @@ class ActionPlan:
             "",
         ]
         if not self.actions:
-            return "\n".join([*lines, f"No project of {self.year.label} has been funded yet."]) + "\n"
+            return with_head(
+                "\n".join([*lines, f"No project of {self.year.label} has been funded yet."]) + "\n",
+                self.audit_head,
+            )
         rows = [
             [
                 a.reference,
@@ -719,7 +730,7 @@ class ActionPlan:
             ]
             for a in self.actions
         ]
-        return "\n".join(lines + markdown_table(ACTION_COLUMNS, rows)) + "\n"
+        return with_head("\n".join(lines + markdown_table(ACTION_COLUMNS, rows)) + "\n", self.audit_head)
 
     def to_csv(self) -> str:
         from grants.exports import spreadsheet_safe
@@ -778,4 +789,4 @@ def _action_lines(scope: Scope, year: FundingYear, statuses: frozenset[BidStatus
         for bid, org in rows
     ]
     p = scope.partnership
-    return ActionPlan(p.name, p.funder_name, p.programme, year, actions)
+    return ActionPlan(p.name, p.funder_name, p.programme, year, actions, audit_head(scope.session, p.id))

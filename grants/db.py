@@ -17,10 +17,10 @@ from grants.errors import BadInput, DatabaseUnavailable, GrantsError, IntegrityF
 
 # The newest migration; `grants db upgrade` brings a database to it. A test keeps it equal to
 # alembic's head so that commands can check the schema without importing alembic.
-HEAD_REVISION = "0007_spend_refunds"
+HEAD_REVISION = "0008_seals"
 # Every revision this grants knows, oldest first (the same test keeps it equal to alembic's): a
 # database at a revision not listed was made by a newer grants.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_spend_refunds")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_spend_refunds", "0008_seals")
 
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
 

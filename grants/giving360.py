@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from grants.audit import AuditHead, audit_head
 from grants.committee import programme_title
 from grants.errors import Refused
 from grants.exports import write_whole
@@ -197,6 +198,7 @@ class Package:
     year: str
     issued: date
     grants: list[Grant]
+    audit_head: AuditHead | None = None
 
     @property
     def total(self) -> Money:
@@ -211,6 +213,7 @@ class Package:
             "description": (
                 f"The {self.funder}'s {title} awards of {self.year} to projects of the {self.partnership} "
                 f"({len(self.grants)} grants, {self.total})."
+                + (f" Audit head {self.audit_head.anchor}." if self.audit_head else "")
             ),
             "identifier": f"{self.slug}-{self.programme}-{self.year.replace('/', '-')}",
             "issued": self.issued.isoformat(),
@@ -289,7 +292,17 @@ def package(scope: Scope, label: str | None = None) -> Package:
             f"{year.label} has no awards to publish yet: a 360Giving package holds at least one grant, "
             "and a project is published once the PCC has funded it"
         )
-    return Package(p.name, p.slug, p.funder_name, funder_id(p), p.programme, year.label, scope.today, grants)
+    return Package(
+        p.name,
+        p.slug,
+        p.funder_name,
+        funder_id(p),
+        p.programme,
+        year.label,
+        scope.today,
+        grants,
+        audit_head(scope.session, p.id),
+    )
 
 
 def save_package(scope: Scope, path: Path, fmt: str, label: str | None = None) -> Package:

@@ -20,6 +20,7 @@ from typing import TextIO
 from sqlalchemy import func, select
 
 from grants import ledger
+from grants.audit import audit_head
 from grants.exports import write_whole
 from grants.models import Bid, FundingYear, LedgerEntry, Member
 from grants.scope import Scope
@@ -146,6 +147,7 @@ def _header(scope: Scope, closes: list[YearClose]) -> Iterator[str]:
     labels = ", ".join(c.label for c in closes) or "none"
     yield f"; The Crime Reduction Grant ledger of {partnership}, exported by `grants export journal`.\n"
     yield f"; Years: {labels}.\n"
+    yield f"; {audit_head(scope.session, scope.partnership.id).line()}.\n"
     yield ";\n"
     yield "; Every account sits under its funding year, so years never mix: 2024/25's upfront pot\n"
     yield "; is 2024-25:pot:upfront. Below each year: funder (the PCC's grant), pot:upfront and\n"

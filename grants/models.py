@@ -192,6 +192,9 @@ class AuditEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     details: str = Field(sa_column=Column(Text, nullable=False))
     content_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    # What binds the rows the event's command wrote, and the state it left, to the chain (canonical
+    # JSON, see grants.seals); covered by the hash. None only on events made before seals existed.
+    seals: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
     hash: str = Field(sa_column=Column(String(64), nullable=False))
 

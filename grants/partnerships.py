@@ -75,8 +75,13 @@ def _bootstrap_session(url: str) -> Iterator[Session]:
     with session_scope(url, write=True, rebuilding=True) as session:
         from grants.db import refuse_newer, schema_revision
 
-        refuse_newer(schema_revision(session), url)
+        before = schema_revision(session)
+        refuse_newer(before, url)
         schema.upgrade(session.connection())
+        if before is not None:
+            from grants.seals import baseline_all
+
+            baseline_all(session, f"upgraded from schema {before}: the rows as they stood are sealed")
         yield session
         session.flush()
         schema.check_foreign_keys(session.connection())

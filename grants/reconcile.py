@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from grants import ledger
+from grants.audit import AuditHead, audit_head
 from grants.checks import LEDGER_CHECKS, Problem, check_spend_rows, run_checks
 from grants.models import Bid, FundingYear, Organisation, PotKind, Spend
 from grants.money import Money, money_fields
@@ -81,6 +82,7 @@ class Reconciliation:
     projects: list[ProjectLine]
     pots: list[PotFigures]
     problems: list[Problem]
+    audit_head: AuditHead | None = None
 
     @property
     def totals(self) -> dict[str, Money]:
@@ -101,6 +103,7 @@ class Reconciliation:
             "pots": pots,
             "year_totals": totals,
             "problems": [p.to_json() for p in self.problems],
+            **({"audit_head": self.audit_head.to_json()} if self.audit_head else {}),
         }
 
 
@@ -213,4 +216,10 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
                     f"project records {Money(spent)}",
                 )
             )
-    return Reconciliation(year, projects, pot_figures(session, year, account_flows), problems)
+    return Reconciliation(
+        year,
+        projects,
+        pot_figures(session, year, account_flows),
+        problems,
+        audit_head(session, scope.partnership.id),
+    )

@@ -30,6 +30,8 @@ class Scope:
     options: Options
     partnership: Partnership
     _actor: Member | None = field(default=None, repr=False)
+    # Events of this command, recorded when its work is done (see `audit`).
+    _pending: list[tuple[str, str, str, dict]] = field(default_factory=list, repr=False)
 
     @property
     def actor(self) -> Member:
@@ -50,13 +52,37 @@ class Scope:
     def today(self) -> date:
         return today()
 
-    def audit(self, action: str, subject: str, **fields: object) -> AuditEvent:
+    def audit(self, action: str, subject: str, **fields: object) -> None:
         """Record an event, stamped by the command's clock (grants.clock); when a replay acts on
-        another day than the real one (the demo), the details also say so: `effective_on`."""
+        another day than the real one (the demo), the details also say so: `effective_on`.
+
+        The event's content and time are fixed now, but it joins the chain when the command's
+        work is done (`record_pending`, before the commit), so that its seal covers every row the
+        command wrote, whatever order the command wrote them in (see grants.seals)."""
         day = self.today
         if day != wall_clock().date():
             fields["details"] = {**(fields.get("details") or {}), "effective_on": day.isoformat()}  # type: ignore[dict-item]
-        return audit.record(self.session, self.partnership.id, self.actor.handle, action, subject, **fields)
+        fields.setdefault("at", audit.now_stamp())
+        self._pending.append((self.actor.handle, action, subject, fields))
+
+    def record_pending(self) -> list[AuditEvent]:
+        """Append the command's events to the chain, in the order they happened; the last one
+        seals the rows the command wrote (so removing it leaves them unsealed)."""
+        last = len(self._pending) - 1
+        events = [
+            audit.record(
+                self.session,
+                self.partnership.id,
+                handle,
+                action,
+                subject,
+                seal_rows=i == last,
+                **fields,  # type: ignore[arg-type]
+            )
+            for i, (handle, action, subject, fields) in enumerate(self._pending)
+        ]
+        self._pending.clear()
+        return events
 
 
 def find_partnership(session: Session, slug: str | None) -> Partnership:
@@ -98,4 +124,6 @@ def open_scope(options: Options, *, write: bool) -> Iterator[Scope]:
             # award (bid, then pot) and a transfer (pots). SQLite's BEGIN IMMEDIATE already
             # serialises writers; there FOR UPDATE is a no-op.
             session.execute(select(Partnership.id).where(Partnership.id == partnership.id).with_for_update())
-        yield Scope(session, options, partnership)
+        scope = Scope(session, options, partnership)
+        yield scope
+        scope.record_pending()

@@ -24,6 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
+from grants.audit import audit_head
 from grants.exports import spreadsheet_safe, write_whole
 from grants.models import Bid, FundingYear, Organisation, Spend
 from grants.scope import Scope
@@ -181,6 +182,7 @@ def _summary(sheet: _Sheet, scope: Scope, year: FundingYear, figures: list[PotFi
     sheet.append([text("Status"), text(year.status.value)])
     sheet.append([text("Partnership"), text(scope.partnership.name)])
     sheet.append([text("Exported on"), sheet.day(scope.today)])
+    sheet.append([text("Audit head"), text(audit_head(scope.session, scope.partnership.id).anchor)])
 
 
 def _in_year(year: FundingYear) -> Any:

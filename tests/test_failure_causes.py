@@ -73,7 +73,8 @@ def test_a_file_that_is_not_a_database_is_exit_2_with_every_command(tmp_path: Pa
     out = tmp_path / "out"
     out.mkdir()
     runs = [INIT, ("db", "upgrade"), ("db", "backup", str(out / "copy.sqlite"))]
-    runs += [args for args in _show_runs("CRG-2425-001", out) if args[:2] != ("workflow", "diagram")]
+    # (`workflow …` shows the lifecycle and the policy, which are code: it opens no database.)
+    runs += [args for args in _show_runs("CRG-2425-001", out) if args[0] != "workflow"]
     runs.append(("bid", "new", "--title", "T", "--amount", "1", "--org", "kcc"))
     for args in runs:
         result = cli(*args, actor=OFFICER)
