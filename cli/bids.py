@@ -6,8 +6,18 @@ from typing import Annotated
 
 import typer
 
-from cli.common import JsonFlag, call, console, print_json
-from cli.render import text
+from cli.common import JsonFlag, WideFlag, call, console, print_json
+from cli.render import Grid, folding, text, whole
+
+# `bid list`: at a narrow terminal the organisation, then the pot give way (--wide keeps them).
+BID_LIST_COLUMNS = (
+    whole("Reference"),
+    folding("Title"),
+    folding("Organisation", drop=1),
+    folding("Pot", drop=2),
+    whole("Requested", right=True),
+    whole("State"),
+)
 
 bid_app = typer.Typer(help="Bids (business cases) for grant money.", no_args_is_help=True)
 scoring_app = typer.Typer(help="The working group's scoring of bids.", no_args_is_help=True)
@@ -136,8 +146,11 @@ def bid_list(
     pot: Annotated[str | None, typer.Option(help="Only this pot.")] = None,
     org: Annotated[str | None, typer.Option(help="Only this lead organisation.")] = None,
     json_: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """List the year's bids, filtered by state, pot and organisation.
+
+    At a narrow terminal the Organisation, then Pot columns give way; --wide shows every column.
 
     Example: grants bid list --state scoring --pot upfront
     """
@@ -156,13 +169,9 @@ def bid_list(
     if json_:
         print_json([row.to_json() for row in rows])
         return
-    from rich.table import Table
-
     from grants.money import Money
 
-    table = Table(title=f"Bids ({len(rows)})")
-    for column in ("Reference", "Title", "Organisation", "Pot", "Requested", "State"):
-        table.add_column(column, justify="right" if column == "Requested" else "left")
+    table = Grid(BID_LIST_COLUMNS, title=f"Bids ({len(rows)})", wide=wide)
     for row in rows:
         table.add_row(
             row.bid.reference,
@@ -263,11 +272,17 @@ def bid_history(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> 
     if json_:
         print_json([e.to_json() for e in events])
         return
-    from rich.table import Table
-
-    table = Table(title=f"History of {reference.upper()}")
-    for column in ("When (UTC)", "Who", "Action", "From", "To", "Reason"):
-        table.add_column(column)
+    table = Grid(
+        [
+            whole("When (UTC)"),
+            folding("Who"),
+            folding("Action"),
+            whole("From"),
+            whole("To"),
+            folding("Reason"),
+        ],
+        title=f"History of {reference.upper()}",
+    )
     for e in events:
         table.add_row(
             e.at[:19].replace("T", " "),

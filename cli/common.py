@@ -130,3 +130,12 @@ def write_stdout(text: str) -> None:
         from cli.console import stop_writing
 
         stop_writing(sys.stdout)
+
+
+WideFlag = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Show every column of the table, at full width (lines may be longer than the terminal).",
+    ),
+]

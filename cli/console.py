@@ -31,6 +31,15 @@ class SafeConsole(Console):
             overflow=options.get("overflow"),
         )
 
+    def print(self, *objects: Any, **options: Any) -> None:
+        """As Rich's, except that a table (cli.render.Grid) is never cropped to the console's
+        width: piped it is printed at its natural width, so that no figure is cut."""
+        from cli.render import Grid
+
+        if any(isinstance(o, Grid) for o in objects):
+            options.setdefault("crop", False)
+        super().print(*objects, **options)
+
     def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
         for segment in super().render(renderable, options):
             if segment.control:  # Rich's own cursor moves (progress bars), not text

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import JsonFlag, call, console, err_console, fail, note, print_json
+from cli.render import Grid, folding, whole
 
 delivery_app = typer.Typer(help="Delivering funded projects.", no_args_is_help=True)
 spend_app = typer.Typer(help="Payments on funded projects (the treasurer).", no_args_is_help=True)
@@ -147,11 +148,17 @@ def spend_list(
             }
         )
         return
-    from rich.table import Table
-
-    table = Table(title=f"Payments{' of ' + reference.upper() if reference else ''}")
-    for column in ("Date", "Reference", "Kind", "Supplier", "Invoice", "Amount"):
-        table.add_column(column, justify="right" if column == "Amount" else "left")
+    table = Grid(
+        [
+            whole("Date"),
+            whole("Reference"),
+            folding("Kind"),
+            folding("Supplier"),
+            folding("Invoice"),
+            whole("Amount", right=True),
+        ],
+        title=f"Payments{' of ' + reference.upper() if reference else ''}",
+    )
     for p in found.payments:
         table.add_row(p.paid_on.isoformat(), p.reference, p.kind, p.supplier, p.invoice or "", str(p.amount))
     console.print(table)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, call, console, fail, print_json
-from cli.render import styled
+from cli.render import Grid, folding, styled, whole
 
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 
@@ -52,11 +52,19 @@ def audit_log(
     if json_:
         print_json([e.to_json() for e in events])
         return
-    from rich.table import Table
-
-    table = Table(title="Audit log")
-    for column in ("#", "When (UTC)", "Who", "Action", "Subject", "From", "To", "Reason"):
-        table.add_column(column, justify="right" if column == "#" else "left")
+    table = Grid(
+        [
+            whole("#", right=True),
+            whole("When (UTC)"),
+            folding("Who"),
+            folding("Action"),
+            whole("Subject"),
+            whole("From"),
+            whole("To"),
+            folding("Reason"),
+        ],
+        title="Audit log",
+    )
     for e in events:
         table.add_row(
             str(e.seq),

@@ -11,11 +11,15 @@ user typed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from grants.text import visible
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions
+    from rich.segment import Segment
     from rich.text import Text
 
 
@@ -39,6 +43,111 @@ def styled(template: str, *values: object) -> Text:
     return Text.from_markup(filled, emoji=False)
 
 
+@dataclass(frozen=True)
+class Col:
+    """A table column. A key column (a reference, money figure, date, state, percentage) is never
+    cut or wrapped: it is as wide as its widest cell. A secondary column folds its text to fit;
+    if it has a `drop` rank it is left out, lowest rank first, when the table cannot fit the
+    terminal even with every secondary column folded (`--wide` keeps it)."""
+
+    header: str
+    key: bool = False
+    right: bool = False
+    drop: int = 0  # 0: never dropped; 1 gives way first, then 2, …
+
+
+def whole(header: str, right: bool = False, drop: int = 0) -> Col:
+    return Col(header, key=True, right=right, drop=drop)
+
+
+def folding(header: str, drop: int = 0, right: bool = False) -> Col:
+    return Col(header, right=right, drop=drop)
+
+
+def dropped_columns(columns: Sequence[Col]) -> str:
+    """The droppable columns in the order they give way ("Organisation, then Pot"), for --help."""
+    names = [c.header for c in sorted((c for c in columns if c.drop), key=lambda c: c.drop)]
+    return ", then ".join(names)
+
+
+class Grid:
+    """The one way a table reaches the terminal (every table in cli/ is one).
+
+    At an interactive terminal the table fits the width by folding secondary columns and, if that
+    is not enough, dropping the droppable ones in their declared order; key columns are never cut
+    (if even they do not fit, the table is printed at their width and the terminal wraps it).
+    Piped, or with `wide`, the table is printed at its natural width, every column whole, so that
+    nothing is cut however the output is read. Cells are plain strings or Text: user text stays
+    data (cli.console.SafeConsole).
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[Col],
+        title: str | Text | None = None,
+        caption: str | None = None,
+        compact: bool = False,
+        wide: bool = False,
+    ) -> None:
+        self.columns = list(columns)
+        self.title = title
+        self.caption = caption
+        self.compact = compact
+        self.wide = wide
+        self.rows: list[tuple[list[Any], str | None]] = []
+
+    def add_row(self, *cells: Any, style: str | None = None) -> None:
+        if len(cells) != len(self.columns):
+            raise ValueError(f"{len(cells)} cells for {len(self.columns)} columns")
+        self.rows.append((list(cells), style))
+
+    def _table(self, keep: Sequence[int]) -> Any:
+        from rich import box
+        from rich.cells import cell_len
+        from rich.table import Table
+
+        options: dict[str, Any] = {"title": self.title, "caption": self.caption}
+        if self.compact:
+            options.update(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        table = Table(**options)
+        for i in keep:
+            column = self.columns[i]
+            justify = "right" if column.right else "left"
+            if column.key:
+                cells = [column.header, *(self._plain(row[i]) for row, _ in self.rows)]
+                widest = max(cell_len(line) for cell in cells for line in cell.splitlines() or [""])
+                table.add_column(column.header, justify=justify, no_wrap=True, min_width=widest)
+            else:
+                table.add_column(column.header, justify=justify, overflow="fold")
+        for row, style in self.rows:
+            table.add_row(*(row[i] for i in keep), style=style)
+        return table
+
+    @staticmethod
+    def _plain(cell: Any) -> str:
+        return visible(cell.plain if hasattr(cell, "plain") else str(cell))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        from rich.measure import Measurement
+
+        keep = list(range(len(self.columns)))
+        table = self._table(keep)
+        unbounded = options.update(width=10**6)
+        if self.wide or not console.is_terminal:
+            natural = Measurement.get(console, unbounded, table).maximum
+            yield from console.render(table, options.update(width=natural))
+            return
+        droppable = sorted(
+            (i for i, c in enumerate(self.columns) if c.drop), key=lambda i: self.columns[i].drop
+        )
+        needed = Measurement.get(console, unbounded, table).minimum
+        while needed > options.max_width and droppable:
+            keep.remove(droppable.pop(0))
+            table = self._table(keep)
+            needed = Measurement.get(console, unbounded, table).minimum
+        yield from console.render(table, options.update(width=max(options.max_width, needed)))
+
+
 def pots_json(year: Any, figures: list[Any], gate: Any = None) -> dict[str, Any]:
     from grants.years import pots_json as figures_json
 
@@ -58,22 +167,20 @@ def gate_line(gate: Any) -> Text:
     )
 
 
-def pots_table(year: Any, figures: list[Any]) -> Any:
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title=f"Pots {year.label} ({year.status.value})", box=box.SIMPLE_HEAD, pad_edge=False)
+def pots_table(year: Any, figures: list[Any]) -> Grid:
     from grants.money import Money
     from grants.years import POT_FIGURES
 
-    table.add_column("Pot")
-    for name in POT_FIGURES:
-        table.add_column(name.capitalize(), justify="right")
+    table = Grid(
+        [whole("Pot"), *(whole(name.capitalize(), right=True) for name in POT_FIGURES)],
+        title=f"Pots {year.label} ({year.status.value})",
+        caption="Allocated = Committed + Free (Committed: awards in force, net of releases)",
+        compact=True,
+    )
     for f in figures:
         table.add_row(f.kind.value, *(str(getattr(f, name)) for name in POT_FIGURES))
     if len(figures) > 1:
         table.add_row(
             "total", *(str(sum((getattr(f, name) for f in figures), Money(0))) for name in POT_FIGURES)
         )
-    table.caption = "Allocated = Committed + Free (Committed: awards in force, net of releases)"
     return table

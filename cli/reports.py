@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, call, console, fail, print_document, print_json
-from cli.render import styled
+from cli.common import JsonFlag, WideFlag, call, console, fail, print_document, print_json
+from cli.render import Col, Grid, folding, styled, whole
 
 report_app = typer.Typer(help="Reports for the treasurer, the partnership and the PCC.", no_args_is_help=True)
 
@@ -28,6 +28,15 @@ PROJECT_COLUMNS = (
     "Last paid",
 )
 POT_COLUMNS = ("Pot", "Allocated", "Committed", "Spent", "Released", "Returned", "Uncommitted")
+# How each project column shows in the table: at a narrow terminal the title, then the variance
+# (award less spent) give way, so that every other figure stays whole (--wide keeps them).
+PROJECT_TABLE: dict[str, Col] = {
+    "Reference": whole("Reference"),
+    "Title": folding("Title", drop=1),
+    "Status": whole("Status"),
+    "Variance": whole("Variance", right=True, drop=2),
+    "Last paid": whole("Last paid"),
+}
 FIGURES = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
 PROJECT_MONEY = ("award", "spent", "refunded", "released", "remaining", "variance")
 POT_MONEY = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
@@ -149,9 +158,12 @@ def report_reconcile(
     year: Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")] = None,
     fmt: Format = "table",
     json_: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """Reconcile the year: each project's award and spend, the pots, the ledger checks (exit 4 if
     anything does not balance).
+
+    At a narrow terminal the Title, then Variance columns give way; --wide shows every column.
 
     Example: grants report reconcile --year 2024/25 --format csv
     """
@@ -168,32 +180,23 @@ def report_reconcile(
     elif fmt == "markdown":
         print_document(_markdown(r), "markdown")
     else:
-        from rich import box
-        from rich.table import Table
-
-        projects = Table(
-            title=f"Projects {r.year.label}", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+        shown = _project_columns(r)
+        projects = Grid(
+            [PROJECT_TABLE.get(PROJECT_COLUMNS[i], whole(PROJECT_COLUMNS[i], right=True)) for i in shown],
+            title=f"Projects {r.year.label}",
+            compact=True,
+            wide=wide,
         )
-        # On a narrow terminal the titles and the variance (award less spent) give way, so that
-        # every other figure stays whole on one line.
-        titles = console.width >= 140
-        shown = [i for i in _project_columns(r) if titles or PROJECT_COLUMNS[i] not in ("Title", "Variance")]
-        for i in shown:
-            column = PROJECT_COLUMNS[i]
-            if column == "Title":
-                projects.add_column(column, overflow="ellipsis", no_wrap=True, max_width=45)
-                continue
-            left = column in ("Reference", "Status")
-            projects.add_column(column, justify="left" if left else "right", no_wrap=True)
         for p in r.projects:
             cells = _project_cells(p)
             projects.add_row(*(cells[i] for i in shown))
         console.print(projects)
-        pots = Table(
-            title=f"Pots {r.year.label} ({r.year.status.value})", box=box.SIMPLE_HEAD, pad_edge=False
+        pots = Grid(
+            [whole(column, right=column != "Pot") for column in POT_COLUMNS],
+            title=f"Pots {r.year.label} ({r.year.status.value})",
+            compact=True,
+            wide=wide,
         )
-        for column in POT_COLUMNS:
-            pots.add_column(column, justify="left" if column == "Pot" else "right")
         for row in _pot_rows(r):
             pots.add_row(*row, style="bold" if row[0] == "year" else None)
         console.print(pots)

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, call, console, fail, note, print_document, print_json
-from cli.render import styled, text
+from cli.common import JsonFlag, WideFlag, call, console, fail, note, print_document, print_json
+from cli.render import Grid, folding, styled, text, whole
 from cli.setup import member_app
 from grants.text import visible
 
@@ -37,11 +37,10 @@ def criteria_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
             ]
         )
         return
-    from rich.table import Table
-
-    table = Table(title="Scoring criteria")
-    for column in ("Key", "Criterion", "Weight", "What it asks"):
-        table.add_column(column, justify="right" if column == "Weight" else "left")
+    table = Grid(
+        [whole("Key"), folding("Criterion"), whole("Weight", right=True), folding("What it asks")],
+        title="Scoring criteria",
+    )
     for c in criteria:
         table.add_row(c.key, c.title, str(c.weight), c.description)
     console.print(table)
@@ -149,11 +148,7 @@ def _complete_sheet(
     stance = stance or _ask_stance()
     if comment is None:
         comment = typer.prompt("Comment (optional)", default="", show_default=False)
-    from rich.table import Table
-
-    table = Table(title="Your sheet")
-    table.add_column("Criterion")
-    table.add_column("Score", justify="right")
+    table = Grid([folding("Criterion"), whole("Score", right=True)], title="Your sheet")
     for criterion in form.criteria:
         table.add_row(criterion.title, given[criterion.key])
     table.add_row("Stance", stance)
@@ -225,29 +220,28 @@ def score(
             return
 
 
-def _ranking_table(ranking: Any) -> Any:
-    """The ranking as a Rich table; on a narrow terminal the less needed columns give way."""
-    from rich import box
-    from rich.table import Table
+# `scoring ranking`: at a narrow terminal these give way in this order (--wide keeps them).
+RANKING_COLUMNS = (
+    folding("#", drop=6, right=True),
+    whole("Reference"),
+    folding("Title", drop=1),
+    folding("Org", drop=2),
+    whole("Amount", right=True),
+    folding("Pot", drop=5),
+    whole("Mean", right=True),
+    whole("Spread", right=True),
+    folding("Sheets/orgs", drop=3, right=True),
+    folding("Quorum", drop=4),
+    whole("S/O/A"),
+    folding("Flags"),
+    folding("Advice"),
+    whole("Running total", right=True),
+)
 
-    columns = [
-        "#",
-        "Reference",
-        "Title",
-        "Org",
-        "Amount",
-        "Pot",
-        "Mean",
-        "Spread",
-        "Sheets/orgs",
-        "Quorum",
-        "S/O/A",
-        "Flags",
-        "Advice",
-        "Running total",
-    ]
-    if console.width < 180:
-        columns = ["Reference", "Amount", "Mean", "Spread", "S/O/A", "Flags", "Advice", "Running total"]
+
+def _ranking_table(ranking: Any, wide: bool = False) -> Grid:
+    """The ranking as a table; on a narrow terminal the less needed columns give way."""
+    columns = [c.header for c in RANKING_COLUMNS]
     rows = []
     for row in ranking.rows():
         cells = {
@@ -267,26 +261,8 @@ def _ranking_table(ranking: Any) -> Any:
             "Running total": row["running_total"] or "",
         }
         rows.append([cells[c] for c in columns])
-    numeric = {"#", "Amount", "Mean", "Spread", "Sheets/orgs", "Running total"}
     caption = ", ".join(f"{pot} pot {size}" for pot, size in ranking.pot_sizes.items())
-    table = Table(
-        title="Ranking",
-        caption=caption,
-        box=box.SIMPLE_HEAD,
-        padding=(0, 1),
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    for i, column in enumerate(columns):
-        widest = max([len(column.split()[0]), *(len(r[i]) for r in rows)])
-        table.add_column(
-            column,
-            justify="right" if column in numeric else "left",
-            no_wrap=True,
-            overflow="ellipsis",
-            min_width=None if column == "Title" else widest,
-            max_width=32 if column == "Title" else None,
-        )
+    table = Grid(RANKING_COLUMNS, title="Ranking", caption=caption, compact=True, wide=wide)
     for cells in rows:
         table.add_row(*cells)
     return table
@@ -328,7 +304,7 @@ def _withheld_note(rows: list[dict[str, Any]]) -> None:
         note(f"Withheld: {reason}")
 
 
-def render_ranking(ranking: Any, fmt: str) -> None:
+def render_ranking(ranking: Any, fmt: str, wide: bool = False) -> None:
     rows = ranking.rows()
     _withheld_note(rows)
     if fmt == "json":
@@ -388,15 +364,19 @@ def render_ranking(ranking: Any, fmt: str) -> None:
         lines = markdown_table(header, table)
         print_document("\n".join(lines) + "\n", "markdown")
     else:
-        console.print(_ranking_table(ranking))
+        console.print(_ranking_table(ranking, wide))
 
 
 def scoring_ranking(
     ctx: typer.Context,
     fmt: Annotated[str, typer.Option("--format", help="table, json, csv or markdown.")] = "table",
     json_: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """Rank the year's bids by mean score, with quorum, stances, flags and the running total.
+
+    At a narrow terminal the Title, then Org, Sheets/orgs, Quorum, Pot and # columns give way;
+    --wide shows every column.
 
     Example: grants --as kcc-officer scoring ranking --format markdown
     """
@@ -405,7 +385,7 @@ def scoring_ranking(
     fmt = "json" if json_ else fmt
     if fmt not in FORMATS:
         fail(f"format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
-    render_ranking(call(ctx, ranking, write=False), fmt)
+    render_ranking(call(ctx, ranking, write=False), fmt, wide)
 
 
 def scoring_sheets(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
@@ -424,8 +404,6 @@ def scoring_sheets(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) 
             data["sheet_details_withheld"] = a.sheets_withheld
         print_json(data)
         return
-    from rich.table import Table
-
     if a.sheets_withheld:
         counts = a.stance_counts()
         console.print(
@@ -434,9 +412,16 @@ def scoring_sheets(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) 
         )
         note(f"The sheets are withheld: {a.sheets_withheld}")
         return
-    table = Table(title=f"Sheets of {a.bid.reference}: mean {percent_text(a.mean)}")
-    for column in ("Member", "Organisation", "Score", "Stance", "Comment"):
-        table.add_column(column)
+    table = Grid(
+        [
+            whole("Member"),
+            folding("Organisation"),
+            whole("Score", right=True),
+            whole("Stance"),
+            folding("Comment"),
+        ],
+        title=f"Sheets of {a.bid.reference}: mean {percent_text(a.mean)}",
+    )
     for s in a.sheets:
         table.add_row(s.member, s.organisation, percent_text(s.percent), s.stance.value, s.comment)
     console.print(table)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, call, console, guarded, note, options, print_json
+from cli.render import Grid, folding, whole
 
 org_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
 member_app = typer.Typer(help="Members: people, their organisations and roles.", no_args_is_help=True)
@@ -105,11 +106,16 @@ def org_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
             ]
         )
         return
-    from rich.table import Table
-
-    table = Table(title="Organisations")
-    for column in ("Key", "Name", "Responsible authority", "Org-id", "Members"):
-        table.add_column(column, justify="right" if column == "Members" else "left")
+    table = Grid(
+        [
+            whole("Key"),
+            folding("Name"),
+            folding("Responsible authority"),
+            folding("Org-id"),
+            whole("Members", right=True),
+        ],
+        title="Organisations",
+    )
     for org, count in rows:
         table.add_row(
             org.key, org.name, "yes" if org.responsible_authority else "no", org.org_id or "", str(count)
@@ -162,11 +168,9 @@ def member_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
             ]
         )
         return
-    from rich.table import Table
-
-    table = Table(title="Members")
-    for column in ("Handle", "Name", "Organisation", "Roles"):
-        table.add_column(column)
+    table = Grid(
+        [whole("Handle"), folding("Name"), folding("Organisation"), folding("Roles")], title="Members"
+    )
     for m, o in rows:
         table.add_row(m.handle, m.name, o.name, m.roles.replace(",", ", "))
     console.print(table)

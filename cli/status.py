@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import gate_line, styled
+from cli.render import Grid, gate_line, styled, whole
 
 BAR = 24
 
@@ -35,15 +35,17 @@ def status(ctx: typer.Context, json_: JsonFlag = False) -> None:
     if json_:
         print_json(board.to_json())
         return
-    from rich import box
-    from rich.table import Table
-
     console.print(
         styled("[bold]{}[/] — {} ({})", board.partnership.name, board.year.label, board.year.status.value)
     )
-    pots = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for column in ("Pot", "Allocated", "Committed", "Spent", "Free", "█ spent ▓ committed ░ free"):
-        pots.add_column(column, justify="left" if column == "Pot" or "▓" in column else "right", no_wrap=True)
+    pots = Grid(
+        [
+            whole("Pot"),
+            *(whole(column, right=True) for column in ("Allocated", "Committed", "Spent", "Free")),
+            whole("█ spent ▓ committed ░ free"),
+        ],
+        compact=True,
+    )
     for f in board.pots:
         pots.add_row(f.kind.value, str(f.allocated), str(f.committed), str(f.spent), str(f.free), pot_bar(f))
     console.print(pots)

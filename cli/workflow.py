@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, console, fail, print_json
+from cli.render import Grid, folding, whole
 
 FORMATS = ("table", "json", "markdown")
 
@@ -47,14 +48,8 @@ def permissions(
     if fmt == "markdown":
         typer.echo(policy.markdown(), nl=False)
         return
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title="Who may do what", box=box.SIMPLE_HEAD, pad_edge=False, show_lines=False)
-    table.add_column("Action", no_wrap=True)
     roles = [role.value for role in policy.Role]
-    for role in roles:
-        table.add_column(role)
+    table = Grid([whole("Action"), *(folding(role) for role in roles)], title="Who may do what", compact=True)
     for row in policy.matrix(numbered=True):
         name = row["action"] + (" *" if row["transition"] else "")
         table.add_row(name, *(row["cells"][r] for r in roles))

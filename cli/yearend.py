@@ -8,21 +8,25 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import JsonFlag, call, console, note, print_json
-from cli.render import styled
+from cli.render import Grid, styled, whole
 from cli.reports import report_app
 
 
 def render_statement(s: Any) -> None:
-    from rich import box
-    from rich.table import Table
-
     from grants.money import Money
 
     state = "provisional, the year is still open" if s.provisional else s.year.status.value
     console.print(styled("[bold]Year-end statement {}[/] ({})", s.year.label, state))
-    pots = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for column in ("Pot", "Allocated", "Committed", "Free", "Spent", "Released", "Returned"):
-        pots.add_column(column, justify="left" if column == "Pot" else "right", no_wrap=True)
+    pots = Grid(
+        [
+            whole("Pot"),
+            *(
+                whole(c, right=True)
+                for c in ("Allocated", "Committed", "Free", "Spent", "Released", "Returned")
+            ),
+        ],
+        compact=True,
+    )
     for f in s.pots:
         pots.add_row(
             f.kind.value,
@@ -51,11 +55,15 @@ def render_statement(s: Any) -> None:
                 f": {s.early_reason}" if s.early_reason else ".",
             )
         )
-    projects = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for column in ("Project", "Pot", "Status", "Award", "Spent", "Released", "Remaining", "Carried"):
-        projects.add_column(
-            column, justify="left" if column in ("Project", "Pot", "Status") else "right", no_wrap=True
-        )
+    projects = Grid(
+        [
+            whole("Project"),
+            whole("Pot"),
+            whole("Status"),
+            *(whole(c, right=True) for c in ("Award", "Spent", "Released", "Remaining", "Carried")),
+        ],
+        compact=True,
+    )
     for p in s.projects:
         projects.add_row(
             p.reference + (f" (carried from {p.carried_from})" if p.carried_from else ""),

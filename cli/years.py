@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import gate_line, pots_json, pots_table, styled
+from cli.render import Grid, gate_line, pots_json, pots_table, styled, whole
 
 year_app = typer.Typer(help="Funding years (UK financial years, e.g. 2024/25).", no_args_is_help=True)
 pot_app = typer.Typer(help="The upfront and tactical pots of a year.", no_args_is_help=True)
@@ -74,13 +74,19 @@ def year_list(ctx: typer.Context, json_: JsonFlag = False) -> None:
     if json_:
         print_json([_year_json(year) for year in found])
         return
-    from rich.table import Table
-
     from grants.money import Money
 
-    table = Table(title="Funding years")
-    for column in ("Year", "Status", "From", "To", "Allocation", "Tactical share"):
-        table.add_column(column, justify="right" if column == "Allocation" else "left")
+    table = Grid(
+        [
+            whole("Year"),
+            whole("Status"),
+            whole("From"),
+            whole("To"),
+            whole("Allocation", right=True),
+            whole("Tactical share"),
+        ],
+        title="Funding years",
+    )
     for y in found:
         table.add_row(
             y.label,

@@ -30,6 +30,7 @@ def _template(templates: dict[str, str], prefix: str, stage: str) -> str:
 
         name = f"{prefix}_tpl_{stage}"
         with _admin_connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # a build that failed half-way
             admin.execute(f'CREATE DATABASE "{name}"')
         url = database_url(name)
         if stage == "rollover":
