@@ -328,7 +328,7 @@ def _ranking_table(ranking: Any, wide: bool = False) -> Grid:
             "Spread": row["spread"] or "",
             "Sheets/orgs": f"{row['sheets']}/{row['organisations']}",
             "Quorum": "yes" if row["quorum"] else "no",
-            "S/O/A": f"{row['support']}/{row['oppose']}/{row['abstain']}",
+            "S/O/A": _stances(row),
             "Flags": ", ".join(row["flags"]),
             "Advice": row["recommendation"],
             "Running total": row["running_total"] or "",
@@ -365,8 +365,21 @@ CSV_FIELDS = (
 )
 
 
+def _stances(row: dict[str, Any]) -> str:
+    if row["support"] == "withheld":
+        return "withheld"
+    return f"{row['support']}/{row['oppose']}/{row['abstain']}"
+
+
+def _withheld_note(rows: list[dict[str, Any]]) -> None:
+    reasons = sorted({row["withheld"] for row in rows if row.get("withheld")})
+    for reason in reasons:
+        note(f"Withheld: {reason}")
+
+
 def render_ranking(ranking: Any, fmt: str, wide: bool = False) -> None:
     rows = ranking.rows()
+    _withheld_note(rows)
     if fmt == "json":
         from grants.money import money_fields
 
@@ -416,7 +429,7 @@ def render_ranking(ranking: Any, fmt: str, wide: bool = False) -> None:
                 r["mean"] or "—",
                 r["spread"] or "",
                 "yes" if r["quorum"] else "no",
-                f"{r['support']}/{r['oppose']}/{r['abstain']}",
+                _stances(r),
                 r["recommendation"],
                 r["running_total"] or "",
             )
@@ -449,7 +462,8 @@ def scoring_ranking(
 
 
 def scoring_sheets(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
-    """Show the sheets of a bid (after you have submitted yours; officers and the chair always).
+    """Show the sheets of a bid: after you have submitted yours; to the officer, the chair and the
+    OPCC once it has left scoring; to its lead organisation, once decided, only the mean and stances.
 
     Example: grants --as wg-police scoring sheets CRG-2425-001
     """
@@ -457,7 +471,19 @@ def scoring_sheets(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) 
 
     a = call(ctx, lambda scope: bid_sheets(scope, reference), write=False)
     if json_:
-        print_json({**a.to_row(None), "recused": a.recused, "sheet_details": a.sheets_json()})
+        data = {**a.to_row(None), "recused": a.recused, "sheet_details": a.sheets_json()}
+        if a.sheets_withheld:
+            data["recused"] = "withheld"
+            data["sheet_details_withheld"] = a.sheets_withheld
+        print_json(data)
+        return
+    if a.sheets_withheld:
+        counts = a.stance_counts()
+        console.print(
+            f"{a.bid.reference}: mean {percent_text(a.mean)} from {len(a.sheets)} sheets; "
+            f"support {counts['support']}, oppose {counts['oppose']}, abstain {counts['abstain']}."
+        )
+        note(f"The sheets are withheld: {a.sheets_withheld}")
         return
     table = Grid(
         [

@@ -72,7 +72,9 @@ def audit_events(scope: Scope, subject: str | None = None, limit: int | None = 5
     if limit:
         query = query.limit(limit)
     events = list(scope.session.execute(query).scalars())
-    return [_view(e) for e in reversed(events)]
+    from grants.visibility import redact_events
+
+    return redact_events(scope, [_view(e) for e in reversed(events)])
 
 
 @dataclass(frozen=True)

@@ -123,12 +123,20 @@ def _decided_scores(scope: Scope, r: WorkingGroupReport) -> dict[str, str]:
             .order_by(Bid.sequence)
         )
     ]
-    return {a.bid.reference: percent_text(a.mean) if a.sheets else "—" for a in assess(scope, rows)}
+    from grants.visibility import WITHHELD, Viewer
+
+    viewer = Viewer.of(scope)
+    return {
+        a.bid.reference: (percent_text(a.mean) if a.sheets else "—")
+        if viewer.sees_summary(a.bid)
+        else WITHHELD
+        for a in assess(scope, rows)
+    }
 
 
 def _why(reference: str, means: dict[str, str]) -> str:
     mean = means.get(reference, "—")
-    return f"mean score {mean}" if mean != "—" else "not scored"
+    return f"mean score {mean}" if mean != "—" else "not scored"  # `withheld` when the viewer may not see it
 
 
 def write_working_group(

@@ -28,7 +28,7 @@ from grants.models import (
 )
 from grants.money import Money
 from grants.partnerships import clean_text
-from grants.permissions import allows, require
+from grants.permissions import require
 from grants.scope import Scope
 from grants.years import ensure_open, find_year, money_year
 from workflows import policy
@@ -522,14 +522,24 @@ class Assessment:
     flags: list[str] = field(default_factory=list)
     recommendation: str = ""
     running_total: Money | None = None
+    rank: int | None = None
+    # Set when the viewer may not see these scores: the policy's reason. `sheets_withheld` alone:
+    # the viewer sees the mean and stances, not the sheets.
+    withheld: str | None = None
+    sheets_withheld: str | None = None
+    order_withheld: str | None = None
 
     def stance_counts(self) -> dict[str, int]:
         counts = Counter(s.stance.value for s in self.sheets)
         return {stance.value: counts.get(stance.value, 0) for stance in Stance}
 
-    def to_row(self, rank: int | None) -> dict[str, Any]:
-        """One ranking line, the same for the table, JSON, CSV and Markdown."""
+    def to_row(self, rank: int | None = None) -> dict[str, Any]:
+        """One ranking line, the same for the table, JSON, CSV and Markdown; what the viewer may
+        not see is WITHHELD, with the reason."""
         from grants.money import money_fields
+        from grants.visibility import WITHHELD
+
+        rank = self.rank if rank is None else rank
 
         counts = self.stance_counts()
         row: dict[str, Any] = {
@@ -557,9 +567,22 @@ class Assessment:
             row.update(money_fields("running_total", self.running_total))
         else:
             row.update(running_total_pence=None, running_total=None)
+        row["withheld"] = self.withheld
+        if self.withheld:
+            for key in SCORE_FIELDS:
+                row[key] = WITHHELD
+            row["flags"] = [WITHHELD]
+        if self.withheld or self.order_withheld:
+            for key in ORDER_FIELDS:
+                row[key] = WITHHELD
+            row["withheld"] = self.withheld or self.order_withheld
         return row
 
-    def sheets_json(self) -> list[dict[str, Any]]:
+    def sheets_json(self) -> list[dict[str, Any]] | str:
+        from grants.visibility import WITHHELD
+
+        if self.withheld or self.sheets_withheld:
+            return WITHHELD
         return [
             {
                 "member": s.member,
@@ -572,6 +595,11 @@ class Assessment:
             }
             for s in self.sheets
         ]
+
+
+# What a ranking line says about the scores, and what depends on every line's scores.
+SCORE_FIELDS = ("mean", "mean_tenths", "spread", "support", "oppose", "abstain", "recommendation")
+ORDER_FIELDS = ("rank", "running_total_pence", "running_total")
 
 
 def year_rules(year: FundingYear) -> tuple[int, int, int]:
@@ -713,13 +741,23 @@ def quorum_message(scope: Scope, a: Assessment) -> str:
 
 
 def consensus_message(scope: Scope, a: Assessment) -> str:
+    """Why there is no consensus; naming who opposes and the mean only to a viewer who may see the
+    sheets (blind scoring holds in refusals too)."""
+    from grants.visibility import Viewer
+
+    sees = Viewer.of(scope).sees_sheets(a.bid)
     reasons = []
     opposing = [s.member for s in a.sheets if s.stance == Stance.oppose]
-    if opposing:
+    if opposing and sees:
         reasons.append(f"{', '.join(opposing)} {'oppose' if len(opposing) > 1 else 'opposes'}")
+    elif opposing:
+        reasons.append(
+            f"{len(opposing)} sheet{'s' if len(opposing) > 1 else ''} {'oppose' if len(opposing) > 1 else 'opposes'}"
+        )
     threshold = scope.session.get(FundingYear, a.bid.year_id).consensus_threshold
     if a.mean is None or a.mean < threshold:
-        reasons.append(f"its mean {percent_text(a.mean)} is below the {threshold}% threshold")
+        mean = f"its mean {percent_text(a.mean)}" if sees else "its mean"
+        reasons.append(f"{mean} is below the {threshold}% threshold")
     return (
         f"{a.bid.reference} has no consensus ({'; '.join(reasons)}); to shortlist it anyway give "
         "--override with --reason"
@@ -736,9 +774,11 @@ def _assessment_fact(check: str):  # type: ignore[no-untyped-def]
             return a.consensus or (bool(args.get("override")) and bool(reason)), consensus_message(scope, a)
         limit = scope.session.get(FundingYear, bid.year_id).moderation_spread
         diverges = "moderate" in a.flags
+        from grants.visibility import Viewer
+
+        by = f" by {percent_text(a.spread)[:-1]} points" if Viewer.of(scope).sees_sheets(bid) else ""
         return (not diverges or bool(reason)), (
-            f"the sheets of {bid.reference} diverge by {percent_text(a.spread)[:-1]} points (more than "
-            f"{limit}): record the moderation with --reason"
+            f"the sheets of {bid.reference} diverge{by} (more than {limit}): record the moderation with --reason"
         )
 
     return compute
@@ -760,15 +800,21 @@ def decline(scope: Scope, reference: str, reason: str) -> Bid:
     return lifecycle.fire(scope, reference, "decline", reason=reason)[0]
 
 
-def can_see_scores(scope: Scope, bid: Bid) -> bool:
-    """Blind scoring: officers and the chair see every sheet; a member after their own (or if recused)."""
-    return allows(scope, Action.see_sheets, bid)
-
-
 def bid_sheets(scope: Scope, reference: str) -> Assessment:
+    """A bid's sheets, if the viewer may see them; its mean and stances alone to a viewer who may
+    see only those (the lead organisation once it is decided); otherwise NotPermitted."""
+    from grants.visibility import Viewer
+
     bid = find_bid(scope, reference)
+    viewer = Viewer.of(scope)
+    a = assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
+    if viewer.sees_sheets(bid):
+        return a
+    if viewer.sees_summary(bid):
+        a.sheets_withheld = viewer.why_not(Action.see_sheets, bid)
+        return a
     require(scope, Action.see_sheets, bid)
-    return assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
+    raise AssertionError("unreachable: the policy refused above")  # pragma: no cover
 
 
 RANKED_STATES = SCORED
@@ -782,15 +828,19 @@ class Ranking:
     pot_sizes: dict[str, Money]
 
     def rows(self) -> list[dict[str, Any]]:
-        ranked = [a for a in self.assessments if a.sheets]
-        return [a.to_row(ranked.index(a) + 1 if a in ranked else None) for a in self.assessments]
+        return [a.to_row() for a in self.assessments]
 
 
 def ranking(scope: Scope) -> Ranking:
     """The year's scored bids by mean score, with the running total of recommended amounts per pot.
 
-    Members see the figures only of bids they have scored or are recused from (blind scoring).
+    Every figure is computed from every sheet that counts, whoever asks. A bid whose scores the
+    viewer may not see (blind scoring, the policy's see-scores-summary) has them WITHHELD; and
+    then the ranks and running totals, which depend on every bid's scores, are withheld on every
+    line, and the lines the viewer may see come first, by their mean.
     """
+    from grants.visibility import Viewer
+
     year = find_year(scope)
     rows = list(
         scope.session.execute(
@@ -800,22 +850,33 @@ def ranking(scope: Scope) -> Ranking:
             .order_by(Bid.sequence)
         )
     )
-    visible = [(bid, org) for bid, org in rows if can_see_scores(scope, bid)]
-    hidden = [
-        Assessment(bid, org, recommendation="score it to see")
-        for bid, org in rows
-        if not can_see_scores(scope, bid)
-    ]
-    assessed = assess(scope, visible)
+    assessed = assess(scope, rows)
     assessed.sort(key=lambda a: (a.mean is None, -(a.mean or 0), a.bid.sequence))
     totals: dict[str, Money] = {}
+    rank = 0
     for a in assessed:
+        if a.sheets:
+            rank += 1
+            a.rank = rank
         if a.recommendation == "shortlist":
             totals[a.bid.pot.value] = totals.get(a.bid.pot.value, Money(0)) + Money(
                 a.bid.amount_requested_pence
             )
             a.running_total = totals[a.bid.pot.value]
+    viewer = Viewer.of(scope)
+    for a in assessed:
+        if not viewer.sees_summary(a.bid):
+            a.withheld = viewer.why_not(Action.see_scores_summary, a.bid)
+    hidden = [a for a in assessed if a.withheld]
+    if hidden:
+        because = (
+            f"the order depends on the scores of {len(hidden)} bid{'s' if len(hidden) != 1 else ''} "
+            "withheld from you"
+        )
+        for a in assessed:
+            a.order_withheld = because
+        assessed = [a for a in assessed if not a.withheld] + sorted(hidden, key=lambda a: a.bid.sequence)
     from grants.years import pot_figures
 
     sizes = {f.kind.value: f.allocated for f in pot_figures(scope.session, year)}
-    return Ranking(assessed + hidden, sizes)
+    return Ranking(assessed, sizes)

@@ -267,11 +267,24 @@ def _months(sheet: _Sheet, rows: list[tuple[date, int, int, int]]) -> None:
 
 
 def _scores(sheet: _Sheet, rows: list[dict[str, Any]]) -> None:
+    """The ranking as the exporter may see it: a figure withheld from them says `withheld`."""
     for row in rows:
+        if row["withheld"] and row["mean"] == "withheld":
+            sheet.append(
+                [
+                    text(row["rank"]),
+                    text(row["reference"]),
+                    text(row["title"]),
+                    text("withheld"),
+                    row["sheets"],
+                    *(text("withheld") for _ in range(4)),
+                ]
+            )
+            continue
         tenths = row["mean_tenths"]
         sheet.append(
             [
-                row["rank"],
+                text(row["rank"]) if row["rank"] == "withheld" else row["rank"],
                 text(row["reference"]),
                 text(row["title"]),
                 sheet.cell(None if tenths is None else tenths / Decimal(1000), PERCENT_FORMAT),

@@ -200,7 +200,10 @@ def test_working_group_docx_says_when_a_recommendation_overrode_the_consensus_ru
             actor="kcc-officer",
         )
     )
-    doc = paper(round_, tmp_path, "working-group")
+    # Nobody acting: the means are withheld (blind scoring); the officer sees them.
+    anonymous = rows(paper(round_, tmp_path, "working-group").tables[-1])
+    assert [r[4] for r in anonymous if r[0] == "CRG-2425-009"] == ["withheld"]
+    doc = paper(round_, tmp_path, "working-group", actor="kcc-officer")
     body = texts(doc)
     assert (
         "3.1\tThe Working Group recommended one project for funding, totalling £4,800, on the partners' "

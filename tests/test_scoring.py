@@ -200,7 +200,7 @@ def test_opposition_blocks_consensus_unless_overridden(round_: Cli) -> None:
     refused = round_("shortlist", "CRG-2425-008", actor="kcc-officer")
     assert refused.exit_code == 1
     assert (
-        "CRG-2425-008 has no consensus (wg-kcc opposes); to shortlist it anyway give --override"
+        "CRG-2425-008 has no consensus (1 sheet opposes); to shortlist it anyway give --override"
         in refused.stderr
     )
     no_reason = round_("shortlist", "CRG-2425-008", "--override", actor="kcc-officer")
@@ -217,7 +217,7 @@ def test_low_mean_blocks_consensus(round_: Cli) -> None:
     for who in ("wg-kfrs", "wg-nhs", "wg-probation", "wg-kcc"):
         score(round_, "CRG-2425-008", who, *[f"--criterion={k}=2" for k in WEIGHTS])
     refused = round_("shortlist", "CRG-2425-008", actor="kcc-officer")
-    assert "its mean 40.0% is below the 50% threshold" in refused.stderr
+    assert "its mean is below the 50% threshold" in refused.stderr  # the officer may not see it yet
 
 
 def test_divergent_sheets_need_a_moderation_note(round_: Cli) -> None:
@@ -225,7 +225,7 @@ def test_divergent_sheets_need_a_moderation_note(round_: Cli) -> None:
         score(round_, "CRG-2425-008", who, *[f"--criterion={k}={value}" for k in WEIGHTS])
     refused = round_("shortlist", "CRG-2425-008", actor="kcc-officer")
     assert refused.exit_code == 1
-    assert "the sheets of CRG-2425-008 diverge by 80.0 points (more than 40)" in refused.stderr
+    assert "the sheets of CRG-2425-008 diverge (more than 40)" in refused.stderr
     ok = round_("shortlist", "CRG-2425-008", "--reason", "Moderated at the meeting", actor="kcc-officer")
     assert ok.exit_code == 0, ok.output
 

@@ -13,9 +13,9 @@ def statement(cli: Cli, *args: str, actor: str = "kcc-officer") -> dict:  # type
     return json.loads(ok(cli(*args, "--json", actor=actor)).stdout)
 
 
-def finish_007(demo: Cli, extra_award: str = "3,883", pay: str = "1,883") -> None:
-    """Vary the deferred project up, pay it in full, complete and close it."""
-    ok(demo("vary", "CRG-2425-007", extra_award, "--reason", "Second venue", actor="opcc"))
+def finish_007(demo: Cli, pay: str = "1,500") -> None:
+    """Pay the deferred project in full (its award is all it requested, which a variation may not
+    exceed: the award rule), complete and close it."""
     ok(
         demo(
             "spend",
@@ -33,17 +33,17 @@ def finish_007(demo: Cli, extra_award: str = "3,883", pay: str = "1,883") -> Non
     ok(demo("close", "CRG-2425-007", actor="treasurer"))
 
 
-def test_return_of_eleven_thousand_once(demo: Cli) -> None:
+def test_return_of_the_underspend_once(demo: Cli) -> None:
     finish_007(demo)
     preview = statement(demo, "rollover", "2024/25")
-    assert (preview["spent"], preview["to_return"], preview["blockers"]) == ("£28,661", "£11,000", [])
+    assert (preview["spent"], preview["to_return"], preview["blockers"]) == ("£28,278", "£11,383", [])
     assert preview["applied"] is False and preview["provisional"] is True
     assert preview["next_year"] == "2025/26" and preview["next_allocation"] == "£39,661"
     applied = statement(demo, "rollover", "2024/25", "--apply")
-    assert applied["applied"] is True and applied["to_return"] == "£11,000"
+    assert applied["applied"] is True and applied["to_return"] == "£11,383"
     year_end = statement(demo, "report", "year-end", "--year", "2024/25")
-    assert (year_end["status"], year_end["to_return"], year_end["spent"]) == ("closed", "£11,000", "£28,661")
-    assert year_end["pots"]["upfront"]["returned"] == "£779"
+    assert (year_end["status"], year_end["to_return"], year_end["spent"]) == ("closed", "£11,383", "£28,278")
+    assert year_end["pots"]["upfront"]["returned"] == "£1,162"
     ok(demo("check"))
     new = pots(demo)
     assert new["year"] == "2025/26" and new["status"] == "open"
@@ -70,7 +70,7 @@ def test_return_of_eleven_thousand_once(demo: Cli) -> None:
         and "2024/25 is already closed and 2025/26 is open; nothing changed." in again.stdout
     )
     returned = statement(demo, "report", "year-end", "--year", "2024/25")["to_return"]
-    assert returned == "£11,000"
+    assert returned == "£11,383"
     log = json.loads(ok(demo("audit", "log", "--json")).stdout)
     assert [e["action"] for e in log].count("year.rollover") == 1
 
