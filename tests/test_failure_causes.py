@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from grants.errors import shown
 from tests.conftest import Cli, demo_copy
 from tests.test_hostile import OFFICER, _show_runs, clean_exit
 
@@ -284,7 +285,7 @@ def test_a_backup_onto_a_full_disk_is_refused_and_leaves_no_file(tmp_path: Path,
     target = small_disk / "copy.sqlite"
     message = refusal(Cli(f"sqlite:///{source}")("db", "backup", str(target), actor=OFFICER), 2)
     assert message == (
-        f"Error: cannot write '{target}': No space left on device; choose another file name or folder"
+        f"Error: cannot write {shown(target, 80)}: No space left on device; choose another file name or folder"
     )
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
 
@@ -322,6 +323,6 @@ def test_a_backup_that_runs_out_of_space_part_way_leaves_no_file(
     message = refusal(Cli(f"sqlite:///{source}")("db", "backup", str(target), actor=OFFICER), 2)
     assert (
         message
-        == f"Error: cannot write '{target}': No space left on device; choose another file name or folder"
+        == f"Error: cannot write {shown(target, 80)}: No space left on device; choose another file name or folder"
     )
     assert list(out.iterdir()) == []
