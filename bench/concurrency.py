@@ -82,7 +82,7 @@ def prepare(
     with acting_on(YEAR_STARTS), open_scope(Options(db=url, actor=OFFICER), write=True) as officer:
 
         def acting(handle: str) -> Scope:
-            return Scope(officer.session, Options(db=url, actor=handle), officer.partnership)
+            return officer.acting_as(handle)
 
         criteria = [c.key for c in scoring.criteria_of(officer, find_year(officer))]
         for n in range(bids):
@@ -166,13 +166,17 @@ def worker(url: str, references: list[str], seed: int, vary_every: int) -> Tally
             tally.busy += 1
         return None
 
+    # The OPCC's default award is the amount requested, and no award may ever exceed it: a
+    # variation goes up and down below that ceiling.
+    requested: dict[str, int] = {}
     for n, reference in enumerate(references, start=1):
         decision = attempt(lambda scope, ref=reference: approvals.approve(scope, ref))
         if decision is not None:
-            tally.awarded[reference] = decision.award.pence  # type: ignore[attr-defined]
+            tally.awarded[reference] = requested[reference] = decision.award.pence  # type: ignore[attr-defined]
         if vary_every and n % vary_every == 0 and tally.awarded:
             target = rng.choice(sorted(tally.awarded))
-            new = max(100, tally.awarded[target] + rng.choice((-1, 1)) * rng.randrange(100, 5_000))
+            change = rng.choice((-1, 1)) * rng.randrange(100, 5_000)
+            new = min(requested[target], max(100, tally.awarded[target] + change))
             if new == tally.awarded[target]:
                 continue
             varied = attempt(

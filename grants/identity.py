@@ -75,6 +75,16 @@ def member_roles(member: Member) -> frozenset[Role]:
     return frozenset(Role(value) for value in member.roles.split(",") if value)
 
 
+def holds_scoring_role(member: Member) -> bool:
+    """Whether the member holds the working group's scoring role (`member`)."""
+    return Role.member in member_roles(member)
+
+
+def roles_text_has_officer(roles: str) -> bool:
+    """Whether a stored roles text ("officer,chair") includes the officer role."""
+    return Role.officer.value in roles.split(",")
+
+
 def roles_for_bid(member: Member, lead_organisation_id: int | None) -> frozenset[Role]:
     """The member's roles for a bid: their own, plus `lead` when they belong to its lead org."""
     roles = set(member_roles(member))

@@ -22,8 +22,11 @@ from grants.identity import (
     check_member_kind,
     default_roles,
     find_member,
+    holds_scoring_role,
+    is_officer,
     parse_roles,
     roles_text,
+    roles_text_has_officer,
 )
 from grants.models import (
     Bid,
@@ -47,7 +50,7 @@ from grants.partnership_file import (
 from grants.permissions import require
 from grants.reference import slugify
 from grants.scope import Options, Scope
-from workflows.bid_lifecycle import TERMINAL, Role
+from workflows.bid_lifecycle import TERMINAL
 from workflows.policy import Action
 
 MAX_NAME = 200
@@ -492,7 +495,7 @@ def edit_organisation(
             scorers = [
                 m.handle
                 for m in _members_of(scope, org, active_only=True)
-                if Role.member.value in m.roles.split(",")
+                if holds_scoring_role(m)
             ]
             if scorers:
                 raise Refused(
@@ -617,7 +620,7 @@ def find_member_to_manage(scope: Scope, handle: str) -> Member:
 
 def _other_officers(scope: Scope, member: Member) -> int:
     return sum(
-        Role.officer.value in other.roles.split(",")
+        is_officer(other)
         for other in scope.session.execute(
             select(Member).where(
                 Member.partnership_id == scope.partnership.id,
@@ -659,7 +662,12 @@ def edit_member(
         check_member_kind(member.handle, wanted, scope.session.get(Organisation, member.organisation_id))
     if roles is not None:
         new_roles = roles_text(parse_roles(roles))
-        if Role.officer.value not in new_roles.split(",") and Role.officer.value in member.roles.split(","):
+        if new_roles != member.roles and member.id == scope.actor.id:
+            raise Refused(
+                f"{member.handle} may not change their own roles; another officer must do it "
+                "(so nobody can raise their own roles)"
+            )
+        if not roles_text_has_officer(new_roles) and is_officer(member):
             if not _other_officers(scope, member):
                 raise Refused(
                     f"{member.handle} is the last officer of {scope.partnership.slug}; give another "
@@ -685,7 +693,7 @@ def retire_member(scope: Scope, handle: str, reason: str | None = None) -> Membe
     require(scope, Action.retire_member)
     reason = clean_text(reason, "reason", limit=2000, required=False) if reason else None
     member = find_member_to_manage(scope, handle)
-    if Role.officer.value in member.roles.split(",") and not _other_officers(scope, member):
+    if is_officer(member) and not _other_officers(scope, member):
         raise Refused(
             f"{member.handle} is the last officer of {scope.partnership.slug}; give another member "
             "the officer role first"

@@ -20,7 +20,8 @@ DELETE anywhere, the ledger and audit trail append-only, and the triggers of `tr
 
 - a row that names its actor (audit event, ledger entry, payment, import, sheet, interest, bid)
   must name the login itself;
-- a member's handle never changes (it is their login), and a closed year never changes;
+- a member's handle never changes (it is their login), no login changes its own roles, and a
+  closed year never changes;
 - the audit trail's head (`partnership.audit_head`, `audit_count`) moves only forward, one event
   at a time, to the event just appended after it; and an event can only be appended at the head.
 
@@ -247,6 +248,13 @@ BEGIN
        AND (NEW.handle IS DISTINCT FROM OLD.handle OR NEW.partnership_id IS DISTINCT FROM OLD.partnership_id) THEN
         RAISE EXCEPTION 'login % may not change the handle of member #%: a handle is a database login',
             session_user, OLD.id USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- The officer's `member edit` may change roles, but never the officer's own: raising one's
+    -- own roles takes another officer (grants.partnerships.edit_member refuses it too).
+    IF grants_login_is_checked() AND OLD.handle = session_user
+       AND NEW.roles IS DISTINCT FROM OLD.roles THEN
+        RAISE EXCEPTION 'login % may not change its own roles: another officer must do it',
+            session_user USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
 END""",

@@ -52,6 +52,15 @@ class Scope:
     def today(self) -> date:
         return today()
 
+    def acting_as(self, handle: str) -> Scope:
+        """Another member acting in this same transaction (bulk set-ups: benchmarks, tests): their
+        events join this command's, so they are recorded and sealed at the same commit."""
+        from dataclasses import replace
+
+        return Scope(
+            self.session, replace(self.options, actor=handle), self.partnership, _pending=self._pending
+        )
+
     def audit(self, action: str, subject: str, **fields: object) -> None:
         """Record an event, stamped by the command's clock (grants.clock); when a replay acts on
         another day than the real one (the demo), the details also say so: `effective_on`.

@@ -15,7 +15,7 @@ from grants import clock, lifecycle
 from grants.audit import canonical_json
 from grants.bids import BidRow, content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
-from grants.identity import find_member, member_roles, roles_for_bid
+from grants.identity import find_member, holds_scoring_role, roles_for_bid
 from grants.models import (
     Bid,
     Criterion,
@@ -32,7 +32,7 @@ from grants.permissions import require
 from grants.scope import Scope
 from grants.years import ensure_open, find_year, money_year
 from workflows import policy
-from workflows.bid_lifecycle import SCORABLE, SCORED, Role
+from workflows.bid_lifecycle import SCORABLE, SCORED
 from workflows.policy import Action
 
 MAX_SCORE = 5
@@ -637,7 +637,7 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
             )
             .order_by(Member.handle)
         ).scalars()
-        if Role.member in member_roles(member)
+        if holds_scoring_role(member)
     ]
     interests = {
         (bid_id, member_id)

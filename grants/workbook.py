@@ -334,7 +334,8 @@ def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
         by_month.sheet.add_chart(spend_chart(by_month.sheet, len(months), year.label), "F2")
         scores = sheet("Scores")
         _scores(scores, ranked)
-        means = [row for row in ranked if row["mean_tenths"] is not None]
+        # Chart the means the sheet shows: a bid with no sheet yet, or one withheld, has none.
+        means = [row for row in ranked if row["sheets"] and row["mean"] not in (None, "withheld")]
         if means:
             columns = SHEETS["Scores"]
             chart = scores_chart(

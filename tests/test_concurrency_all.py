@@ -63,7 +63,7 @@ def prepare(url: str) -> Groups:
     with open_scope(Options(db=url, actor=OFFICER), write=True) as officer:
 
         def acting(handle: str) -> Scope:
-            return Scope(officer.session, Options(db=url, actor=handle), officer.partnership)
+            return officer.acting_as(handle)
 
         criteria = [c.key for c in scoring.criteria_of(officer, find_year(officer))]
         plan = [

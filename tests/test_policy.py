@@ -23,6 +23,12 @@ OWN_SHEET = ("own_sheet_in", "not_lead_organisation", "no_interest_declared")
 EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
     "add-organisation": {"officer": ()},
     "add-member": {"officer": ()},
+    "edit-organisation": {"officer": ()},
+    "retire-organisation": {"officer": ()},
+    "edit-member": {"officer": ()},
+    "retire-member": {"officer": ()},
+    "manage-priorities": {"officer": ()},
+    "set-rules": {"officer": ()},
     "open-year": {"officer": ()},
     "set-criteria": {"officer": ()},
     "transfer": {"officer": ()},

@@ -413,13 +413,20 @@ def test_the_handle_swap_is_refused(logins: Logins) -> None:
 def test_a_login_cannot_raise_its_own_roles(logins: Logins) -> None:
     """Attack (b): `UPDATE member SET roles = …` on the login's own row (even the officer's)."""
     every = "officer,member,chair,pcc,treasurer"
-    for login in (logins.chair, logins.opcc, logins.officer):
+    for login in (logins.chair, logins.opcc):
         refused(
             logins,
             login,
             ("UPDATE member SET roles = %s WHERE handle = %s", (every, login)),
             match="permission denied for table member",
         )
+    # The officer may edit members' roles (member edit), but never their own.
+    refused(
+        logins,
+        logins.officer,
+        ("UPDATE member SET roles = %s WHERE handle = %s", (every, logins.officer)),
+        match="may not change its own roles",
+    )
     members = json.loads(logins.cli(logins.chair)("member", "list", "--json", env=DATABASE_IDENTITY).stdout)
     assert next(m for m in members if m["handle"] == logins.chair)["roles"] in ("chair", ["chair"])
 
@@ -433,7 +440,8 @@ def test_the_audit_head_moves_only_through_a_recorded_event(logins: Logins) -> N
         refused(logins, login, ("UPDATE partnership SET audit_count = audit_count - 1", ()), match=head)
         refused(logins, login, ("UPDATE partnership SET audit_head = repeat('0', 64)", ()), match=head)
         refused(logins, login, ("UPDATE partnership SET audit_count = audit_count + 1", ()), match=head)
-        refused(logins, login, ("UPDATE partnership SET quorum_authorities = 1", ()), match="partnership")
+        if login != logins.officer:  # the officer's `config set` owns the partnership's rules
+            refused(logins, login, ("UPDATE partnership SET quorum_authorities = 1", ()), match="partnership")
     own_event = (
         "INSERT INTO audit_event (partnership_id, seq, at, actor, action, subject, details, prev_hash, hash) "
         "SELECT id, audit_count + %s, '2025-01-01T00:00:00+00:00', %s, 'bid.approve', 'bid CRG-2425-001', "
