@@ -557,7 +557,7 @@ FREE_TEXT_CASES: list[tuple[str, str, list[tuple[str, tuple[str, ...]]], str, tu
         "bids",
         [],
         OFFICER,
-        ("member", "interest", "wg-police", "CRG-2425-001", "--reason", "{}"),
+        ("member", "interest", "wg-kfrs", "CRG-2425-001", "--reason", "{}"),
     ),
     ("decline-reason", "scored", [], OFFICER, ("decline", "CRG-2425-001", "--reason", "{}")),
     (
@@ -1118,6 +1118,8 @@ def test_hostile_text_in_every_free_text_field_is_shown_as_typed_by_every_comman
         return Cli(f"sqlite:///{folder / 'g.sqlite'}")
 
     databases: list[tuple[Cli, list[str], list[str]]] = [(fresh("shared"), [], [])]  # (db, tags, bids)
+    authors: dict[int, set[str]] = {}  # who typed the values: a scorer sees their own sheet
+    sheets_of: dict[int, set[str]] = {}  # the bids the cases named
     for n, case in enumerate(c for c in TEXT_CASES if c[1] == stage):
         tag = f"~{n:02d}"
         _count("free-text inputs")
@@ -1130,6 +1132,8 @@ def test_hostile_text_in_every_free_text_field_is_shown_as_typed_by_every_comman
             databases.append(target)
         target[1].append(tag)
         target[2].extend(re.findall(r"CRG-\d{4}-\d{3}", said))
+        authors.setdefault(id(target[0]), set()).add(case[3])
+        sheets_of.setdefault(id(target[0]), set()).update(re.findall(r"CRG-\d{4}-\d{3}", " ".join(case[4])))
     for i, (cli, tags, refs) in enumerate(databases):
         if not tags:
             continue
@@ -1143,12 +1147,20 @@ def test_hostile_text_in_every_free_text_field_is_shown_as_typed_by_every_comman
         for ref in refs[1:]:
             for args in (("bid", "show", ref, "--json"), ("bid", "history", ref, "--json")):
                 extra[" ".join(args)] = ok(cli(*args, actor=OFFICER))
+        # A sheet's comment is withheld from the officer while its bid is in scoring (blind
+        # scoring); its author sees it.
+        for author in sorted(authors.get(id(cli), set()) - {OFFICER}):
+            for ref in sorted(sheets_of.get(id(cli), set())):
+                own = cli("scoring", "sheets", ref, "--json", actor=author)
+                if own.exit_code == 0:
+                    extra[f"as {author}: scoring sheets {ref} --json"] = own.stdout
         expect = [form for tag in tags for form in shown_forms(tag)]
         outputs = {**extra, **_shown_everywhere(cli, refs[0], out, expect, also="\n".join(extra.values()))}
         # JSON keeps the very text typed.
         as_json = json.dumps(
             [
-                json.loads(text)
+                # The JSON document on stdout; messages the runner mixed in from stderr follow it.
+                json.JSONDecoder().raw_decode(text)[0]
                 for line, text in outputs.items()
                 if line.endswith("--json") and not text.startswith("Error: ")  # refused at this stage
             ],
