@@ -194,7 +194,7 @@ def report_year_end(
     fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
     docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
     if fmt == "docx":
-        from grants.papers import write_year_end
+        from grants.papers.working_group import write_year_end
 
         summary = call(
             ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
