@@ -237,6 +237,10 @@ def score(
         if stance is not None and all(c.key in given for c in form.criteria):
             save_sheet(ctx, ref, given, stance, comment or "")
             return
+        if not plain and interactive_terminal():
+            from cli.sheet import score_on_sheet
+
+            return score_on_sheet(ctx, form, flags, stance, comment, sitting=next_)
         _score_by_prompts(ctx, form, given, stance, comment, saved)
         if not next_ or not _ask_or_cancel(lambda: typer.confirm("Score the next bid?", default=True)):
             return
