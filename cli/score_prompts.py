@@ -12,6 +12,7 @@ from cli.common import console, note
 from cli.render import Grid, folding, styled, text, whole
 from grants.text import visible
 
+
 class Declined(Exception):
     """The member answered no to submitting the sheet."""
 

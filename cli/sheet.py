@@ -27,6 +27,12 @@ STANCES = ("support", "oppose", "abstain")
 STANCE_KEYS = {"s": "support", "o": "oppose", "a": "abstain"}
 # The bid card's lines short enough to stand beside their label.
 SHORT_LINES = frozenset({"Lead organisation", "Amount", "Pot", "Delivery ends"})
+ANSWER_KEYS = (
+    *"012345nN",
+    *STANCE_KEYS,
+    *(k.upper() for k in STANCE_KEYS),
+    *("backspace", "delete", "left", "right", "up", "down", "enter"),
+)
 KEYS = "↑↓ move · 0–5 score · n na · s/o/a stance · Ctrl+S save · Tab: the bid · Esc leave"
 
 
@@ -74,10 +80,10 @@ class Sitting:
 class Answer(Widget, can_focus=True):
     """A line of the sheet: the member moves to it with ↑/↓ (or Enter) and answers with a key."""
 
-    BINDINGS = [
-        Binding("up", "screen.move(-1)", show=False),
-        Binding("down,enter", "screen.move(1)", show=False),
-    ]
+    def take(self, key: str) -> bool:
+        """Answer with the key if it is one of this line's; False leaves the key to others."""
+        return False
+
     DEFAULT_CSS = """
     Answer { height: auto; padding: 0 1; }
     Answer:focus { background: $boost; }
@@ -94,13 +100,6 @@ class CriterionAnswer(Answer):
     """One criterion: the score given, its title and weight and what the score means; when it
     has the focus, what the criterion asks and what each of 0–5 means."""
 
-    # Keys are bindings, not a key handler: a binding is looked up when the app reads the key,
-    # with the focus as it is then, so keys typed quickly each reach the line they were meant for.
-    BINDINGS = [
-        *(Binding(str(n), f"score('{n}')", show=False) for n in range(6)),
-        Binding("n,N", "score('na')", show=False),
-        Binding("backspace,delete", "score('')", show=False),
-    ]
     DEFAULT_CSS = """
     CriterionAnswer { layout: horizontal; padding: 0 0 0 1; }
     CriterionAnswer .box { width: 5; height: 1; }
@@ -128,10 +127,18 @@ class CriterionAnswer(Answer):
     def on_blur(self) -> None:
         self.show()
 
-    def action_score(self, value: str) -> None:
-        self.value = value or None
+    def take(self, key: str) -> bool:
+        if key in ("backspace", "delete"):
+            self.value = None
+        elif key.lower() == "n":
+            self.value = "na"
+        elif len(key) == 1 and key in "012345":
+            self.value = key
+        else:
+            return False
         self.show()
         self.screen.answered(self)  # type: ignore[attr-defined]
+        return True
 
     def show(self) -> None:
         c = self.criterion
@@ -155,15 +162,6 @@ class CriterionAnswer(Answer):
 class StanceAnswer(Answer):
     """Support, oppose or abstain: s, o or a (or ←/→)."""
 
-    BINDINGS = [
-        Binding("left", "turn(-1)", show=False),
-        Binding("right", "turn(1)", show=False),
-        *(
-            Binding(f"{key},{key.upper()}", f"choose('{stance}')", show=False)
-            for key, stance in STANCE_KEYS.items()
-        ),
-    ]
-
     def __init__(self, value: str | None) -> None:
         super().__init__()
         self.value = value
@@ -175,18 +173,23 @@ class StanceAnswer(Answer):
         if move_on:  # on to the comment, so that what is typed next is not read as a stance
             self.screen.action_move(1)  # type: ignore[attr-defined]
 
-    def action_turn(self, step: int) -> None:
-        at = STANCES.index(self.value) if self.value else (-1 if step > 0 else 0)
-        self.choose(STANCES[(at + step) % len(STANCES)], move_on=False)
-
-    def action_choose(self, stance: str) -> None:
-        self.choose(stance, move_on=True)
+    def take(self, key: str) -> bool:
+        if key.lower() in STANCE_KEYS:
+            self.choose(STANCE_KEYS[key.lower()], move_on=True)
+        elif key in ("left", "right"):
+            step = 1 if key == "right" else -1
+            at = STANCES.index(self.value) if self.value else (-1 if step > 0 else 0)
+            self.choose(STANCES[(at + step) % len(STANCES)], move_on=False)
+        else:
+            return False
+        return True
 
     def render(self) -> Text:
         line = Text()
         line.append("Stance ", "bold")
         for stance in STANCES:
-            line.append(f" {stance} ", "bold reverse" if stance == self.value else "dim")
+            chosen = stance == self.value  # a mark as well as the style, for a terminal without colour
+            line.append(f" {'●' if chosen else '○'} {stance} ", "bold reverse" if chosen else "dim")
         if self.value is None:
             line.append("\n  press s, o or a", "dim")
         return line
@@ -194,11 +197,6 @@ class StanceAnswer(Answer):
 
 class CommentAnswer(Input):
     """The comment for the working group (optional)."""
-
-    BINDINGS = [
-        Binding("up", "screen.move(-1)", show=False),
-        Binding("down", "screen.move(1)", show=False),
-    ]
 
     def on_input_changed(self) -> None:
         self.screen.answered(self)  # type: ignore[attr-defined]
@@ -227,7 +225,9 @@ def queue_strip(form: Any, reference: str) -> Text:
     strip.append("Queue ", "dim")
     for ref in form.queue.references:
         mark = "✓" if ref in form.queue.saved else ""
-        strip.append(f" {ref.rsplit('-', 1)[-1]}{mark}", "bold reverse" if ref == reference else "")
+        here = ref == reference
+        strip.append(" ▸" if here else "  ")
+        strip.append(f"{ref.rsplit('-', 1)[-1]}{mark}", "bold reverse" if here else "")
     return strip
 
 
@@ -380,9 +380,13 @@ class ScoreSheetApp(App[Sitting]):
     """The sheet, one bid at a time; with `sitting`, the next bid waiting opens after each save."""
 
     ENABLE_COMMAND_PALETTE = False
+    # Every key of the sheet is the app's, looked up as the app reads it (a priority binding), so
+    # that keys typed quickly each reach the line that has the focus by then; a key the focused
+    # line does not take (a letter typed in the comment, ↑↓ on the bid) goes on to it as usual.
     BINDINGS = [
         Binding("escape,ctrl+c", "leave", "Leave", priority=True),
         Binding("ctrl+s", "save", "Save", priority=True),
+        *(Binding(key, f"answer('{key}')", show=False, priority=True) for key in ANSWER_KEYS),
     ]
 
     def __init__(
@@ -410,6 +414,22 @@ class ScoreSheetApp(App[Sitting]):
         if isinstance(screen, SheetScreen | RefusedScreen):
             self.record.left = screen.reference
         self.exit(self.record)
+
+    def action_answer(self, key: str) -> None:
+        from textual.actions import SkipAction
+
+        screen = self.screen
+        if not isinstance(screen, SheetScreen) or screen.focused not in screen.fields:
+            raise SkipAction()
+        focused = screen.focused
+        if isinstance(focused, Answer) and focused.take(key):
+            return
+        moves = (
+            {"up": -1, "down": 1} if isinstance(focused, CommentAnswer) else {"up": -1, "down": 1, "enter": 1}
+        )
+        if key not in moves:
+            raise SkipAction()
+        screen.action_move(moves[key])
 
     def action_save(self) -> None:
         if isinstance(self.screen, SheetScreen):

@@ -67,7 +67,7 @@ def test_sheet_shows_the_bid_beside_its_criteria(round_: Cli) -> None:
     def look(app: ScoreSheetApp) -> None:
         head = shown(app, "#head")
         assert "Score CRG-2425-008 · bid 8 of 8; 8 waiting for your sheet · not saved yet" in head
-        assert "Queue  001 002 003 004 005 006 007 008" in head
+        assert "Queue   001  002  003  004  005  006  007 ▸008" in head
         bid = str(app.screen.query_one("#bid Static").content)
         for text in ("Rural business crime signage", "Kent Police", "£2,200", "upfront", "crime-prevention"):
             assert text in bid
@@ -190,7 +190,7 @@ def test_sheet_sitting_moves_to_the_next_bid_and_ticks_the_saved_one(round_: Cli
     def look(app: ScoreSheetApp) -> None:
         assert isinstance(app.screen, SheetScreen) and app.screen.reference == "CRG-2425-002"
         head = shown(app, "#head")
-        assert "bid 2 of 8; 7 waiting for your sheet" in head and "001✓ 002 003" in head
+        assert "bid 2 of 8; 7 waiting for your sheet" in head and "001✓ ▸002  003" in head
 
     app = drive(round_, "wg-kfrs", "CRG-2425-001", [*"444444", "a", "ctrl+s"], sitting=True, look=look)
     assert [r.bid.reference for r, _ in app.return_value.saved] == ["CRG-2425-001"]
