@@ -15,6 +15,7 @@ from cli.reports import report_app
 
 if TYPE_CHECKING:
     from grants.papers import PaperSummary
+    from grants.scope import Scope
 
 Year = Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (default: standard output).")]
@@ -88,7 +89,9 @@ def report_working_group(
         from grants.bids import parse_date
         from grants.papers import write_working_group
 
-        def work(scope):  # type: ignore[no-untyped-def]
+        assert out is not None  # docx_options refused a Word paper without --out
+
+        def work(scope: Scope) -> PaperSummary:
             day = parse_date(meeting, "--meeting") if meeting is not None else None
             return write_working_group(scope, out, label=year, meeting=day, template=template)
 
@@ -126,6 +129,8 @@ def report_action_plan(
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
     if fmt == "docx":
         from grants.papers import write_action_plan
+
+        assert out is not None  # docx_options refused a Word paper without --out
 
         summary = call(
             ctx, lambda scope: write_action_plan(scope, out, label=year, template=template), write=False

@@ -200,8 +200,8 @@ def report_reconcile(
         for row in _pot_rows(r):
             pots.add_row(*row, style="bold" if row[0] == "year" else None)
         console.print(pots)
-        for p in r.problems:
-            console.print(styled("[red]✗[/] {}: {}", p.check, p.message))
+        for problem in r.problems:
+            console.print(styled("[red]✗[/] {}: {}", problem.check, problem.message))
         if not r.problems:
             console.print("The ledger balances and every cache agrees.")
         if r.audit_head is not None:
