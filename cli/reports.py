@@ -90,8 +90,8 @@ def _pot_rows(r: Any) -> list[list[str]]:
 
 
 def _csv(r: Any) -> str:
-    from grants.exports import spreadsheet_safe
     from grants.money import pounds_text
+    from grants.writing.files import spreadsheet_safe
 
     def money(figures: dict[str, Any]) -> dict[str, Any]:
         cells: dict[str, Any] = {}
@@ -167,7 +167,7 @@ def report_reconcile(
 
     Example: grants report reconcile --year 2024/25 --format csv
     """
-    from grants.reconcile import reconcile
+    from grants.reports.reconcile import reconcile
 
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}", 2)

@@ -198,7 +198,7 @@ def report_year_end(
     fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
     docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
     if fmt == "docx":
-        from grants.papers import write_year_end
+        from grants.papers.working_group import write_year_end
 
         assert out is not None  # docx_options refused a Word paper without --out
 

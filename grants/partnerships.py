@@ -494,11 +494,7 @@ def edit_organisation(
                 "authority decided those quorums, so it cannot change. Add a new organisation instead"
             )
         if not responsible_authority:
-            scorers = [
-                m.handle
-                for m in _members_of(scope, org, active_only=True)
-                if holds_scoring_role(m)
-            ]
+            scorers = [m.handle for m in _members_of(scope, org, active_only=True) if holds_scoring_role(m)]
             if scorers:
                 raise Refused(
                     f"{org.key} has scoring working-group members ({', '.join(scorers)}); a partner "

@@ -22,10 +22,10 @@ from sqlmodel import col
 
 from grants import ledger
 from grants.audit import audit_head
-from grants.exports import write_whole
 from grants.models import Bid, FundingYear, LedgerEntry, Member
 from grants.scope import Scope
 from grants.text import visible
+from grants.writing.files import write_whole
 from grants.years import find_year, list_years
 
 STREAM_BATCH = 2_000
