@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, err_console, fail, note, print_json
 from cli.render import Grid, folding, whole
 from grants.wording import counted
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    
+    from grants.scope import Scope
+    from grants.spend import ImportResult
 
 delivery_app = typer.Typer(help="Delivering funded projects.", no_args_is_help=True)
 spend_app = typer.Typer(help="Payments on funded projects (the treasurer).", no_args_is_help=True)
@@ -61,12 +67,13 @@ def close(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
     from grants.delivery import close as do_close
 
     step = call(ctx, lambda scope: do_close(scope, reference), write=True)
-    if step.released.pence and step.bid.carried_to_year_id is not None:
+    released = step.released.pence if step.released is not None else 0
+    if released and step.bid.carried_to_year_id is not None:
         sentence = (
             f"{step.bid.reference} closed: {step.released} of its award was not spent and goes back "
             "to the PCC (it was carried forward outside this year's allocation)."
         )
-    elif step.released.pence:
+    elif released:
         sentence = (
             f"{step.bid.reference} closed: {step.released} of its award was not spent and goes back "
             f"to the {step.bid.pot.value} pot."
@@ -219,7 +226,7 @@ def spend_import(
     """
     from grants.spend import BadImport, import_spend, parse_columns
 
-    def run(scope, progress=None):  # type: ignore[no-untyped-def]
+    def run(scope: Scope, progress: Callable[[int], None] | None = None) -> ImportResult:
         return import_spend(
             scope,
             file,
@@ -231,7 +238,7 @@ def spend_import(
             progress=progress,
         )
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> ImportResult:
         if not err_console.is_terminal or json_:
             return run(scope)
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn

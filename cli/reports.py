@@ -91,8 +91,8 @@ def _pot_rows(r: Any) -> list[list[str]]:
 
 
 def _csv(r: Any) -> str:
-    from grants.exports import spreadsheet_safe
     from grants.money import pounds_text
+    from grants.writing.files import spreadsheet_safe
 
     def money(figures: dict[str, Any]) -> dict[str, Any]:
         cells: dict[str, Any] = {}
@@ -168,7 +168,7 @@ def report_reconcile(
 
     Example: grants report reconcile --year 2024/25 --format csv
     """
-    from grants.reconcile import reconcile
+    from grants.reports.reconcile import reconcile
 
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
@@ -201,8 +201,8 @@ def report_reconcile(
         for row in _pot_rows(r):
             pots.add_row(*row, style="bold" if row[0] == "year" else None)
         console.print(pots)
-        for p in r.problems:
-            console.print(styled("[red]✗[/] {}: {}", p.check, p.message))
+        for problem in r.problems:
+            console.print(styled("[red]✗[/] {}: {}", problem.check, problem.message))
         if not r.problems:
             console.print("The ledger balances and every cache agrees.")
         if r.audit_head is not None:
