@@ -8,6 +8,7 @@ import typer
 
 from cli.common import JsonFlag, WideFlag, call, console, print_json
 from cli.render import Grid, folding, text, whole
+from grants.wording import counted
 
 if TYPE_CHECKING:
     from grants.bids import BidFields, BidRow
@@ -324,7 +325,7 @@ def scoring_open(
 
     bids = call(ctx, lambda scope: open_scoring(scope, references or [], every_submitted=all_), write=True)
     console.print(
-        f"Opened {len(bids)} bid{'s' if len(bids) != 1 else ''} for scoring: "
+        f"Opened {counted(len(bids), 'bid')} for scoring: "
         f"{', '.join(b.reference for b in bids)}."
     )
 

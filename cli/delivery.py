@@ -9,6 +9,7 @@ import typer
 
 from cli.common import JsonFlag, call, console, err_console, fail, note, print_json
 from cli.render import Grid, folding, whole
+from grants.wording import counted
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -172,12 +173,12 @@ def spend_list(
     shown = len(found.payments)
     more = f" (showing the newest {shown}; --limit 0 shows all)" if shown < found.count else ""
     refunds = (
-        f", after {found.refunds} refund{'s' if found.refunds != 1 else ''} of {found.refunded}"
+        f", after {counted(found.refunds, 'refund')} of {found.refunded}"
         if found.refunds
         else ""
     )
     console.print(
-        f"{found.count} payment{'s' if found.count != 1 else ''}, {found.total} in all{refunds}{more}."
+        f"{counted(found.count, 'payment')}, {found.total} in all{refunds}{more}."
     )
 
 
@@ -264,20 +265,20 @@ def spend_import(
         return
     verb = "Would import" if result.dry_run else "Imported"
     refunds = (
-        f" (after {result.refunds:,} refund{'s' if result.refunds != 1 else ''} of {result.refunded})"
+        f" (after {counted(result.refunds, 'refund')} of {result.refunded})"
         if result.refunds
         else ""
     )
     unmatched = (
-        f"; skipped {result.unmatched:,} line{'s' if result.unmatched != 1 else ''} naming no grant "
+        f"; skipped {counted(result.unmatched, 'line')} naming no grant "
         f"project, {result.unmatched_total} in all"
         if result.unmatched
         else ""
     )
     console.print(
-        f"{verb} {result.imported:,} payment{'s' if result.imported != 1 else ''} worth "
+        f"{verb} {counted(result.imported, 'payment')} worth "
         f"{result.total}{refunds} from {result.file_name}; skipped {result.skipped:,} already "
-        f"imported{unmatched} ({result.rows:,} row{'s' if result.rows != 1 else ''} read)."
+        f"imported{unmatched} ({counted(result.rows, 'row')} read)."
     )
     if result.warnings:
         from cli.render import styled

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import call, fail, note, print_document, print_json
+from cli.common import JsonFlag, call, fail, json_format, note, print_document, print_json
 from cli.exports import export_app
 from cli.reports import report_app
+from grants.wording import verb
 
 if TYPE_CHECKING:
     from grants.papers.working_group import PaperSummary
@@ -43,7 +44,7 @@ def docx_options(fmt: str, target: Path | None, example: str, **docx_only: objec
         return
     given = [f"--{name}" for name, value in docx_only.items() if value is not None]
     if given:
-        fail(f"{' and '.join(given)} belong{'s' if len(given) == 1 else ''} to --format docx", 2)
+        fail(f"{' and '.join(given)} {verb(len(given), 'belongs', 'belong')} to --format docx", 2)
 
 
 def write_text(ctx: typer.Context, text: str, out: Path | None) -> None:
@@ -73,6 +74,7 @@ def report_working_group(
     out: Out = None,
     meeting: Meeting = None,
     template: Template = None,
+    json_: JsonFlag = False,
 ) -> None:
     """The Working Group's funding update for the partnership: allocation and split, proposals
     received and recommended (Appendix 1), approvals, the tactical pot and the underspend. As a
@@ -83,7 +85,7 @@ def report_working_group(
     """
     from grants.reports.working_group import working_group_report
 
-    check_format(fmt, ("markdown", "json", "docx"))
+    fmt = json_format(check_format(fmt, ("markdown", "json", "docx")), json_, "markdown")
     docx_options(fmt, out, "working-group-2024-25.docx", meeting=meeting, template=template)
     if fmt == "docx":
         from grants.bids import parse_date
@@ -116,6 +118,7 @@ def report_action_plan(
     fmt: Annotated[str, typer.Option("--format", help="markdown, json, csv or docx.")] = "markdown",
     out: Out = None,
     template: Template = None,
+    json_: JsonFlag = False,
 ) -> None:
     """The funded projects as lines of the Community Safety Agreement action plan: objective,
     actions, measures, timescale, lead agency, award and status. As a Word table (--format docx)
@@ -125,7 +128,7 @@ def report_action_plan(
     """
     from grants.reports.working_group import action_plan
 
-    check_format(fmt, ("markdown", "json", "csv", "docx"))
+    fmt = json_format(check_format(fmt, ("markdown", "json", "csv", "docx")), json_, "markdown")
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
     if fmt == "docx":
         from grants.papers.working_group import write_action_plan

@@ -10,6 +10,7 @@ import typer
 
 from cli.common import JsonFlag, WideFlag, call, console, fail, print_document, print_json
 from cli.render import Col, Grid, folding, styled, whole
+from grants.wording import counted, verb
 
 report_app = typer.Typer(help="Reports for the treasurer, the partnership and the PCC.", no_args_is_help=True)
 
@@ -207,7 +208,7 @@ def report_reconcile(
         if r.audit_head is not None:
             console.print(r.audit_head.line(), markup=False)
     if r.problems:
-        fail(f"{len(r.problems)} thing{'s' if len(r.problems) != 1 else ''} do not balance", 4)
+        fail(f"{counted(len(r.problems), 'thing')} {verb(len(r.problems), 'does', 'do')} not balance", 4)
 
 
 def register(app: typer.Typer) -> None:

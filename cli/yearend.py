@@ -10,6 +10,7 @@ import typer
 from cli.common import JsonFlag, call, console, note, print_json
 from cli.render import Grid, styled, whole
 from cli.reports import report_app
+from grants.wording import counted
 
 if TYPE_CHECKING:
     from grants.rollover import Statement
@@ -46,7 +47,7 @@ def render_statement(s: Any) -> None:
         console.print(
             f"{s.year.label} ends on {s.year.ends_on:%d %B %Y}: "
             + (
-                f"{s.days_left} day{'s' if s.days_left != 1 else ''} left."
+                f"{counted(s.days_left, 'day')} left."
                 if s.days_left
                 else "it has ended."
             )
