@@ -68,9 +68,11 @@ def ask_score(criterion: Any, default: str | None) -> str:
     from grants.scoring import parse_score
 
     while True:
-        answer = typer.prompt(
-            visible(f"{criterion.title} ({criterion.key}, weight {criterion.weight}) 0–5 or na"),
-            default=default,
+        answer = str(
+            typer.prompt(
+                visible(f"{criterion.title} ({criterion.key}, weight {criterion.weight}) 0–5 or na"),
+                default=default,
+            )
         )
         try:
             parse_score(criterion.key, answer)
@@ -83,7 +85,7 @@ def ask_stance(default: str | None) -> str:
     """A first sheet has no default stance: it is a judgement (an oppose blocks consensus), so
     Enter alone does not make one. A re-score offers the member's last stance."""
     while True:
-        answer = typer.prompt("Stance: support, oppose or abstain", default=default).strip().lower()
+        answer = str(typer.prompt("Stance: support, oppose or abstain", default=default)).strip().lower()
         if answer in ("support", "oppose", "abstain"):
             return answer
         note(styled("[yellow]answer support, oppose or abstain[/]"))
@@ -91,8 +93,8 @@ def ask_stance(default: str | None) -> str:
 
 def ask_comment(default: str) -> str:
     if not default:
-        return typer.prompt("Comment (optional)", default="", show_default=False)
-    answer = typer.prompt("Comment (Enter keeps your last one; '-' clears it)", default=default)
+        return str(typer.prompt("Comment (optional)", default="", show_default=False))
+    answer = str(typer.prompt("Comment (Enter keeps your last one; '-' clears it)", default=default))
     return "" if answer.strip() == "-" else answer
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -232,7 +233,7 @@ def score(
             console.print("No bid is waiting for your sheet.")
             return
         # Asked before any question: a conflict of interest or closed scoring refuses here.
-        form = call(ctx, lambda scope, ref=ref: sheet_form(scope, ref), write=False)
+        form = call(ctx, partial(sheet_form, reference=ref), write=False)
         given = dict(flags)
         if stance is not None and all(c.key in given for c in form.criteria):
             save_sheet(ctx, ref, given, stance, comment or "")
@@ -297,7 +298,7 @@ RANKING_COLUMNS = (
 def _ranking_table(ranking: Any, wide: bool = False) -> Grid:
     """The ranking as a table; on a narrow terminal the less needed columns give way."""
     columns = [c.header for c in RANKING_COLUMNS]
-    rows = []
+    rows: list[list[str]] = []
     for row in ranking.rows():
         cells = {
             "#": str(row["rank"] or ""),
@@ -318,8 +319,8 @@ def _ranking_table(ranking: Any, wide: bool = False) -> Grid:
         rows.append([cells[c] for c in columns])
     caption = ", ".join(f"{pot} pot {size}" for pot, size in ranking.pot_sizes.items())
     table = Grid(RANKING_COLUMNS, title="Ranking", caption=caption, compact=True, wide=wide)
-    for cells in rows:
-        table.add_row(*cells)
+    for line in rows:
+        table.add_row(*line)
     return table
 
 
@@ -372,7 +373,7 @@ def render_ranking(ranking: Any, fmt: str, wide: bool = False) -> None:
             }
         )
     elif fmt == "csv":
-        from grants.exports import spreadsheet_safe
+        from grants.writing.files import spreadsheet_safe
 
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")

@@ -9,7 +9,7 @@ visible (grants.text.visible): never as Textual or Rich markup.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.text import Text
@@ -22,6 +22,12 @@ from textual.widgets import Input, Static
 
 from grants.errors import GrantsError
 from grants.text import visible
+
+if TYPE_CHECKING:
+    from grants.models import Criterion
+    from grants.options import Options
+    from grants.scope import Scope
+    from grants.scoring import SheetForm, SheetResult
 
 STANCES = ("support", "oppose", "abstain")
 STANCE_KEYS = {"s": "support", "o": "oppose", "a": "abstain"}
@@ -41,7 +47,7 @@ class Desk:
     conflict of interest or closed scoring before anything is asked), the next bid waiting, and
     saving a sheet with grants.scoring.submit_sheet, as the prompts and the flags do."""
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: Options) -> None:
         self.options = options
 
     def _run(self, work: Any, *, write: bool) -> Any:
@@ -50,22 +56,26 @@ class Desk:
         with open_scope(self.options, write=write) as scope:
             return work(scope)
 
-    def load(self, reference: str) -> Any:
+    def load(self, reference: str) -> SheetForm:
         from grants.scoring import sheet_form
 
-        return self._run(lambda scope: sheet_form(scope, reference), write=False)
+        form: SheetForm = self._run(lambda scope: sheet_form(scope, reference), write=False)
+        return form
 
     def next_waiting(self) -> str | None:
         from grants.scoring import next_for
 
-        return self._run(next_for, write=False)
+        reference: str | None = self._run(next_for, write=False)
+        return reference
 
-    def save(self, reference: str, given: dict[str, str], stance: str, comment: str) -> Any:
+    def save(self, reference: str, given: dict[str, str], stance: str, comment: str) -> SheetResult:
         from grants.scoring import parse_stance, submit_sheet
 
-        return self._run(
-            lambda scope: submit_sheet(scope, reference, given, parse_stance(stance), comment), write=True
-        )
+        def work(scope: Scope) -> SheetResult:
+            return submit_sheet(scope, reference, given, parse_stance(stance), comment)
+
+        result: SheetResult = self._run(work, write=True)
+        return result
 
 
 @dataclass
@@ -106,7 +116,7 @@ class CriterionAnswer(Answer):
     CriterionAnswer .body { width: 1fr; height: auto; }
     """
 
-    def __init__(self, criterion: Any, value: str | None) -> None:
+    def __init__(self, criterion: Criterion, value: str | None) -> None:
         from grants.scoring import score_meanings
 
         super().__init__()
@@ -202,7 +212,7 @@ class CommentAnswer(Input):
         self.screen.answered(self)  # type: ignore[attr-defined]
 
 
-def card(form: Any) -> Text:
+def card(form: SheetForm) -> Text:
     """The bid, for the left of the sheet: its title, then the prompts' card lines."""
     from cli.score_prompts import card_lines
 
@@ -219,7 +229,7 @@ def card(form: Any) -> Text:
     return out
 
 
-def queue_strip(form: Any, reference: str) -> Text:
+def queue_strip(form: SheetForm, reference: str) -> Text:
     """'Queue  001✓ 002✓ ▸003 004 …': every bid of the member's queue, saved ones ticked."""
     strip = Text(no_wrap=True, overflow="ellipsis")
     strip.append("Queue ", "dim")
@@ -244,7 +254,9 @@ class SheetScreen(Screen[None]):
     CommentAnswer { margin: 1 1 0 1; }
     """
 
-    def __init__(self, form: Any, flags: dict[str, str], stance: str | None, comment: str | None) -> None:
+    def __init__(
+        self, form: SheetForm, flags: dict[str, str], stance: str | None, comment: str | None
+    ) -> None:
         super().__init__()
         self.form = form
         earlier, earlier_stance, earlier_comment = form.earlier_answers()
@@ -392,7 +404,7 @@ class ScoreSheetApp(App[Sitting]):
     def __init__(
         self,
         desk: Desk,
-        form: Any,
+        form: SheetForm,
         flags: dict[str, str],
         stance: str | None,
         comment: str | None,
@@ -481,7 +493,7 @@ def report(sitting: Sitting | None, reference: str, *, queue_done: bool) -> None
 
 def score_on_sheet(
     ctx: typer.Context,
-    form: Any,
+    form: SheetForm,
     flags: dict[str, str],
     stance: str | None,
     comment: str | None,
