@@ -357,7 +357,7 @@ class SheetScreen(Screen[None]):
             missing[0].focus()
             return
         if stance is None:
-            self.say("Not saved: choose a stance (s support, o oppose, a abstain).")
+            self.say("Not saved: choose a stance (press s, o or a: support, oppose or abstain).")
             self.query_one(StanceAnswer).focus()
             return
         odd = stance_at_odds(self.form.percent_so_far(given), parse_stance(stance))

@@ -140,7 +140,9 @@ def test_sheet_refuses_to_save_an_incomplete_sheet(round_: Cli) -> None:
 
 def test_sheet_asks_for_a_stance(round_: Cli) -> None:
     def look(app: ScoreSheetApp) -> None:
-        assert "Not saved: choose a stance (s support, o oppose, a abstain)." in shown(app, "#status")
+        assert "Not saved: choose a stance (press s, o or a: support, oppose or abstain)." in shown(
+            app, "#status"
+        )
         assert isinstance(app.screen.focused, StanceAnswer)
 
     drive(round_, "wg-kfrs", "CRG-2425-008", [*"444444", "ctrl+s"], look=look)
