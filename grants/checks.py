@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from grants import ledger
-from grants.audit import verify_chain
+from grants.audit_chain import verify_chain
 from grants.models import FundingYear, Partnership, Pot
 from grants.money import Money
 

@@ -20,7 +20,7 @@ from typing import TextIO
 from sqlalchemy import func, select
 
 from grants import ledger
-from grants.audit import audit_head
+from grants.audit_chain import audit_head
 from grants.exports import write_whole
 from grants.models import Bid, FundingYear, LedgerEntry, Member
 from grants.scope import Scope

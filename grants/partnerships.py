@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from grants import audit, clock, schema
-from grants.audit import GENESIS
+from grants import audit_chain, clock, schema
+from grants.audit_chain import GENESIS
 from grants.db import session_scope
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import (
@@ -327,7 +327,7 @@ def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
             )
         session.flush()
         assert officer is not None  # prepare_init makes sure
-        audit.record(
+        audit_chain.record(
             session,
             partnership.id,
             officer.handle,
@@ -492,11 +492,7 @@ def edit_organisation(
                 "authority decided those quorums, so it cannot change. Add a new organisation instead"
             )
         if not responsible_authority:
-            scorers = [
-                m.handle
-                for m in _members_of(scope, org, active_only=True)
-                if holds_scoring_role(m)
-            ]
+            scorers = [m.handle for m in _members_of(scope, org, active_only=True) if holds_scoring_role(m)]
             if scorers:
                 raise Refused(
                     f"{org.key} has scoring working-group members ({', '.join(scorers)}); a partner "
