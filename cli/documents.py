@@ -11,7 +11,7 @@ import typer
 from cli.common import call, fail, note, print_document
 
 if TYPE_CHECKING:
-    from grants.papers import PaperSummary
+    from grants.papers.working_group import PaperSummary
 
 Year = Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (default: standard output).")]
@@ -44,7 +44,7 @@ def docx_options(fmt: str, target: Path | None, example: str, **docx_only: objec
 
 def write_text(ctx: typer.Context, text: str, out: Path | None) -> None:
     """A text report to standard output, or whole to --out."""
-    from grants.exports import write_whole
+    from grants.writing.files import write_whole
 
     if out is None:
         print_document(text, "text")

@@ -93,8 +93,8 @@ def _pot_rows(r: Any) -> list[list[str]]:
 
 
 def _csv(r: Any) -> str:
-    from grants.exports import spreadsheet_safe
     from grants.money import pounds_text
+    from grants.writing.files import spreadsheet_safe
 
     def money(figures: dict[str, Any]) -> dict[str, Any]:
         cells: dict[str, Any] = {}
@@ -170,7 +170,7 @@ def report_reconcile(
 
     Example: grants report reconcile --year 2024/25 --format csv
     """
-    from grants.reconcile import reconcile
+    from grants.reports.reconcile import reconcile
 
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
@@ -229,13 +229,13 @@ def report_working_group(
 
     Example: grants report working-group --format docx --meeting 2024-07-04 --out working-group.docx
     """
-    from grants.committee import working_group_report
+    from grants.reports.working_group import working_group_report
 
     check_format(fmt, ("markdown", "json", "docx"))
     docx_options(fmt, out, "working-group-2024-25.docx", meeting=meeting, template=template)
     if fmt == "docx":
         from grants.bids import parse_date
-        from grants.papers import write_working_group
+        from grants.papers.working_group import write_working_group
 
         def work(scope):  # type: ignore[no-untyped-def]
             day = parse_date(meeting, "--meeting") if meeting is not None else None
@@ -269,12 +269,12 @@ def report_action_plan(
 
     Example: grants report action-plan --format docx --out action-plan-2024-25.docx
     """
-    from grants.committee import action_plan
+    from grants.reports.working_group import action_plan
 
     check_format(fmt, ("markdown", "json", "csv", "docx"))
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
     if fmt == "docx":
-        from grants.papers import write_action_plan
+        from grants.papers.working_group import write_action_plan
 
         summary = call(
             ctx, lambda scope: write_action_plan(scope, out, label=year, template=template), write=False
@@ -315,7 +315,7 @@ def report_year_end(
     fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
     docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
     if fmt == "docx":
-        from grants.papers import write_year_end
+        from grants.papers.working_group import write_year_end
 
         summary = call(
             ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False

@@ -253,7 +253,7 @@ def render_ranking(ranking: Any, fmt: str, wide: bool = False) -> None:
             }
         )
     elif fmt == "csv":
-        from grants.exports import spreadsheet_safe
+        from grants.writing.files import spreadsheet_safe
 
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")

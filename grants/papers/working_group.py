@@ -2,7 +2,7 @@
 "KCSP Working Group Update"), the action plan with its funded actions in purple, and the year-end
 statement for the PCC.
 
-Every sentence is the text report's, from the same data (grants.committee, grants.rollover); this
+Every sentence is the text report's, from the same data (grants.reports.working_group, grants.rollover); this
 module only lays them out as a paper. Each paper states the audit head it was made at.
 """
 
@@ -15,7 +15,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from grants.audit_chain import AuditHead, audit_head
-from grants.committee import (
+from grants.identity import is_officer
+from grants.models import Bid, Member, Organisation
+from grants.money import Money, sum_money
+from grants.papers.potchart import POT_SERIES, pot_chart
+from grants.papers.word import Paper
+from grants.pots import PotFigures
+from grants.reports.working_group import (
     ACTION_COLUMNS,
     Action,
     WorkingGroupReport,
@@ -26,14 +32,8 @@ from grants.committee import (
     programme_title,
     working_group_report,
 )
-from grants.exports import write_whole
-from grants.identity import is_officer
-from grants.models import Bid, Member, Organisation
-from grants.money import Money, sum_money
-from grants.potchart import POT_SERIES, pot_chart
-from grants.pots import PotFigures
 from grants.scope import Scope
-from grants.wordpaper import Paper
+from grants.writing.files import write_whole
 
 # The seed's papers to the partnership are "For Information": the partnership is asked to note them.
 CLASSIFICATION = "For Information"

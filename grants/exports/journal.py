@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 from grants import ledger
 from grants.audit_chain import audit_head
-from grants.exports import write_whole
 from grants.models import Bid, FundingYear, LedgerEntry, Member
 from grants.scope import Scope
 from grants.text import visible
+from grants.writing.files import write_whole
 from grants.years import find_year, list_years
 
 STREAM_BATCH = 2_000

@@ -733,7 +733,7 @@ class ActionPlan:
         return with_head("\n".join(lines + markdown_table(ACTION_COLUMNS, rows)) + "\n", self.audit_head)
 
     def to_csv(self) -> str:
-        from grants.exports import spreadsheet_safe
+        from grants.writing.files import spreadsheet_safe
 
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=ACTION_CSV_FIELDS, lineterminator="\n")

@@ -25,11 +25,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
 from grants.audit_chain import audit_head
-from grants.exports import spreadsheet_safe, write_whole
-from grants.models import Bid, FundingYear, Organisation, Spend
-from grants.pots import POT_FIGURES, PotFigures, pot_figures
-from grants.scope import Scope
-from grants.workbook_charts import (
+from grants.exports.workbook_charts import (
     MONTH_COLUMNS,
     MONTH_SHEET,
     monthly_rows,
@@ -38,6 +34,10 @@ from grants.workbook_charts import (
     scores_chart,
     spend_chart,
 )
+from grants.models import Bid, FundingYear, Organisation, Spend
+from grants.pots import POT_FIGURES, PotFigures, pot_figures
+from grants.scope import Scope
+from grants.writing.files import spreadsheet_safe, write_whole
 from grants.years import ProjectFigures, find_year, in_year, project_figures
 
 if TYPE_CHECKING:
