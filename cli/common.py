@@ -11,6 +11,9 @@ import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
+
+    from grants.options import Options
 
 
 class LazyConsole:
@@ -46,12 +49,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def note(message: str) -> None:
+def note(message: str | Text) -> None:
     """A message for the person, on stderr, so stdout stays clean for data."""
     err_console.print(message, soft_wrap=True)
 
 
-def options(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def options(ctx: typer.Context) -> Options:
     """The global options, as grants.scope.Options."""
     from grants.options import Options
 

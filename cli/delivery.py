@@ -56,12 +56,13 @@ def close(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
     from grants.delivery import close as do_close
 
     step = call(ctx, lambda scope: do_close(scope, reference), write=True)
-    if step.released.pence and step.bid.carried_to_year_id is not None:
+    released = step.released.pence if step.released is not None else 0
+    if released and step.bid.carried_to_year_id is not None:
         sentence = (
             f"{step.bid.reference} closed: {step.released} of its award was not spent and goes back "
             "to the PCC (it was carried forward outside this year's allocation)."
         )
-    elif step.released.pence:
+    elif released:
         sentence = (
             f"{step.bid.reference} closed: {step.released} of its award was not spent and goes back "
             f"to the {step.bid.pot.value} pot."

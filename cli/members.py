@@ -11,6 +11,7 @@ from cli.render import Grid, changes_text, folding, whole
 
 Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
 
+
 member_app = typer.Typer(help="Members: people, their organisations and roles.", no_args_is_help=True)
 
 

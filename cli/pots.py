@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
 from cli.render import gate_line, pots_json, pots_table
+
+if TYPE_CHECKING:
+    from grants.budget import Transfer
+    from grants.models import FundingYear
+    from grants.pots import Gate, PotFigures
+    from grants.scope import Scope
+    from grants.years import ProjectFigures
+
 
 Reason = Annotated[str, typer.Option(help="Why; recorded in the audit trail.")]
 
@@ -25,7 +33,7 @@ def pot_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
     from grants import pots, years
     from grants.pots import tactical_gate
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> tuple[FundingYear, list[PotFigures], Gate, list[ProjectFigures]]:
         year = years.find_year(scope)
         carried = [p for p in years.project_figures(scope.session, year).values() if p.carried_from]
         return year, pots.pot_figures(scope.session, year), tactical_gate(scope.session, year), carried
@@ -61,7 +69,7 @@ def pot_transfer(
     from grants.money import Money, money_fields
     from grants.pots import parse_pot_kind
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> Transfer:
         return transfer(
             scope,
             Money.parse(amount, what="amount"),

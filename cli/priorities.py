@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
+
+if TYPE_CHECKING:
+    from grants.models import ReferenceKind
+
 
 priority_app = typer.Typer(
     help="The year's PCC priorities, partnership priorities and cross-cutting themes.", no_args_is_help=True
@@ -19,7 +23,7 @@ Kind = Annotated[str, typer.Argument(help="pcc, partnership or theme.")]
 Key = Annotated[str, typer.Argument(help="Its key, e.g. rural-crime.")]
 
 
-def _kind(text: str):  # type: ignore[no-untyped-def]
+def _kind(text: str) -> ReferenceKind:
     from grants.priorities import parse_kind
 
     return parse_kind(text)

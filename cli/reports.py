@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,11 @@ from cli.common import JsonFlag, WideFlag, call, console, fail, print_document, 
 from cli.documents import Meeting, Out, Template, Year, check_format, docx_options, paper_note, write_text
 from cli.render import Col, Grid, folding, styled, whole
 from cli.yearend import render_statement
+
+if TYPE_CHECKING:
+    from grants.papers.working_group import PaperSummary
+    from grants.scope import Scope
+
 
 report_app = typer.Typer(help="Reports for the treasurer, the partnership and the PCC.", no_args_is_help=True)
 
@@ -203,8 +208,8 @@ def report_reconcile(
         for row in _pot_rows(r):
             pots.add_row(*row, style="bold" if row[0] == "year" else None)
         console.print(pots)
-        for p in r.problems:
-            console.print(styled("[red]✗[/] {}: {}", p.check, p.message))
+        for problem in r.problems:
+            console.print(styled("[red]✗[/] {}: {}", problem.check, problem.message))
         if not r.problems:
             console.print("The ledger balances and every cache agrees.")
         if r.audit_head is not None:
@@ -237,7 +242,9 @@ def report_working_group(
         from grants.bids import parse_date
         from grants.papers.working_group import write_working_group
 
-        def work(scope):  # type: ignore[no-untyped-def]
+        assert out is not None  # docx_options refused a Word paper without --out
+
+        def work(scope: Scope) -> PaperSummary:
             day = parse_date(meeting, "--meeting") if meeting is not None else None
             return write_working_group(scope, out, label=year, meeting=day, template=template)
 
@@ -275,6 +282,8 @@ def report_action_plan(
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
     if fmt == "docx":
         from grants.papers.working_group import write_action_plan
+
+        assert out is not None  # docx_options refused a Word paper without --out
 
         summary = call(
             ctx, lambda scope: write_action_plan(scope, out, label=year, template=template), write=False
@@ -316,6 +325,8 @@ def report_year_end(
     docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
     if fmt == "docx":
         from grants.papers.working_group import write_year_end
+
+        assert out is not None  # docx_options refused a Word paper without --out
 
         summary = call(
             ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import console, guarded, note, options
+
+if TYPE_CHECKING:
+    from grants.partnerships import InitResult
 
 
 def _example_epilog() -> str:
@@ -65,7 +68,7 @@ def init(
     from grants.errors import BadInput
     from grants.partnerships import init_partnership, prepare_init
 
-    def work():  # type: ignore[no-untyped-def]
+    def work() -> InitResult:
         if from_file and preset:
             raise BadInput("give --from FILE or --preset NAME, not both")
         spec = (

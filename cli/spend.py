@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, err_console, fail, note, print_json
 from cli.render import Grid, folding, styled, whole
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from grants.scope import Scope
+    from grants.spend import ImportResult
+
 
 Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
 
@@ -159,7 +166,7 @@ def spend_import(
     """
     from grants.spend import BadImport, import_spend, parse_columns
 
-    def run(scope, progress=None):  # type: ignore[no-untyped-def]
+    def run(scope: Scope, progress: Callable[[int], None] | None = None) -> ImportResult:
         return import_spend(
             scope,
             file,
@@ -171,7 +178,7 @@ def spend_import(
             progress=progress,
         )
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> ImportResult:
         if not err_console.is_terminal or json_:
             return run(scope)
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, note, print_json
 from cli.render import Grid, styled, whole
+
+if TYPE_CHECKING:
+    from grants.rollover import Statement
+    from grants.scope import Scope
 
 
 def render_statement(s: Any) -> None:
@@ -129,7 +133,7 @@ def rollover(
     from grants.money import Money
     from grants.rollover import rollover as do_rollover
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> Statement:
         amount = Money.parse(allocation, what="allocation") if allocation is not None else None
         return do_rollover(
             scope,

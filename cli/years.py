@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
 from cli.render import Grid, pots_json, pots_table, styled, whole
 
+if TYPE_CHECKING:
+    from grants.models import FundingYear, ReferenceItem
+    from grants.pots import PotFigures
+    from grants.scope import Scope
+
 year_app = typer.Typer(help="Funding years (UK financial years, e.g. 2024/25).", no_args_is_help=True)
 
 
-def _year_json(year, figures=None, reference=None):  # type: ignore[no-untyped-def]
+def _year_json(
+    year: FundingYear,
+    figures: list[PotFigures] | None = None,
+    reference: list[ReferenceItem] | None = None,
+) -> dict[str, Any]:
     from grants.money import Money, money_fields
 
     data = {
@@ -52,7 +61,7 @@ def year_open(
     from grants import pots, years
     from grants.money import Money, parse_share
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> tuple[FundingYear, list[PotFigures]]:
         year = years.open_year(
             scope,
             label,
@@ -118,7 +127,7 @@ def year_show(
     """
     from grants import pots, years
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> tuple[FundingYear, list[PotFigures], list[ReferenceItem]]:
         year = years.find_year(scope, label)
         return year, pots.pot_figures(scope.session, year), years.reference_items(scope.session, year)
 

@@ -3,6 +3,7 @@ variations and cancellations, each committing or releasing money in the ledger."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,7 +22,7 @@ from grants.pots import pot_of, tactical_gate
 from grants.scope import Scope
 from grants.years import ensure_open, money_year
 from workflows import bid_lifecycle as wf
-from workflows.bid_lifecycle import LIVE, SPENDABLE, BidStatus
+from workflows.bid_lifecycle import LIVE, SPENDABLE, BidStatus, Role
 from workflows.policy import Action
 
 TEXT_LIMIT = 2000
@@ -71,7 +72,7 @@ def _award_within_uncommitted(scope: Scope, bid: Bid, args: dict[str, Any]) -> t
     return award.pence <= left.pence, f"the {bid.pot.value} pot has {left} uncommitted; the award is {award}"
 
 
-def _text_given(name: str):  # type: ignore[no-untyped-def]
+def _text_given(name: str) -> Callable[[Scope, Bid, dict[str, Any]], tuple[bool, str]]:
     def compute(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
         return bool((args.get("text") or "").strip()), f"give the {name} for {bid.reference}"
 
@@ -108,7 +109,7 @@ class Decision:
         return data
 
 
-def _awards(bid: Bid, roles: frozenset) -> bool:
+def _awards(bid: Bid, roles: frozenset[Role]) -> bool:
     """Whether this member's approve is the one that funds the bid (the table's row says)."""
     try:
         return wf.transition_for(bid.status, "approve", roles).dest == BidStatus.funded

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from grants.models import Bid, FundingYear, Organisation, Partnership, YearStatus
 from grants.money import Money
@@ -59,7 +60,7 @@ def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
     today = scope.today
     figures = pot_figures(session, year)
     gate = tactical_gate(session, year)
-    counts = dict(
+    counts: dict[BidStatus, int] = dict(
         session.execute(select(Bid.status, func.count()).where(in_year(year.id)).group_by(Bid.status)).all()
     )
     by_state = {state: counts[state] for state in BidStatus if counts.get(state)}
@@ -94,7 +95,7 @@ def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
         )
     overdue = session.execute(
         select(Bid.reference, Bid.delivery_end, Bid.status)
-        .where(in_year(year.id), money_year_id() == year.id, Bid.status.in_(LIVE), Bid.delivery_end < today)
+        .where(in_year(year.id), money_year_id() == year.id, col(Bid.status).in_(LIVE), col(Bid.delivery_end) < today)
         .order_by(Bid.sequence)
     ).all()
     for reference, ends, status in overdue:

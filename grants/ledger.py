@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -12,6 +12,9 @@ from sqlmodel import Session
 from grants import clock
 from grants.models import FundingYear, LedgerEntry, PotKind
 from grants.money import Money
+
+if TYPE_CHECKING:
+    pass
 
 FUNDER = "funder"
 RETURNED = "returned"

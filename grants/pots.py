@@ -4,16 +4,19 @@ pot's gate, and the cached uncommitted balance that awards and transfers move at
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from grants import ledger
 from grants.errors import BadInput, Refused
 from grants.models import Bid, FundingYear, Pot, PotKind
 from grants.money import Money, money_fields
 from workflows.bid_lifecycle import PRE_DECISION
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 
 def pots_of(session: Session, year: FundingYear) -> dict[PotKind, Pot]:
@@ -139,7 +142,7 @@ def tactical_gate(session: Session, year: FundingYear) -> Gate:
     holding = list(
         session.execute(
             select(Bid.reference)
-            .where(Bid.year_id == year.id, Bid.pot == PotKind.upfront, Bid.status.in_(PRE_DECISION))
+            .where(Bid.year_id == year.id, Bid.pot == PotKind.upfront, col(Bid.status).in_(PRE_DECISION))
             .order_by(Bid.sequence)
         ).scalars()
     )
@@ -169,11 +172,14 @@ def debit_pot(session: Session, pot: Pot, amount: Money, *, what: str) -> None:
     One conditional UPDATE: it succeeds only when the balance covers the amount at the moment
     the row is written, so two approvers can never both spend the same pound.
     """
-    result = session.execute(
-        update(Pot)
-        .where(Pot.id == pot.id, Pot.uncommitted_pence >= amount.pence)
-        .values(uncommitted_pence=Pot.uncommitted_pence - amount.pence)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Pot)
+            .where(Pot.id == pot.id, Pot.uncommitted_pence >= amount.pence)
+            .values(uncommitted_pence=Pot.uncommitted_pence - amount.pence)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         left = session.execute(select(Pot.uncommitted_pence).where(Pot.id == pot.id)).scalar_one()

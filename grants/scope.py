@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -31,7 +32,7 @@ class Scope:
     partnership: Partnership
     _actor: Member | None = field(default=None, repr=False)
     # Events of this command, recorded when its work is done (see `audit`).
-    _pending: list[tuple[str, str, str, dict]] = field(default_factory=list, repr=False)
+    _pending: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list, repr=False)
 
     @property
     def actor(self) -> Member:
@@ -70,7 +71,8 @@ class Scope:
         command wrote, whatever order the command wrote them in (see grants.seals)."""
         day = self.today
         if day != wall_clock().date():
-            fields["details"] = {**(fields.get("details") or {}), "effective_on": day.isoformat()}  # type: ignore[dict-item]
+            details = fields.get("details")
+            fields["details"] = {**(details if isinstance(details, dict) else {}), "effective_on": day.isoformat()}
         fields.setdefault("at", audit_chain.now_stamp())
         self._pending.append((self.actor.handle, action, subject, fields))
 
@@ -86,7 +88,7 @@ class Scope:
                 action,
                 subject,
                 seal_rows=i == last,
-                **fields,  # type: ignore[arg-type]
+                **fields,
             )
             for i, (handle, action, subject, fields) in enumerate(self._pending)
         ]

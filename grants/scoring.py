@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from grants import clock, lifecycle
 from grants.audit_chain import canonical_json
@@ -160,7 +162,7 @@ def criteria_year(scope: Scope) -> FundingYear | None:
     in_scoring = list(
         scope.session.execute(
             select(Bid.reference)
-            .where(Bid.year_id == year.id, Bid.status.in_(SCORABLE))
+            .where(Bid.year_id == year.id, col(Bid.status).in_(SCORABLE))
             .order_by(Bid.sequence)
         ).scalars()
     )
@@ -477,7 +479,7 @@ def next_for(scope: Scope) -> str | None:
         select(Bid.reference)
         .where(
             Bid.year_id == year.id,
-            Bid.status.in_(SCORABLE),
+            col(Bid.status).in_(SCORABLE),
             Bid.lead_organisation_id != member.organisation_id,
             Bid.id.not_in(done),
             Bid.id.not_in(declared),
@@ -633,7 +635,7 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
             .where(
                 Member.partnership_id == scope.partnership.id,
                 Member.retired_at.is_(None),
-                Member.organisation_id.in_(list(authorities)),
+                col(Member.organisation_id).in_(list(authorities)),
             )
             .order_by(Member.handle)
         ).scalars()
@@ -642,7 +644,7 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
     interests = {
         (bid_id, member_id)
         for bid_id, member_id in scope.session.execute(
-            select(Interest.bid_id, Interest.member_id).where(Interest.bid_id.in_(ids))
+            select(Interest.bid_id, Interest.member_id).where(col(Interest.bid_id).in_(ids))
         )
     }
     declared = Counter(bid_id for bid_id, _ in interests)
@@ -651,7 +653,7 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
         select(ScoreSheet, Member, Organisation)
         .join(Member, Member.id == ScoreSheet.member_id)
         .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(ScoreSheet.bid_id.in_(ids), ScoreSheet.current)
+        .where(col(ScoreSheet.bid_id).in_(ids), ScoreSheet.current)
         .order_by(Member.handle)
     ):
         sheets.setdefault(sheet.bid_id, []).append((sheet, member, org))
@@ -764,9 +766,9 @@ def consensus_message(scope: Scope, a: Assessment) -> str:
     )
 
 
-def _assessment_fact(check: str):  # type: ignore[no-untyped-def]
+def _assessment_fact(check: str) -> Callable[[Scope, Bid, dict[str, Any]], tuple[bool, str]]:
     def compute(scope: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-        a = assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
+        a = assess(scope, [(bid, scope.session.get_one(Organisation, bid.lead_organisation_id))])[0]
         reason = (args.get("reason") or "").strip()
         if check == "quorum":
             return a.quorum, quorum_message(scope, a)
@@ -807,7 +809,7 @@ def bid_sheets(scope: Scope, reference: str) -> Assessment:
 
     bid = find_bid(scope, reference)
     viewer = Viewer.of(scope)
-    a = assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
+    a = assess(scope, [(bid, scope.session.get_one(Organisation, bid.lead_organisation_id))])[0]
     if viewer.sees_sheets(bid):
         return a
     if viewer.sees_summary(bid):
@@ -846,7 +848,7 @@ def ranking(scope: Scope) -> Ranking:
         scope.session.execute(
             select(Bid, Organisation)
             .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-            .where(Bid.year_id == year.id, Bid.status.in_(RANKED_STATES))
+            .where(Bid.year_id == year.id, col(Bid.status).in_(RANKED_STATES))
             .order_by(Bid.sequence)
         )
     )

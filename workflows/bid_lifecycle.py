@@ -371,6 +371,7 @@ def fire(
     with _MACHINE_LOCK:
         MACHINE.add_model(model, initial=status)
         try:
+            # `transitions` adds `trigger` to the model when it is added to the machine.
             fired = model.trigger(trigger, roles=held, facts=facts)  # type: ignore[attr-defined]
         except MachineError as error:  # pragma: no cover - transition_for checked the state
             raise InvalidTransition(status, trigger, allowed_triggers(status)) from error
@@ -378,6 +379,8 @@ def fire(
             MACHINE.remove_model(model)
     if not fired:  # pragma: no cover - the checks above mirror the machine's conditions
         raise WorkflowError(f"the machine refused to {trigger} a bid that is {status.value}")
+    if model.state is None:  # pragma: no cover - add_model gave the proxy its initial state
+        raise WorkflowError(f"the machine lost the state of a bid that was {status.value}")
     return BidStatus(model.state)
 
 
@@ -397,4 +400,7 @@ def mermaid_diagram() -> str:
         title="Bid lifecycle",
         show_conditions=False,
     )
-    return graph.models[0].get_graph().draw(None).rstrip() + "\n"
+    source = graph.models[0].get_graph().draw(None)
+    if source is None:  # pragma: no cover - drawing to no file returns the source
+        raise WorkflowError("transitions drew no Mermaid source")
+    return source.rstrip() + "\n"

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from grants.audit_chain import AuditHead, audit_head
 from grants.identity import is_officer
@@ -119,7 +120,7 @@ def _decided_scores(scope: Scope, r: WorkingGroupReport) -> dict[str, str]:
         for bid, organisation in scope.session.execute(
             select(Bid, Organisation)
             .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-            .where(Bid.year_id == r.year.id, Bid.reference.in_(sorted(decided)))
+            .where(Bid.year_id == r.year.id, col(Bid.reference).in_(sorted(decided)))
             .order_by(Bid.sequence)
         )
     ]

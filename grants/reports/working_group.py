@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from grants import ledger
 from grants.audit_chain import AuditHead, audit_head, with_head
@@ -552,7 +553,7 @@ def previous_year(scope: Scope, year: FundingYear) -> FundingYear | None:
     return scope.session.execute(
         select(FundingYear)
         .where(FundingYear.partnership_id == scope.partnership.id, FundingYear.starts_on < year.starts_on)
-        .order_by(FundingYear.starts_on.desc())
+        .order_by(col(FundingYear.starts_on).desc())
         .limit(1)
     ).scalar_one_or_none()
 
@@ -567,8 +568,8 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
     decisions = session.execute(
         select(AuditEvent.subject, AuditEvent.action, AuditEvent.at, AuditEvent.details).where(
             AuditEvent.partnership_id == scope.partnership.id,
-            AuditEvent.action.in_((SHORTLIST_ACTION, DECLINE_ACTION)),
-            AuditEvent.subject.in_(list(subjects)),
+            col(AuditEvent.action).in_((SHORTLIST_ACTION, DECLINE_ACTION)),
+            col(AuditEvent.subject).in_(list(subjects)),
         )
     ).all()
     shortlisted = {s for s, action, _, _ in decisions if action == SHORTLIST_ACTION}
@@ -769,7 +770,7 @@ def _action_lines(scope: Scope, year: FundingYear, statuses: frozenset[BidStatus
     rows = scope.session.execute(
         select(Bid, Organisation.name)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(in_year(year.id), Bid.status.in_(statuses))
+        .where(in_year(year.id), col(Bid.status).in_(statuses))
         .order_by(Bid.year_id, Bid.sequence)
     ).all()
     actions = [
