@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
+
+if TYPE_CHECKING:
+    pass
 
 delivery_app = typer.Typer(help="Delivering funded projects.", no_args_is_help=True)
 Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]

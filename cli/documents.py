@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.common import call, fail, note, print_document
+from grants.wording import verb
 
 if TYPE_CHECKING:
     from grants.papers.working_group import PaperSummary
@@ -39,7 +40,7 @@ def docx_options(fmt: str, target: Path | None, example: str, **docx_only: objec
         return
     given = [f"--{name}" for name, value in docx_only.items() if value is not None]
     if given:
-        fail(f"{' and '.join(given)} belong{'s' if len(given) == 1 else ''} to --format docx", 2)
+        fail(f"{' and '.join(given)} {verb(len(given), 'belongs', 'belong')} to --format docx", 2)
 
 
 def write_text(ctx: typer.Context, text: str, out: Path | None) -> None:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, WideFlag, call, console, fail, print_document, print_json
+from cli.common import JsonFlag, WideFlag, call, console, fail, json_format, print_document, print_json
 from cli.documents import Meeting, Out, Template, Year, check_format, docx_options, paper_note, write_text
 from cli.render import Col, Grid, folding, styled, whole
 from cli.yearend import render_statement
+from grants.wording import counted, verb
 
 if TYPE_CHECKING:
     from grants.papers.working_group import PaperSummary
@@ -215,7 +216,7 @@ def report_reconcile(
         if r.audit_head is not None:
             console.print(r.audit_head.line(), markup=False)
     if r.problems:
-        fail(f"{len(r.problems)} thing{'s' if len(r.problems) != 1 else ''} do not balance", 4)
+        fail(f"{counted(len(r.problems), 'thing')} {verb(len(r.problems), 'does', 'do')} not balance", 4)
 
 
 @report_app.command("working-group")
@@ -226,6 +227,7 @@ def report_working_group(
     out: Out = None,
     meeting: Meeting = None,
     template: Template = None,
+    json_: JsonFlag = False,
 ) -> None:
     """The Working Group's funding update for the partnership: allocation and split, proposals
     received and recommended (Appendix 1), approvals, the tactical pot and the underspend. As a
@@ -236,7 +238,7 @@ def report_working_group(
     """
     from grants.reports.working_group import working_group_report
 
-    check_format(fmt, ("markdown", "json", "docx"))
+    fmt = json_format(check_format(fmt, ("markdown", "json", "docx")), json_, "markdown")
     docx_options(fmt, out, "working-group-2024-25.docx", meeting=meeting, template=template)
     if fmt == "docx":
         from grants.bids import parse_date
@@ -269,6 +271,7 @@ def report_action_plan(
     fmt: Annotated[str, typer.Option("--format", help="markdown, json, csv or docx.")] = "markdown",
     out: Out = None,
     template: Template = None,
+    json_: JsonFlag = False,
 ) -> None:
     """The funded projects as lines of the Community Safety Agreement action plan: objective,
     actions, measures, timescale, lead agency, award and status. As a Word table (--format docx)
@@ -278,7 +281,7 @@ def report_action_plan(
     """
     from grants.reports.working_group import action_plan
 
-    check_format(fmt, ("markdown", "json", "csv", "docx"))
+    fmt = json_format(check_format(fmt, ("markdown", "json", "csv", "docx")), json_, "markdown")
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
     if fmt == "docx":
         from grants.papers.working_group import write_action_plan

@@ -12,6 +12,7 @@ import typer
 from cli.common import JsonFlag, WideFlag, call, console, fail, note, print_document, print_json
 from cli.render import Grid, folding, styled, text, whole
 from grants.text import visible
+from grants.wording import counted
 
 if TYPE_CHECKING:
     from grants.scope import Scope
@@ -422,10 +423,7 @@ def scoring_open(
     from grants.lifecycle import open_scoring
 
     bids = call(ctx, lambda scope: open_scoring(scope, references or [], every_submitted=all_), write=True)
-    console.print(
-        f"Opened {len(bids)} bid{'s' if len(bids) != 1 else ''} for scoring: "
-        f"{', '.join(b.reference for b in bids)}."
-    )
+    console.print(f"Opened {counted(len(bids), 'bid')} for scoring: {', '.join(b.reference for b in bids)}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.common import console, guarded, note, options
+from grants.wording import counted
 
 if TYPE_CHECKING:
     from grants.partnerships import InitResult
@@ -93,9 +94,9 @@ def init(
 
     result = guarded(work)
     console.print(
-        f"Created {result.partnership.name} ({result.partnership.slug}) with {result.organisations} "
-        f"organisation{'s' if result.organisations != 1 else ''} ({result.authorities} responsible "
-        f"authorit{'y' if result.authorities == 1 else 'ies'}) and officer {result.officer.handle}."
+        f"Created {result.partnership.name} ({result.partnership.slug}) with "
+        f"{counted(result.organisations, 'organisation')} "
+        f"({counted(result.authorities, 'responsible authority')}) and officer {result.officer.handle}."
     )
     from grants.clock import today
     from grants.years import label_containing

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import JsonFlag, call, console, err_console, fail, note, print_json
-from cli.render import Grid, folding, styled, whole
+from cli.render import Grid, folding, whole
+from grants.wording import counted
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -112,14 +113,8 @@ def spend_list(
     console.print(table)
     shown = len(found.payments)
     more = f" (showing the newest {shown}; --limit 0 shows all)" if shown < found.count else ""
-    refunds = (
-        f", after {found.refunds} refund{'s' if found.refunds != 1 else ''} of {found.refunded}"
-        if found.refunds
-        else ""
-    )
-    console.print(
-        f"{found.count} payment{'s' if found.count != 1 else ''}, {found.total} in all{refunds}{more}."
-    )
+    refunds = f", after {counted(found.refunds, 'refund')} of {found.refunded}" if found.refunds else ""
+    console.print(f"{counted(found.count, 'payment')}, {found.total} in all{refunds}{more}.")
 
 
 @spend_app.command("import")
@@ -204,21 +199,17 @@ def spend_import(
         print_json(result.to_json())
         return
     verb = "Would import" if result.dry_run else "Imported"
-    refunds = (
-        f" (after {result.refunds:,} refund{'s' if result.refunds != 1 else ''} of {result.refunded})"
-        if result.refunds
-        else ""
-    )
+    refunds = f" (after {counted(result.refunds, 'refund')} of {result.refunded})" if result.refunds else ""
     unmatched = (
-        f"; skipped {result.unmatched:,} line{'s' if result.unmatched != 1 else ''} naming no grant "
+        f"; skipped {counted(result.unmatched, 'line')} naming no grant "
         f"project, {result.unmatched_total} in all"
         if result.unmatched
         else ""
     )
     console.print(
-        f"{verb} {result.imported:,} payment{'s' if result.imported != 1 else ''} worth "
+        f"{verb} {counted(result.imported, 'payment')} worth "
         f"{result.total}{refunds} from {result.file_name}; skipped {result.skipped:,} already "
-        f"imported{unmatched} ({result.rows:,} row{'s' if result.rows != 1 else ''} read)."
+        f"imported{unmatched} ({counted(result.rows, 'row')} read)."
     )
     if result.warnings:
         from cli.render import styled
@@ -246,6 +237,7 @@ def _bad_rows(error: Any, json_: bool) -> None:
                 "more_bad_rows": error.more,
             }
         )
+    from cli.render import styled
 
     err_console.print(styled("[bold red]Error:[/] {}", error), soft_wrap=True)
     for row in error.bad:

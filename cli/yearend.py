@@ -8,6 +8,7 @@ import typer
 
 from cli.common import JsonFlag, call, console, note, print_json
 from cli.render import Grid, styled, whole
+from grants.wording import counted
 
 if TYPE_CHECKING:
     from grants.rollover import Statement
@@ -43,11 +44,7 @@ def render_statement(s: Any) -> None:
     if s.days_left is not None:
         console.print(
             f"{s.year.label} ends on {s.year.ends_on:%d %B %Y}: "
-            + (
-                f"{s.days_left} day{'s' if s.days_left != 1 else ''} left."
-                if s.days_left
-                else "it has ended."
-            )
+            + (f"{counted(s.days_left, 'day')} left." if s.days_left else "it has ended.")
         )
     if s.closed_early:
         console.print(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import Grid, pots_json, pots_table, styled, whole
+from cli.render import Grid, folding, pots_json, pots_table, styled, whole
 
 if TYPE_CHECKING:
     from grants.models import FundingYear, ReferenceItem
@@ -151,10 +151,15 @@ def year_show(
     console.print(pots_table(year, figures))
     from itertools import groupby
 
+    from grants.priorities import KIND_TEXT
+    from grants.wording import plural
+
     for kind, items in groupby(reference, key=lambda item: item.kind):
-        console.print(styled("[bold]{}s[/]", kind.value.replace("_", " ").capitalize()))
+        heading = plural(KIND_TEXT[kind])
+        table = Grid([whole("Key"), folding("Title")], title=heading[:1].upper() + heading[1:], compact=True)
         for item in items:
-            console.print(f"  {item.key:<40} {item.title}")
+            table.add_row(item.key, item.title)
+        console.print(table)
 
 
 def register(app: typer.Typer) -> None:

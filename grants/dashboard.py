@@ -13,6 +13,7 @@ from grants.models import Bid, FundingYear, Organisation, Partnership, YearStatu
 from grants.money import Money
 from grants.pots import Gate, PotFigures, pot_figures, pots_json, tactical_gate
 from grants.scope import Scope
+from grants.wording import counted
 from grants.years import carried_into, find_year, in_year, money_year_id
 from workflows.bid_lifecycle import LIVE, BidStatus
 
@@ -86,7 +87,7 @@ def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
             free = sum((f.uncommitted for f in figures), Money(0))
             if free.pence and left <= MONTHS_WARNING:
                 warnings.append(
-                    f"{free} is still uncommitted with {left} month{'s' if left != 1 else ''} of "
+                    f"{free} is still uncommitted with {counted(left, 'month')} of "
                     f"{year.label} left"
                 )
     if not gate.open:

@@ -52,6 +52,7 @@ from grants.partnership_file import (
 from grants.permissions import require
 from grants.reference import slugify
 from grants.scope import Scope
+from grants.wording import counted
 from workflows.bid_lifecycle import TERMINAL
 from workflows.policy import Action
 
@@ -72,7 +73,9 @@ def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool =
     """Trimmed text without control characters, within a length; refuses otherwise."""
     value = (value or "").strip()
     if required and not value:
-        raise BadInput(f"{what} is empty; give a {what}")
+        from grants.wording import article
+
+        raise BadInput(f"{what} is empty; give {article(what)}")
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
     if _NOT_TEXT.search(value):
@@ -524,7 +527,7 @@ def retire_organisation(scope: Scope, key: str, reason: str | None = None) -> Or
     active = _members_of(scope, org, active_only=True)
     if active:
         raise Refused(
-            f"{org.key} still has {len(active)} active member{'s' if len(active) > 1 else ''} "
+            f"{org.key} still has {counted(len(active), 'active member')} "
             f"({', '.join(m.handle for m in active)}); retire them or move them to another "
             "organisation (`grants member edit HANDLE --org KEY`) first"
         )

@@ -32,6 +32,7 @@ from grants.money import Money
 from grants.partnerships import clean_text
 from grants.permissions import require
 from grants.scope import Scope
+from grants.wording import counted, verb
 from grants.years import ensure_open, find_year, money_year
 from workflows import policy
 from workflows.bid_lifecycle import SCORABLE, SCORED
@@ -751,10 +752,10 @@ def consensus_message(scope: Scope, a: Assessment) -> str:
     reasons = []
     opposing = [s.member for s in a.sheets if s.stance == Stance.oppose]
     if opposing and sees:
-        reasons.append(f"{', '.join(opposing)} {'oppose' if len(opposing) > 1 else 'opposes'}")
+        reasons.append(f"{', '.join(opposing)} {verb(len(opposing), 'opposes', 'oppose')}")
     elif opposing:
         reasons.append(
-            f"{len(opposing)} sheet{'s' if len(opposing) > 1 else ''} {'oppose' if len(opposing) > 1 else 'opposes'}"
+            f"{counted(len(opposing), 'sheet')} {verb(len(opposing), 'opposes', 'oppose')}"
         )
     threshold = scope.session.get(FundingYear, a.bid.year_id).consensus_threshold
     if a.mean is None or a.mean < threshold:
@@ -872,7 +873,7 @@ def ranking(scope: Scope) -> Ranking:
     hidden = [a for a in assessed if a.withheld]
     if hidden:
         because = (
-            f"the order depends on the scores of {len(hidden)} bid{'s' if len(hidden) != 1 else ''} "
+            f"the order depends on the scores of {counted(len(hidden), 'bid')} "
             "withheld from you"
         )
         for a in assessed:

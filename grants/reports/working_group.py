@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from grants import ledger
+from grants import ledger, wording
 from grants.audit_chain import AuditHead, audit_head, with_head
 from grants.bids import subject
 from grants.models import (
@@ -81,7 +81,7 @@ def count_text(n: int) -> str:
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """`counted(7, "project")` → `seven projects`."""
-    return f"{count_text(n)} {noun if n == 1 else plural or noun + 's'}"
+    return f"{count_text(n)} {noun if n == 1 else plural or wording.plural(noun)}"
 
 
 def day_text(day: date) -> str:
