@@ -81,7 +81,7 @@ def bid_new(
     """Create a draft bid (a member of the lead organisation, or an officer).
 
     Example: grants --as wg-police bid new --title "ASB case review training" --amount 6,000
-    --pcc-priority reduce-asb-and-crime --csa-priority preventing-neighbourhood-crime-and-asb
+    --pcc-priority asb-and-crime --csa-priority neighbourhood-crime-asb
     """
     from grants.bids import new_bid
 
@@ -263,7 +263,7 @@ def bid_withdraw(
 ) -> None:
     """Withdraw a bid before it is decided (its lead or an officer).
 
-    Example: grants --as wg-police bid withdraw CRG-2425-001 --reason "Funded elsewhere"
+    Example: grants --as wg-police bid withdraw CRG-2425-008 --reason "Funded elsewhere"
     """
     from grants.lifecycle import withdraw
 
