@@ -159,7 +159,9 @@ def test_sheet_rescore_starts_from_the_last_sheet(round_: Cli) -> None:
         assert [a.value for a in screen.query(CriterionAnswer)] == ["4", "3", "na", "2", "5", "1"]
         assert screen.query_one(StanceAnswer).value == "oppose"
         assert screen.query_one("CommentAnswer").value == "Thin [bold]evidence[/]"
-        assert "your saved sheet (version 1) shown" in shown(app, "#head")
+        assert "Score CRG-2425-008 · bid 8 of 8; 7 waiting for your sheet · saved (version 1)" in shown(
+            app, "#head"
+        )
         assert "Weighted score 64.7%" in shown(app, "#status")
 
     drive(round_, "wg-kfrs", "CRG-2425-008", [], look=look)
@@ -178,8 +180,9 @@ def test_sheet_rescore_starts_from_the_last_sheet(round_: Cli) -> None:
 
 def test_sheet_asks_again_before_saving_support_at_zero(round_: Cli) -> None:
     def look(app: ScoreSheetApp) -> None:
-        assert "The scores come to 0.0% but the stance is support: press Ctrl+S again" in shown(
-            app, "#status"
+        assert (
+            "The scores come to 0.0% but the stance is support: Ctrl+S again saves it so; or change it."
+            in shown(app, "#status")
         )
 
     app = drive(round_, "wg-kfrs", "CRG-2425-008", [*"000000", "s", "ctrl+s"], look=look)
