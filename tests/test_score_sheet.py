@@ -276,3 +276,28 @@ def test_score_command_refuses_a_conflict_before_the_sheet_opens(round_: Cli, mo
     assert closed.stderr.strip() == (
         "Error: CRG-2425-009 is not_shortlisted: sheets can be scored or changed only while it is in scoring"
     )
+
+
+def test_only_the_sheet_imports_textual(round_: Cli) -> None:
+    """Textual is the sheet's alone: --help, status, a score given as flags and the plain prompts
+    never import it (it would slow every command's start)."""
+    import subprocess
+    import sys
+
+    flags = [f"--criterion={key}=4" for key in KEYS]
+    code = (
+        "import sys\n"
+        "from cli.main import run\n"
+        f"db = {round_.url!r}\n"
+        "for args in (['--help'], ['--db', db, '--as', 'wg-kfrs', 'status'],\n"
+        f"             ['--db', db, '--as', 'wg-kfrs', 'score', 'CRG-2425-008', *{flags!r}, '--support'],\n"
+        "             ['--db', db, '--as', 'wg-nhs', 'score', 'CRG-2425-008', '--plain']):\n"
+        "    try:\n"
+        "        run(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('\\nimported:', sorted({name.split('.')[0] for name in sys.modules} & {'textual', 'cli'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, input="", check=True)
+    assert out.stdout.strip().splitlines()[-1] == "imported: ['cli']"
+    assert "Scored CRG-2425-008: 80.0% (support)." in out.stdout
