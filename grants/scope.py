@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from grants import audit
+from grants import audit_chain
 from grants.clock import acting_on as acting_on
 from grants.clock import now as now
 from grants.clock import today, wall_clock
@@ -31,7 +32,7 @@ class Scope:
     partnership: Partnership
     _actor: Member | None = field(default=None, repr=False)
     # Events of this command, recorded when its work is done (see `audit`).
-    _pending: list[tuple[str, str, str, dict]] = field(default_factory=list, repr=False)
+    _pending: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list, repr=False)
 
     @property
     def actor(self) -> Member:
@@ -70,8 +71,9 @@ class Scope:
         command wrote, whatever order the command wrote them in (see grants.seals)."""
         day = self.today
         if day != wall_clock().date():
-            fields["details"] = {**(fields.get("details") or {}), "effective_on": day.isoformat()}  # type: ignore[dict-item]
-        fields.setdefault("at", audit.now_stamp())
+            details = fields.get("details")
+            fields["details"] = {**(details if isinstance(details, dict) else {}), "effective_on": day.isoformat()}
+        fields.setdefault("at", audit_chain.now_stamp())
         self._pending.append((self.actor.handle, action, subject, fields))
 
     def record_pending(self) -> list[AuditEvent]:
@@ -79,14 +81,14 @@ class Scope:
         seals the rows the command wrote (so removing it leaves them unsealed)."""
         last = len(self._pending) - 1
         events = [
-            audit.record(
+            audit_chain.record(
                 self.session,
                 self.partnership.id,
                 handle,
                 action,
                 subject,
                 seal_rows=i == last,
-                **fields,  # type: ignore[arg-type]
+                **fields,
             )
             for i, (handle, action, subject, fields) in enumerate(self._pending)
         ]

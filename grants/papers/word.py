@@ -25,7 +25,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 
-from grants.audit import AuditHead
+from grants.audit_chain import AuditHead
 from grants.errors import BadInput, shown
 from grants.text import visible
 
@@ -105,7 +105,8 @@ class Paper:
             section.page_width, section.page_height = Cm(21.0), Cm(29.7)
             for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
                 setattr(section, side, Cm(2.0))
-        if landscape and section.page_width < section.page_height:
+        width, height = section.page_width, section.page_height
+        if landscape and width is not None and height is not None and width < height:
             section.orientation = WD_ORIENT.LANDSCAPE
             section.page_width, section.page_height = section.page_height, section.page_width
         self.table_style = TABLE_STYLE if TABLE_STYLE in _style_names(self.document) else None

@@ -13,19 +13,20 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
-from grants.audit import AuditHead, audit_head
+from grants.audit_chain import AuditHead, audit_head
 from grants.identity import is_officer
 from grants.models import Bid, Member, Organisation
 from grants.money import Money, sum_money
 from grants.papers.potchart import POT_SERIES, pot_chart
 from grants.papers.word import Paper
+from grants.pots import PotFigures
 from grants.reports.action_plan import ACTION_COLUMNS, action_plan, awaiting_confirmation
 from grants.reports.working_group import WorkingGroupReport, working_group_report
 from grants.scope import Scope
 from grants.writing.files import write_whole
 from grants.writing.prose import counted, day_text, programme_title, state_text
-from grants.years import PotFigures
 
 # The seed's papers to the partnership are "For Information": the partnership is asked to note them.
 CLASSIFICATION = "For Information"
@@ -111,7 +112,7 @@ def _decided_scores(scope: Scope, r: WorkingGroupReport) -> dict[str, str]:
         for bid, organisation in scope.session.execute(
             select(Bid, Organisation)
             .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-            .where(Bid.year_id == r.year.id, Bid.reference.in_(sorted(decided)))
+            .where(Bid.year_id == r.year.id, col(Bid.reference).in_(sorted(decided)))
             .order_by(Bid.sequence)
         )
     ]
@@ -323,7 +324,7 @@ def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Pat
     )
 
     paper.heading("1. The pots")
-    from grants.years import POT_FIGURES
+    from grants.pots import POT_FIGURES
 
     # Allocated = Committed + Free (grants.years: the one definition of each figure)
     names = POT_FIGURES

@@ -10,8 +10,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
-from grants.audit import AuditHead, audit_head, with_head
+from grants.audit_chain import AuditHead, audit_head, with_head
 from grants.models import Bid, FundingYear, Organisation, ReferenceItem, ReferenceKind
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
@@ -180,7 +181,7 @@ def _action_lines(scope: Scope, year: FundingYear, statuses: frozenset[BidStatus
     rows = scope.session.execute(
         select(Bid, Organisation.name)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(in_year(year.id), Bid.status.in_(statuses))
+        .where(in_year(year.id), col(Bid.status).in_(statuses))
         .order_by(Bid.year_id, Bid.sequence)
     ).all()
     actions = [

@@ -8,23 +8,16 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from grants import ledger
-from grants.audit import AuditHead, audit_head
+from grants.audit_chain import AuditHead, audit_head
 from grants.checks import LEDGER_CHECKS, Problem, check_spend_rows, run_checks
 from grants.models import Bid, FundingYear, Organisation, PotKind, Spend
 from grants.money import Money, money_fields
+from grants.pots import POT_FIGURES, PotFigures, pot_figures, pots_json, pots_total_json
 from grants.scope import Scope
-from grants.years import (
-    POT_FIGURES,
-    PotFigures,
-    find_year,
-    in_year,
-    pot_figures,
-    pots_json,
-    pots_total_json,
-    project_figures,
-)
+from grants.years import find_year, in_year, project_figures
 
 FIGURES = (*POT_FIGURES, "uncommitted")
 
@@ -119,7 +112,7 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
     figures = project_figures(session, year, account_flows)
     payments = (
         select(
-            Spend.bid_id.label("bid_id"),
+            col(Spend.bid_id).label("bid_id"),
             func.count().label("payments"),
             func.max(Spend.paid_on).label("last"),
             func.sum(Spend.amount_pence).label("paid"),

@@ -12,13 +12,14 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from grants import ledger
-from grants.audit import AuditHead, audit_head, with_head
+from grants.audit_chain import AuditHead, audit_head, with_head
 from grants.bids import subject
-from grants.budget import Gate, tactical_gate
 from grants.models import AuditEvent, Bid, FundingYear, Organisation, PotKind
 from grants.money import Money, money_fields, sum_money
+from grants.pots import Gate, PotFigures, pot_figures, pots_json, tactical_gate
 from grants.scope import Scope
 from grants.text import markdown_table, markdown_text
 from grants.writing.prose import (
@@ -30,7 +31,7 @@ from grants.writing.prose import (
     span_text,
     standing_text,
 )
-from grants.years import PotFigures, carried_into, find_year, pot_figures, pots_json
+from grants.years import carried_into, find_year
 from workflows.bid_lifecycle import AWARDED, PRE_DECISION, SHORTLISTING_OUTCOMES, SPENDABLE, BidStatus
 
 
@@ -456,9 +457,9 @@ def _decisions(scope: Scope, subjects: list[str]) -> list[Decision]:
     rows = scope.session.execute(
         select(AuditEvent.subject, AuditEvent.to_state, AuditEvent.at, AuditEvent.details).where(
             AuditEvent.partnership_id == scope.partnership.id,
-            AuditEvent.subject.in_(subjects),
+            col(AuditEvent.subject).in_(subjects),
             AuditEvent.from_state == BidStatus.scoring.value,
-            AuditEvent.to_state.in_([state.value for state in SHORTLISTING_OUTCOMES]),
+            col(AuditEvent.to_state).in_([state.value for state in SHORTLISTING_OUTCOMES]),
         )
     ).all()
     decisions = []
@@ -521,7 +522,7 @@ def previous_year(scope: Scope, year: FundingYear) -> FundingYear | None:
     return scope.session.execute(
         select(FundingYear)
         .where(FundingYear.partnership_id == scope.partnership.id, FundingYear.starts_on < year.starts_on)
-        .order_by(FundingYear.starts_on.desc())
+        .order_by(col(FundingYear.starts_on).desc())
         .limit(1)
     ).scalar_one_or_none()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
+from grants import wording
 from workflows.bid_lifecycle import BidStatus
 
 PROGRAMME_TITLES = {"CRG": "Crime Reduction Grant"}
@@ -56,7 +57,7 @@ def count_text(n: int) -> str:
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """`counted(7, "project")` → `seven projects`."""
-    return f"{count_text(n)} {noun if n == 1 else plural or noun + 's'}"
+    return f"{count_text(n)} {noun if n == 1 else plural or wording.plural(noun)}"
 
 
 def day_text(day: date) -> str:

@@ -1,4 +1,6 @@
-"""The audit trail: immutable events, hash-chained per partnership, and their verification."""
+"""Recording the audit trail: immutable events hash-chained per partnership, the chain's head and
+anchors, and the hash arithmetic that checks a chain (used by grants.checks). Reading the trail
+for people, and the whole-trail verdict of `grants audit verify`, live in grants.audit_reading."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlmodel import Session
 
 from grants import clock
 from grants.errors import IntegrityFailed
-from grants.models import AuditEvent, Partnership
+from grants.models import AuditEvent, Partnership, table_of
 
 GENESIS = "0" * 64
 
@@ -139,7 +141,7 @@ def verify_chain(session: Session, partnership: Partnership) -> ChainBreak | Non
     prev = GENESIS
     expected_seq = 1
     rows = session.execute(
-        select(*AuditEvent.__table__.columns)  # type: ignore[attr-defined]
+        select(*table_of(AuditEvent).columns)
         .where(AuditEvent.partnership_id == partnership.id)
         .order_by(AuditEvent.seq)
         .execution_options(yield_per=2000)
