@@ -20,10 +20,12 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 
 def interactive_terminal() -> bool:
-    """Both ends are a person's terminal: the full-screen sheet can be shown and answered."""
+    """Both ends are a person's terminal, and one that can draw a screen (not TERM=dumb, as in an
+    editor's shell): the full-screen sheet can be shown and answered."""
+    import os
     import sys
 
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    return sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
 
 
 def save_sheet(ctx: typer.Context, ref: str, given: dict[str, str], stance: str, comment: str) -> None:

@@ -16,6 +16,7 @@ from grants.identity import roles_for_bid
 from grants.models import Bid, FundingYear, Member, Organisation, PotKind, ReferenceItem, ReferenceKind
 from grants.money import Money
 from grants.partnerships import clean_text, find_organisation
+from grants.priorities import KIND_TEXT
 from grants.scope import Scope
 from grants.years import ensure_open, find_year, in_year, year_code
 from workflows.bid_lifecycle import EDITABLE, GUARDS, BidStatus, Role, allowed_triggers
@@ -85,14 +86,13 @@ def _priorities(session: Session, year: FundingYear, kind: ReferenceKind, keys: 
     retired = [item.key for item in items if item.retired_at is not None and item.key in wanted]
     if retired:
         raise BadInput(
-            f"{kind.value.replace('_', ' ')} {', '.join(map(repr, retired))} was retired for {year.label}; "
+            f"{KIND_TEXT[kind]} {', '.join(map(repr, retired))} was retired for {year.label}; "
             f"`grants year show {year.label}` lists those in use"
         )
     unknown = [k for k in wanted if k not in known]
     if unknown:
-        label = kind.value.replace("_", " ")
         raise BadInput(
-            f"unknown {label} {', '.join(repr(u) for u in unknown)} for {year.label}; "
+            f"unknown {KIND_TEXT[kind]} {', '.join(repr(u) for u in unknown)} for {year.label}; "
             f"`grants year show {year.label}` lists them"
         )
     return ",".join(dict.fromkeys(wanted))
