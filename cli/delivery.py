@@ -230,31 +230,40 @@ def spend_import(
             progress=progress,
         )
 
-    def work(scope):  # type: ignore[no-untyped-def]
-        if not err_console.is_terminal or json_:
-            return run(scope)
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-        size = file.stat().st_size if file.is_file() else 0
-        with Progress(
-            TextColumn("{task.description}", style="progress.description", markup=False),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task(f"Reading {file.name}", total=size)
-            return run(scope, lambda at: bar.update(task, completed=at))
-
     try:
-        result = call(ctx, work, write=True, passthrough=(BadImport,))
+        result = call(
+            ctx, lambda scope: _with_progress(file, json_, scope, run), write=True, passthrough=(BadImport,)
+        )
     except BadImport as error:
         _bad_rows(error, json_)
         raise typer.Exit(error.exit_code) from None
     if json_:
         print_json(result.to_json())
-        return
+    else:
+        _say_imported(result)
+
+
+def _with_progress(file: Path, json_: bool, scope: Any, run: Any) -> Any:
+    """Run the import with a progress bar over the file's bytes, on a terminal."""
+    if not err_console.is_terminal or json_:
+        return run(scope)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    size = file.stat().st_size if file.is_file() else 0
+    with Progress(
+        TextColumn("{task.description}", style="progress.description", markup=False),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"Reading {file.name}", total=size)
+        return run(scope, lambda at: bar.update(task, completed=at))
+
+
+def _say_imported(result: Any) -> None:
+    """What an import did (or would do): counts, totals, refunds, skipped lines, late warnings."""
     verb = "Would import" if result.dry_run else "Imported"
     refunds = (
         f" (after {result.refunds:,} refund{'s' if result.refunds != 1 else ''} of {result.refunded})"

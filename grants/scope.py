@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -32,6 +33,8 @@ class Scope:
     _actor: Member | None = field(default=None, repr=False)
     # Events of this command, recorded when its work is done (see `audit`).
     _pending: list[tuple[str, str, str, dict]] = field(default_factory=list, repr=False)
+    # Digests of rows the command hashed as it wrote them, for the seal of its last event.
+    _presealed: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def actor(self) -> Member:
@@ -58,7 +61,11 @@ class Scope:
         from dataclasses import replace
 
         return Scope(
-            self.session, replace(self.options, actor=handle), self.partnership, _pending=self._pending
+            self.session,
+            replace(self.options, actor=handle),
+            self.partnership,
+            _pending=self._pending,
+            _presealed=self._presealed,
         )
 
     def audit(self, action: str, subject: str, **fields: object) -> None:
@@ -74,6 +81,11 @@ class Scope:
         fields.setdefault("at", audit.now_stamp())
         self._pending.append((self.actor.handle, action, subject, fields))
 
+    def preseal(self, table: str, digest: Any) -> None:
+        """The command wrote these rows of a sealed table and hashed them as it went (a
+        grants.seals.RangeDigest): its last event's seal takes the digest if the count agrees."""
+        self._presealed[table] = digest
+
     def record_pending(self) -> list[AuditEvent]:
         """Append the command's events to the chain, in the order they happened; the last one
         seals the rows the command wrote (so removing it leaves them unsealed)."""
@@ -86,6 +98,7 @@ class Scope:
                 action,
                 subject,
                 seal_rows=i == last,
+                presealed=self._presealed if i == last else None,
                 **fields,  # type: ignore[arg-type]
             )
             for i, (handle, action, subject, fields) in enumerate(self._pending)
