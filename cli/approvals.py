@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
+
+if TYPE_CHECKING:
+    from grants.approvals import Decision
+    from grants.budget import Transfer
+    from grants.scope import Scope
 
 Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
 Reason = Annotated[str, typer.Option(help="Why; recorded in the audit trail.")]
@@ -35,7 +40,7 @@ def approve(
     from grants.approvals import approve as do_approve
     from grants.money import Money
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> Decision:
         award = Money.parse(amount, what="award") if amount is not None else None
         return do_approve(scope, reference, award, note)
 
@@ -108,7 +113,7 @@ def vary(
     from grants.approvals import vary as do_vary
     from grants.money import Money
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> Decision:
         return do_vary(scope, reference, Money.parse(amount, what="award"), reason)
 
     decision = call(ctx, work, write=True)
@@ -145,7 +150,7 @@ def pot_transfer(
     from grants.budget import parse_pot_kind, transfer
     from grants.money import Money, money_fields
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> Transfer:
         return transfer(
             scope,
             Money.parse(amount, what="amount"),

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, WideFlag, call, console, print_json
 from cli.render import Grid, folding, text, whole
+from grants.wording import counted
+
+if TYPE_CHECKING:
+    from grants.bids import BidFields, BidRow
+    from grants.models import Bid
+    from grants.scope import Scope
 
 # `bid list`: at a narrow terminal the organisation, then the pot give way (--wide keeps them).
 BID_LIST_COLUMNS = (
@@ -27,8 +33,18 @@ Priorities = Annotated[list[str] | None, typer.Option(help="Priority key; repeat
 
 
 def _fields(
-    title, summary, amount, pot, pcc_priority, csa_priority, outcomes, measures, ends, explanation, contact
-):  # type: ignore[no-untyped-def]
+    title: str | None,
+    summary: str | None,
+    amount: str | None,
+    pot: str | None,
+    pcc_priority: list[str] | None,
+    csa_priority: list[str] | None,
+    outcomes: str | None,
+    measures: str | None,
+    ends: str | None,
+    explanation: str | None,
+    contact: str | None,
+) -> BidFields:
     from grants.bids import BidFields, parse_date, parse_pot
     from grants.money import Money
 
@@ -69,9 +85,9 @@ def bid_new(
     Example: grants --as wg-police bid new --title "ASB case review training" --amount 6,000
     --pcc-priority reduce-asb-and-crime --csa-priority preventing-neighbourhood-crime-and-asb
     """
-    from grants.bids import BidRow, new_bid
+    from grants.bids import new_bid
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> BidRow:
         fields = _fields(
             title,
             summary,
@@ -119,7 +135,7 @@ def bid_edit(
     """
     from grants.bids import edit_bid
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> tuple[Bid, dict[str, Any]]:
         fields = _fields(
             title,
             summary,
@@ -309,7 +325,7 @@ def scoring_open(
 
     bids = call(ctx, lambda scope: open_scoring(scope, references or [], every_submitted=all_), write=True)
     console.print(
-        f"Opened {len(bids)} bid{'s' if len(bids) != 1 else ''} for scoring: "
+        f"Opened {counted(len(bids), 'bid')} for scoring: "
         f"{', '.join(b.reference for b in bids)}."
     )
 

@@ -23,7 +23,7 @@ class SafeConsole(Console):
     elsewhere cannot send an escape sequence or an OSC 8 link to the terminal.
     """
 
-    def render_str(self, text: str, **options: Any) -> Text:  # type: ignore[override]
+    def render_str(self, text: str, **options: Any) -> Text:
         return Text(
             visible(text),
             style=options.get("style") or "",

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, err_console, fail, note, print_json
 from cli.render import Grid, folding, whole
+from grants.wording import counted
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from grants.scope import Scope
+    from grants.spend import ImportResult
 
 delivery_app = typer.Typer(help="Delivering funded projects.", no_args_is_help=True)
 spend_app = typer.Typer(help="Payments on funded projects (the treasurer).", no_args_is_help=True)
@@ -60,12 +67,13 @@ def close(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
     from grants.delivery import close as do_close
 
     step = call(ctx, lambda scope: do_close(scope, reference), write=True)
-    if step.released.pence and step.bid.carried_to_year_id is not None:
+    released = step.released.pence if step.released is not None else 0
+    if released and step.bid.carried_to_year_id is not None:
         sentence = (
             f"{step.bid.reference} closed: {step.released} of its award was not spent and goes back "
             "to the PCC (it was carried forward outside this year's allocation)."
         )
-    elif step.released.pence:
+    elif released:
         sentence = (
             f"{step.bid.reference} closed: {step.released} of its award was not spent and goes back "
             f"to the {step.bid.pot.value} pot."
@@ -164,14 +172,8 @@ def spend_list(
     console.print(table)
     shown = len(found.payments)
     more = f" (showing the newest {shown}; --limit 0 shows all)" if shown < found.count else ""
-    refunds = (
-        f", after {found.refunds} refund{'s' if found.refunds != 1 else ''} of {found.refunded}"
-        if found.refunds
-        else ""
-    )
-    console.print(
-        f"{found.count} payment{'s' if found.count != 1 else ''}, {found.total} in all{refunds}{more}."
-    )
+    refunds = f", after {counted(found.refunds, 'refund')} of {found.refunded}" if found.refunds else ""
+    console.print(f"{counted(found.count, 'payment')}, {found.total} in all{refunds}{more}.")
 
 
 @spend_app.command("import")
@@ -218,7 +220,7 @@ def spend_import(
     """
     from grants.spend import BadImport, import_spend, parse_columns
 
-    def run(scope, progress=None):  # type: ignore[no-untyped-def]
+    def run(scope: Scope, progress: Callable[[int], None] | None = None) -> ImportResult:
         return import_spend(
             scope,
             file,
@@ -243,7 +245,7 @@ def spend_import(
         _say_imported(result)
 
 
-def _with_progress(file: Path, json_: bool, scope: Any, run: Any) -> Any:
+def _with_progress(file: Path, json_: bool, scope: Scope, run: Callable[..., ImportResult]) -> ImportResult:
     """Run the import with a progress bar over the file's bytes, on a terminal."""
     if not err_console.is_terminal or json_:
         return run(scope)
@@ -262,24 +264,20 @@ def _with_progress(file: Path, json_: bool, scope: Any, run: Any) -> Any:
         return run(scope, lambda at: bar.update(task, completed=at))
 
 
-def _say_imported(result: Any) -> None:
+def _say_imported(result: ImportResult) -> None:
     """What an import did (or would do): counts, totals, refunds, skipped lines, late warnings."""
     verb = "Would import" if result.dry_run else "Imported"
-    refunds = (
-        f" (after {result.refunds:,} refund{'s' if result.refunds != 1 else ''} of {result.refunded})"
-        if result.refunds
-        else ""
-    )
+    refunds = f" (after {counted(result.refunds, 'refund')} of {result.refunded})" if result.refunds else ""
     unmatched = (
-        f"; skipped {result.unmatched:,} line{'s' if result.unmatched != 1 else ''} naming no grant "
+        f"; skipped {counted(result.unmatched, 'line')} naming no grant "
         f"project, {result.unmatched_total} in all"
         if result.unmatched
         else ""
     )
     console.print(
-        f"{verb} {result.imported:,} payment{'s' if result.imported != 1 else ''} worth "
+        f"{verb} {counted(result.imported, 'payment')} worth "
         f"{result.total}{refunds} from {result.file_name}; skipped {result.skipped:,} already "
-        f"imported{unmatched} ({result.rows:,} row{'s' if result.rows != 1 else ''} read)."
+        f"imported{unmatched} ({counted(result.rows, 'row')} read)."
     )
     if result.warnings:
         from cli.render import styled

@@ -26,7 +26,7 @@ def export_journal(
 
     Every year, or only --year. Example: grants export journal --year 2024/25 --out crg.journal
     """
-    from grants.journal import save_journal, write_journal
+    from grants.exports.journal import save_journal, write_journal
 
     if out is None:
         call(ctx, lambda scope: write_journal(scope, sys.stdout), write=False)
@@ -53,7 +53,7 @@ def export_xlsx(
     The year is --year or the open year; scores are those the acting member may see.
     Example: grants --as kcc-officer export xlsx --year 2024/25 --out crg-2024-25.xlsx
     """
-    from grants.workbook import save_workbook
+    from grants.exports.workbook import save_workbook
 
     if out is None:
         fail("a workbook is not written to the terminal: give --out FILE, e.g. --out crg-2024-25.xlsx", 2)

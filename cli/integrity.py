@@ -8,6 +8,7 @@ import typer
 
 from cli.common import JsonFlag, call, console, fail, print_json
 from cli.render import Grid, folding, styled, whole
+from grants.wording import counted
 
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 
@@ -30,7 +31,7 @@ def check(ctx: typer.Context, json_: JsonFlag = False) -> None:
         for p in problems:
             console.print(styled("[red]✗[/] {}: {}", p.check, p.message))
     if problems:
-        fail(f"{len(problems)} integrity problem{'s' if len(problems) != 1 else ''} found", 4)
+        fail(f"{counted(len(problems), 'integrity problem')} found", 4)
 
 
 @audit_app.command("log")

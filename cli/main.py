@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 # grants is an application, not a library: no pydantic plugin has anything to observe in its
 # table models, and looking for plugins reads every installed package's entry points (about
@@ -32,7 +32,7 @@ from cli import (
     years,
 )
 
-_APP_SETTINGS: dict[str, object] = dict(
+_APP_SETTINGS: dict[str, Any] = dict(
     name="grants",
     help="Crime Reduction Grant workflow: bids, scoring, approvals, spend and year end.",
     no_args_is_help=True,
@@ -40,7 +40,7 @@ _APP_SETTINGS: dict[str, object] = dict(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app = typer.Typer(**_APP_SETTINGS)  # type: ignore[arg-type]
+app = typer.Typer(**_APP_SETTINGS)
 
 GLOBAL_OPTIONS = ("--db", "--as", "--partnership", "--year")
 
@@ -150,7 +150,7 @@ def app_for(args: list[str]) -> typer.Typer:
             continue
         if word.startswith("-"):
             return app
-        commands = [c for c in app.registered_commands if (c.name or c.callback.__name__) == word]
+        commands = [c for c in app.registered_commands if (c.name or getattr(c.callback, "__name__", None)) == word]
         groups = [g for g in app.registered_groups if g.name == word]
         if not commands and not groups:
             return app

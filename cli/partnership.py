@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import JsonFlag, call, console, note, print_json
+
+if TYPE_CHECKING:
+    from grants.models import FundingYear, ReferenceKind
+    from grants.partnership_file import PartnershipSpec
+    from grants.scope import Scope
 
 config_app = typer.Typer(
     help="The partnership's configuration and terms-of-reference rules.", no_args_is_help=True
@@ -35,7 +40,7 @@ def config_show(
     """
     from grants import partnership_config as pc
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> tuple[PartnershipSpec, dict[str, str], FundingYear | None, dict[str, str] | None]:
         year = pc.current_year(scope)
         in_force = pc.year_rule_values(year) if year is not None and year.status.value == "open" else None
         return pc.current_spec(scope), {key: pc.rule_value(scope, key) for key in pc.RULES}, year, in_force
@@ -58,7 +63,7 @@ def config_show(
                 "funder_org_id": spec.funder_org_id,
                 "grant_id_prefix": spec.grant_id_prefix,
                 "rules": rules,
-                "open_year": year.label if in_force is not None else None,
+                "open_year": year.label if year is not None and in_force is not None else None,
                 "open_year_rules": in_force,
             }
         )
@@ -70,7 +75,7 @@ def config_show(
     from rich.table import Table
 
     table = Table(title="Rules (from the next year opened)")
-    for column in ("Rule", "Value", *((year.label,) if in_force else ()), "Meaning"):
+    for column in ("Rule", "Value", *((year.label,) if year is not None and in_force else ()), "Meaning"):
         table.add_column(column)
     for key, setting in RULES.items():
         table.add_row(key, rules[key], *((in_force[key],) if in_force else ()), setting.meaning)
@@ -97,7 +102,7 @@ def config_set(
         note(f"{year.label} keeps the rules it opened with.")
 
 
-def _kind(text: str):  # type: ignore[no-untyped-def]
+def _kind(text: str) -> ReferenceKind:
     from grants.priorities import parse_kind
 
     return parse_kind(text)

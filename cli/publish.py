@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import call, fail, note, print_document, print_json
+from cli.common import JsonFlag, call, fail, json_format, note, print_document, print_json
 from cli.exports import export_app
 from cli.reports import report_app
+from grants.wording import verb
 
 if TYPE_CHECKING:
-    from grants.papers import PaperSummary
+    from grants.papers.working_group import PaperSummary
+    from grants.scope import Scope
 
 Year = Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (default: standard output).")]
@@ -42,12 +44,12 @@ def docx_options(fmt: str, target: Path | None, example: str, **docx_only: objec
         return
     given = [f"--{name}" for name, value in docx_only.items() if value is not None]
     if given:
-        fail(f"{' and '.join(given)} belong{'s' if len(given) == 1 else ''} to --format docx", 2)
+        fail(f"{' and '.join(given)} {verb(len(given), 'belongs', 'belong')} to --format docx", 2)
 
 
 def write_text(ctx: typer.Context, text: str, out: Path | None) -> None:
     """A text report to standard output, or whole to --out."""
-    from grants.exports import write_whole
+    from grants.writing.files import write_whole
 
     if out is None:
         print_document(text, "text")
@@ -72,6 +74,7 @@ def report_working_group(
     out: Out = None,
     meeting: Meeting = None,
     template: Template = None,
+    json_: JsonFlag = False,
 ) -> None:
     """The Working Group's funding update for the partnership: allocation and split, proposals
     received and recommended (Appendix 1), approvals, the tactical pot and the underspend. As a
@@ -80,15 +83,17 @@ def report_working_group(
 
     Example: grants report working-group --format docx --meeting 2024-07-04 --out working-group.docx
     """
-    from grants.committee import working_group_report
+    from grants.reports.working_group import working_group_report
 
-    check_format(fmt, ("markdown", "json", "docx"))
+    fmt = json_format(check_format(fmt, ("markdown", "json", "docx")), json_, "markdown")
     docx_options(fmt, out, "working-group-2024-25.docx", meeting=meeting, template=template)
     if fmt == "docx":
         from grants.bids import parse_date
-        from grants.papers import write_working_group
+        from grants.papers.working_group import write_working_group
 
-        def work(scope):  # type: ignore[no-untyped-def]
+        assert out is not None  # docx_options refused a Word paper without --out
+
+        def work(scope: Scope) -> PaperSummary:
             day = parse_date(meeting, "--meeting") if meeting is not None else None
             return write_working_group(scope, out, label=year, meeting=day, template=template)
 
@@ -113,6 +118,7 @@ def report_action_plan(
     fmt: Annotated[str, typer.Option("--format", help="markdown, json, csv or docx.")] = "markdown",
     out: Out = None,
     template: Template = None,
+    json_: JsonFlag = False,
 ) -> None:
     """The funded projects as lines of the Community Safety Agreement action plan: objective,
     actions, measures, timescale, lead agency, award and status. As a Word table (--format docx)
@@ -120,12 +126,14 @@ def report_action_plan(
 
     Example: grants report action-plan --format docx --out action-plan-2024-25.docx
     """
-    from grants.committee import action_plan
+    from grants.reports.working_group import action_plan
 
-    check_format(fmt, ("markdown", "json", "csv", "docx"))
+    fmt = json_format(check_format(fmt, ("markdown", "json", "csv", "docx")), json_, "markdown")
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
     if fmt == "docx":
-        from grants.papers import write_action_plan
+        from grants.papers.working_group import write_action_plan
+
+        assert out is not None  # docx_options refused a Word paper without --out
 
         summary = call(
             ctx, lambda scope: write_action_plan(scope, out, label=year, template=template), write=False
@@ -158,7 +166,7 @@ def export_360giving(
 
     Example: grants export 360giving --year 2024/25 --out kcsp-2024-25.json
     """
-    from grants.giving360 import FORMATS, package, save_package
+    from grants.exports.giving360 import FORMATS, package, save_package
 
     check_format(fmt, FORMATS)
     if out is None:

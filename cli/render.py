@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from grants.text import visible
 
@@ -112,7 +112,7 @@ class Grid:
         table = Table(**options)
         for i in keep:
             column = self.columns[i]
-            justify = "right" if column.right else "left"
+            justify: Literal["right", "left"] = "right" if column.right else "left"
             if column.key:
                 cells = [column.header, *(self._plain(row[i]) for row, _ in self.rows)]
                 widest = max(cell_len(line) for cell in cells for line in cell.splitlines() or [""])

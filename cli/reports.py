@@ -10,6 +10,7 @@ import typer
 
 from cli.common import JsonFlag, WideFlag, call, console, fail, print_document, print_json
 from cli.render import Col, Grid, folding, styled, whole
+from grants.wording import counted, verb
 
 report_app = typer.Typer(help="Reports for the treasurer, the partnership and the PCC.", no_args_is_help=True)
 
@@ -90,8 +91,8 @@ def _pot_rows(r: Any) -> list[list[str]]:
 
 
 def _csv(r: Any) -> str:
-    from grants.exports import spreadsheet_safe
     from grants.money import pounds_text
+    from grants.writing.files import spreadsheet_safe
 
     def money(figures: dict[str, Any]) -> dict[str, Any]:
         cells: dict[str, Any] = {}
@@ -167,7 +168,7 @@ def report_reconcile(
 
     Example: grants report reconcile --year 2024/25 --format csv
     """
-    from grants.reconcile import reconcile
+    from grants.reports.reconcile import reconcile
 
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
@@ -200,14 +201,14 @@ def report_reconcile(
         for row in _pot_rows(r):
             pots.add_row(*row, style="bold" if row[0] == "year" else None)
         console.print(pots)
-        for p in r.problems:
-            console.print(styled("[red]✗[/] {}: {}", p.check, p.message))
+        for problem in r.problems:
+            console.print(styled("[red]✗[/] {}: {}", problem.check, problem.message))
         if not r.problems:
             console.print("The ledger balances and every cache agrees.")
         if r.audit_head is not None:
             console.print(r.audit_head.line(), markup=False)
     if r.problems:
-        fail(f"{len(r.problems)} thing{'s' if len(r.problems) != 1 else ''} do not balance", 4)
+        fail(f"{counted(len(r.problems), 'thing')} {verb(len(r.problems), 'does', 'do')} not balance", 4)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Any
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +13,10 @@ from cli.common import JsonFlag, WideFlag, call, console, fail, note, print_docu
 from cli.render import Grid, folding, styled, text, whole
 from cli.setup import member_app
 from grants.text import visible
+
+if TYPE_CHECKING:
+    from grants.scope import Scope
+    from grants.scoring import SheetResult
 
 criteria_app = typer.Typer(help="Scoring criteria of a year, with their weights.", no_args_is_help=True)
 
@@ -183,8 +188,8 @@ def _ask_score(criterion: Any) -> str:
     from grants.scoring import parse_score
 
     while True:
-        answer = typer.prompt(
-            visible(f"{criterion.title} ({criterion.key}, weight {criterion.weight}) 0–5 or na")
+        answer = str(
+            typer.prompt(visible(f"{criterion.title} ({criterion.key}, weight {criterion.weight}) 0–5 or na"))
         )
         try:
             parse_score(criterion.key, answer)
@@ -195,10 +200,18 @@ def _ask_score(criterion: Any) -> str:
 
 def _ask_stance() -> str:
     while True:
-        answer = typer.prompt("Stance: support, oppose or abstain", default="support").strip().lower()
+        answer = str(typer.prompt("Stance: support, oppose or abstain", default="support")).strip().lower()
         if answer in ("support", "oppose", "abstain"):
             return answer
         note(styled("[yellow]answer support, oppose or abstain[/]"))
+
+
+def _submit(scope: Scope, reference: str, given: dict[str, str], stance: str, comment: str) -> SheetResult:
+    """Submit a sheet whose stance is still the words given (they are checked here, in the command's
+    transaction)."""
+    from grants.scoring import parse_stance, submit_sheet
+
+    return submit_sheet(scope, reference, given, parse_stance(stance), comment)
 
 
 def _complete_sheet(
@@ -250,7 +263,7 @@ def score(
     Example: grants --as wg-police score CRG-2425-001 --criterion fit_pcc=4 --criterion fit_csa=4
     --criterion need=3 --criterion outcomes=4 --criterion value=na --criterion deliverable=5 --support
     """
-    from grants.scoring import next_for, parse_criterion_flags, parse_stance, sheet_form, submit_sheet
+    from grants.scoring import next_for, parse_criterion_flags, sheet_form
 
     chosen = [name for name, on in (("support", support), ("oppose", oppose), ("abstain", abstain)) if on]
     if len(chosen) > 1:
@@ -263,10 +276,10 @@ def score(
             console.print("No bid is waiting for your sheet.")
             return
         given = call(ctx, lambda scope: parse_criterion_flags(criterion or []), write=False)
-        form = call(ctx, lambda scope, ref=ref: sheet_form(scope, ref), write=False)
+        form = call(ctx, partial(sheet_form, reference=ref), write=False)
         stance = chosen[0] if chosen else None
         complete = stance is not None and all(c.key in given for c in form.criteria)
-        if not complete:
+        if stance is None or not complete:
             try:
                 given, stance, comment_text = _complete_sheet(form, given, stance, comment)
             except typer.Abort:
@@ -280,9 +293,7 @@ def score(
             comment_text = comment or ""
         result = call(
             ctx,
-            lambda scope, ref=ref, given=given, stance=stance, text=comment_text: submit_sheet(
-                scope, ref, given, parse_stance(stance), text
-            ),
+            partial(_submit, reference=ref, given=given, stance=stance, comment=comment_text),
             write=True,
         )
         from grants.scoring import percent_text
@@ -315,7 +326,7 @@ RANKING_COLUMNS = (
 def _ranking_table(ranking: Any, wide: bool = False) -> Grid:
     """The ranking as a table; on a narrow terminal the less needed columns give way."""
     columns = [c.header for c in RANKING_COLUMNS]
-    rows = []
+    rows: list[list[str]] = []
     for row in ranking.rows():
         cells = {
             "#": str(row["rank"] or ""),
@@ -336,8 +347,8 @@ def _ranking_table(ranking: Any, wide: bool = False) -> Grid:
         rows.append([cells[c] for c in columns])
     caption = ", ".join(f"{pot} pot {size}" for pot, size in ranking.pot_sizes.items())
     table = Grid(RANKING_COLUMNS, title="Ranking", caption=caption, compact=True, wide=wide)
-    for cells in rows:
-        table.add_row(*cells)
+    for line in rows:
+        table.add_row(*line)
     return table
 
 
@@ -390,7 +401,7 @@ def render_ranking(ranking: Any, fmt: str, wide: bool = False) -> None:
             }
         )
     elif fmt == "csv":
-        from grants.exports import spreadsheet_safe
+        from grants.writing.files import spreadsheet_safe
 
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")

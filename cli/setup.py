@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import JsonFlag, call, console, guarded, note, options, print_json
 from cli.render import Grid, folding, whole
+from grants.wording import counted
+
+if TYPE_CHECKING:
+    from grants.partnerships import InitResult
 
 org_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
 member_app = typer.Typer(help="Members: people, their organisations and roles.", no_args_is_help=True)
@@ -69,7 +73,7 @@ def init(
     from grants.errors import BadInput
     from grants.partnerships import init_partnership, prepare_init
 
-    def work():  # type: ignore[no-untyped-def]
+    def work() -> InitResult:
         if from_file and preset:
             raise BadInput("give --from FILE or --preset NAME, not both")
         spec = (
@@ -94,9 +98,9 @@ def init(
 
     result = guarded(work)
     console.print(
-        f"Created {result.partnership.name} ({result.partnership.slug}) with {result.organisations} "
-        f"organisation{'s' if result.organisations != 1 else ''} ({result.authorities} responsible "
-        f"authorit{'y' if result.authorities == 1 else 'ies'}) and officer {result.officer.handle}."
+        f"Created {result.partnership.name} ({result.partnership.slug}) with "
+        f"{counted(result.organisations, 'organisation')} "
+        f"({counted(result.authorities, 'responsible authority')}) and officer {result.officer.handle}."
     )
     from grants.clock import today
     from grants.years import label_containing

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, note, print_json
 from cli.render import Grid, styled, whole
 from cli.reports import report_app
+from grants.wording import counted
+
+if TYPE_CHECKING:
+    from grants.rollover import Statement
+    from grants.scope import Scope
 
 
 def render_statement(s: Any) -> None:
@@ -42,7 +47,7 @@ def render_statement(s: Any) -> None:
         console.print(
             f"{s.year.label} ends on {s.year.ends_on:%d %B %Y}: "
             + (
-                f"{s.days_left} day{'s' if s.days_left != 1 else ''} left."
+                f"{counted(s.days_left, 'day')} left."
                 if s.days_left
                 else "it has ended."
             )
@@ -131,7 +136,7 @@ def rollover(
     from grants.money import Money
     from grants.rollover import rollover as do_rollover
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> Statement:
         amount = Money.parse(allocation, what="allocation") if allocation is not None else None
         return do_rollover(
             scope,
@@ -194,7 +199,9 @@ def report_year_end(
     fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
     docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
     if fmt == "docx":
-        from grants.papers import write_year_end
+        from grants.papers.working_group import write_year_end
+
+        assert out is not None  # docx_options refused a Word paper without --out
 
         summary = call(
             ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False

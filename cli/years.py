@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import Grid, gate_line, pots_json, pots_table, styled, whole
+from cli.render import Grid, folding, gate_line, pots_json, pots_table, styled, whole
+
+if TYPE_CHECKING:
+    from grants.budget import Gate
+    from grants.models import FundingYear, ReferenceItem
+    from grants.scope import Scope
+    from grants.years import PotFigures, ProjectFigures
 
 year_app = typer.Typer(help="Funding years (UK financial years, e.g. 2024/25).", no_args_is_help=True)
 pot_app = typer.Typer(help="The upfront and tactical pots of a year.", no_args_is_help=True)
 
 
-def _year_json(year, figures=None, reference=None):  # type: ignore[no-untyped-def]
+def _year_json(
+    year: FundingYear,
+    figures: list[PotFigures] | None = None,
+    reference: list[ReferenceItem] | None = None,
+) -> dict[str, Any]:
     from grants.money import Money, money_fields
 
     data = {
@@ -53,7 +63,7 @@ def year_open(
     from grants import years
     from grants.money import Money, parse_share
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> tuple[FundingYear, list[PotFigures]]:
         year = years.open_year(
             scope,
             label,
@@ -119,7 +129,7 @@ def year_show(
     """
     from grants import years
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> tuple[FundingYear, list[PotFigures], list[ReferenceItem]]:
         year = years.find_year(scope, label)
         return year, years.pot_figures(scope.session, year), years.reference_items(scope.session, year)
 
@@ -143,10 +153,15 @@ def year_show(
     console.print(pots_table(year, figures))
     from itertools import groupby
 
+    from grants.priorities import KIND_TEXT
+    from grants.wording import plural
+
     for kind, items in groupby(reference, key=lambda item: item.kind):
-        console.print(styled("[bold]{}s[/]", kind.value.replace("_", " ").capitalize()))
+        heading = plural(KIND_TEXT[kind])
+        table = Grid([whole("Key"), folding("Title")], title=heading[:1].upper() + heading[1:], compact=True)
         for item in items:
-            console.print(f"  {item.key:<40} {item.title}")
+            table.add_row(item.key, item.title)
+        console.print(table)
 
 
 @pot_app.command("show")
@@ -159,7 +174,7 @@ def pot_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
     from grants import years
     from grants.budget import tactical_gate
 
-    def work(scope):  # type: ignore[no-untyped-def]
+    def work(scope: Scope) -> tuple[FundingYear, list[PotFigures], Gate, list[ProjectFigures]]:
         year = years.find_year(scope)
         carried = [p for p in years.project_figures(scope.session, year).values() if p.carried_from]
         return year, years.pot_figures(scope.session, year), tactical_gate(scope.session, year), carried

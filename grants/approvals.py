@@ -3,6 +3,7 @@ variations and cancellations, each committing or releasing money in the ledger."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,9 +19,10 @@ from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.permissions import require
 from grants.scope import Scope
+from grants.wording import about
 from grants.years import ensure_open, money_year
 from workflows import bid_lifecycle as wf
-from workflows.bid_lifecycle import LIVE, SPENDABLE, BidStatus
+from workflows.bid_lifecycle import LIVE, SPENDABLE, BidStatus, Role
 from workflows.policy import Action
 
 TEXT_LIMIT = 2000
@@ -70,7 +72,7 @@ def _award_within_uncommitted(scope: Scope, bid: Bid, args: dict[str, Any]) -> t
     return award.pence <= left.pence, f"the {bid.pot.value} pot has {left} uncommitted; the award is {award}"
 
 
-def _text_given(name: str):  # type: ignore[no-untyped-def]
+def _text_given(name: str) -> Callable[[Scope, Bid, dict[str, Any]], tuple[bool, str]]:
     def compute(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
         return bool((args.get("text") or "").strip()), f"give the {name} for {bid.reference}"
 
@@ -107,7 +109,7 @@ class Decision:
         return data
 
 
-def _awards(bid: Bid, roles: frozenset) -> bool:
+def _awards(bid: Bid, roles: frozenset[Role]) -> bool:
     """Whether this member's approve is the one that funds the bid (the table's row says)."""
     try:
         return wf.transition_for(bid.status, "approve", roles).dest == BidStatus.funded
@@ -174,7 +176,7 @@ def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
         raise BadInput(f"the award of {bid.reference} is already {old}")
     within, why = award_within_requested(bid, amount)
     if not within:
-        raise Refused(f"{bid.reference}: {why} ({wf.GUARDS['award_within_requested']})")
+        raise Refused(about(bid.reference, f"{why} ({wf.GUARDS['award_within_requested']})"))
     delta = amount - old
     if delta.pence > 0 and year.id != bid.year_id:
         raise Refused(

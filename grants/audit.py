@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from grants import clock
 from grants.errors import IntegrityFailed
-from grants.models import AuditEvent, Partnership
+from grants.models import AuditEvent, Partnership, table_of
 
 GENESIS = "0" * 64
 
@@ -223,7 +223,7 @@ def verify_chain(session: Session, partnership: Partnership) -> ChainBreak | Non
     prev = GENESIS
     expected_seq = 1
     rows = session.execute(
-        select(*AuditEvent.__table__.columns)  # type: ignore[attr-defined]
+        select(*table_of(AuditEvent).columns)
         .where(AuditEvent.partnership_id == partnership.id)
         .order_by(AuditEvent.seq)
         .execution_options(yield_per=2000)

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlmodel import col
 
 from grants.audit import Anchor, AuditHead, anchor_break, audit_head
 from grants.checks import AUDIT_CHECKS, Problem
@@ -67,8 +68,8 @@ def audit_events(scope: Scope, subject: str | None = None, limit: int | None = 5
     """The newest events (oldest first), optionally only those about one subject."""
     query = select(AuditEvent).where(AuditEvent.partnership_id == scope.partnership.id)
     if subject:
-        query = query.where((AuditEvent.subject == subject) | AuditEvent.subject.like(f"% {subject}"))
-    query = query.order_by(AuditEvent.seq.desc())
+        query = query.where(or_(col(AuditEvent.subject) == subject, col(AuditEvent.subject).like(f"% {subject}")))
+    query = query.order_by(col(AuditEvent.seq).desc())
     if limit:
         query = query.limit(limit)
     events = list(scope.session.execute(query).scalars())

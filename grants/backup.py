@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from grants.db import is_sqlite, redact, unavailable
 from grants.errors import BadInput, NotFound
-from grants.exports import write_whole
+from grants.writing.files import write_whole
 
 
 def pg_dump_advice(url: str, target: Path) -> str:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import Select, func, select
+from sqlmodel import Session, col
 
 from grants import clock
 from grants.audit import canonical_json, sha256
@@ -339,7 +339,7 @@ class BidRow:
         return data
 
 
-def _rows_query(scope: Scope):  # type: ignore[no-untyped-def]
+def _rows_query(scope: Scope) -> Select[Bid, Organisation, Member, FundingYear]:
     return (
         select(Bid, Organisation, Member, FundingYear)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
@@ -360,13 +360,13 @@ def list_bids(
     year = find_year(scope)
     query = _rows_query(scope).where(in_year(year.id))
     if statuses:
-        query = query.where(Bid.status.in_(statuses))
+        query = query.where(col(Bid.status).in_(statuses))
     if pot:
         query = query.where(Bid.pot == pot)
     if organisation:
         query = query.where(Organisation.id == find_organisation(scope, organisation).id)
     rows = scope.session.execute(query.order_by(Bid.year_id, Bid.sequence))
-    return [BidRow(*row, listed_in=year) for row in rows]
+    return [BidRow(bid, org, contact, own, listed_in=year) for bid, org, contact, own in rows]
 
 
 def bid_detail(scope: Scope, reference: str) -> tuple[BidRow, list[str]]:
@@ -377,7 +377,8 @@ def bid_detail(scope: Scope, reference: str) -> tuple[BidRow, list[str]]:
     bid = find_bid(scope, reference)
     found = scope.session.execute(_rows_query(scope).where(Bid.id == bid.id)).one()
     # Shown in the year its money is in: a carried-forward project says where it came from.
-    row = BidRow(*found, listed_in=money_year(scope.session, bid))
+    _, org, contact, own = found
+    row = BidRow(bid, org, contact, own, listed_in=money_year(scope.session, bid))
     return row, allowed_for(scope, bid)
 
 

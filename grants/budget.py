@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from grants import ledger
 from grants.errors import BadInput, Refused
@@ -42,7 +42,7 @@ def tactical_gate(session: Session, year: FundingYear) -> Gate:
     holding = list(
         session.execute(
             select(Bid.reference)
-            .where(Bid.year_id == year.id, Bid.pot == PotKind.upfront, Bid.status.in_(PRE_DECISION))
+            .where(Bid.year_id == year.id, Bid.pot == PotKind.upfront, col(Bid.status).in_(PRE_DECISION))
             .order_by(Bid.sequence)
         ).scalars()
     )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from grants import ledger
 from grants.audit import verify_chain
 from grants.models import FundingYear, Partnership, Pot
+
+if TYPE_CHECKING:
+    from grants.seals import SealedTable
 from grants.money import Money
 
 
@@ -156,7 +161,7 @@ def check_spend_rows(session: Session, partnership: Partnership) -> list[Problem
     from grants.models import Bid, Spend
 
     paid = (
-        select(Spend.bid_id.label("bid_id"), func.sum(Spend.amount_pence).label("paid"))
+        select(col(Spend.bid_id).label("bid_id"), func.sum(Spend.amount_pence).label("paid"))
         .group_by(Spend.bid_id)
         .subquery()
     )
@@ -268,7 +273,9 @@ def check_bid_content(session: Session, partnership: Partnership) -> list[Proble
 # --- seals: the rows that matter, bound to the audit chain (see grants.seals) -------------------
 
 
-def _sealed_events(session: Session, partnership: Partnership) -> list[tuple[int, str, dict | None]]:
+def _sealed_events(
+    session: Session, partnership: Partnership
+) -> list[tuple[int, str, dict[str, Any] | None]]:
     """(seq, label, seal) of the partnership's sealed events: those after the newest unsealed one
     (events made before seals existed, or written in bulk by the benchmark generator; the event
     after them, a baseline, sealed every row from the first). The newest event, if unsealed, is
@@ -277,7 +284,7 @@ def _sealed_events(session: Session, partnership: Partnership) -> list[tuple[int
 
     from grants.models import AuditEvent
 
-    found: list[tuple[int, str, dict | None]] = []
+    found: list[tuple[int, str, dict[str, Any] | None]] = []
     for seq, action, subject, sealed in session.execute(
         select(AuditEvent.seq, AuditEvent.action, AuditEvent.subject, AuditEvent.seals)
         .where(AuditEvent.partnership_id == partnership.id)
@@ -296,9 +303,9 @@ def _sealed_events(session: Session, partnership: Partnership) -> list[tuple[int
 def _range_problems(
     session: Session,
     partnership: Partnership,
-    table,  # type: ignore[no-untyped-def]
+    table: SealedTable,
     event: str,
-    recorded: list,  # type: ignore[type-arg]
+    recorded: list[Any],
     rows: list[tuple[int, str | None]],
     count: int,
 ) -> list[Problem]:
@@ -545,7 +552,7 @@ def check_year_allocations(session: Session, partnership: Partnership) -> list[P
     """Each year's allocation is what the funder put into its pots in the ledger."""
     from grants.models import LedgerEntry
 
-    given = dict(
+    given: dict[int, int] = dict(
         session.execute(
             select(LedgerEntry.year_id, func.sum(LedgerEntry.amount_pence))
             .where(
@@ -586,7 +593,11 @@ AUDIT_CHECKS = (check_audit_chain, check_bid_content, *SEAL_CHECKS)
 ALL_CHECKS = (*LEDGER_CHECKS, *AUDIT_CHECKS)
 
 
-def run_checks(session: Session, partnership: Partnership, checks=ALL_CHECKS) -> list[Problem]:  # type: ignore[no-untyped-def]
+def run_checks(
+    session: Session,
+    partnership: Partnership,
+    checks: Iterable[Callable[[Session, Partnership], list[Problem]]] = ALL_CHECKS,
+) -> list[Problem]:
     """Run the checks and gather every problem they find."""
     problems: list[Problem] = []
     session.info[_MEMO] = {}

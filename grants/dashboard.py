@@ -7,11 +7,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from grants.budget import Gate, tactical_gate
 from grants.models import Bid, FundingYear, Organisation, Partnership, YearStatus
 from grants.money import Money
 from grants.scope import Scope
+from grants.wording import counted
 from grants.years import PotFigures, carried_into, find_year, in_year, money_year_id, pot_figures, pots_json
 from workflows.bid_lifecycle import LIVE, BidStatus
 
@@ -59,7 +61,7 @@ def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
     today = scope.today
     figures = pot_figures(session, year)
     gate = tactical_gate(session, year)
-    counts = dict(
+    counts: dict[BidStatus, int] = dict(
         session.execute(select(Bid.status, func.count()).where(in_year(year.id)).group_by(Bid.status)).all()
     )
     by_state = {state: counts[state] for state in BidStatus if counts.get(state)}
@@ -85,7 +87,7 @@ def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
             free = sum((f.uncommitted for f in figures), Money(0))
             if free.pence and left <= MONTHS_WARNING:
                 warnings.append(
-                    f"{free} is still uncommitted with {left} month{'s' if left != 1 else ''} of "
+                    f"{free} is still uncommitted with {counted(left, 'month')} of "
                     f"{year.label} left"
                 )
     if not gate.open:
@@ -94,7 +96,7 @@ def dashboard(scope: Scope, label: str | None = None) -> Dashboard:
         )
     overdue = session.execute(
         select(Bid.reference, Bid.delivery_end, Bid.status)
-        .where(in_year(year.id), money_year_id() == year.id, Bid.status.in_(LIVE), Bid.delivery_end < today)
+        .where(in_year(year.id), money_year_id() == year.id, col(Bid.status).in_(LIVE), col(Bid.delivery_end) < today)
         .order_by(Bid.sequence)
     ).all()
     for reference, ends, status in overdue:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from grants import approvals, bids, lifecycle, partnerships, permissions, scoring, years
 from grants.db import get_engine, is_sqlite, normalise_url, redact, session_scope, sqlite_file
@@ -22,8 +23,9 @@ from grants.demo_data import (
 from grants.errors import Refused
 from grants.models import FundingYear, PotKind, Stance, YearStatus
 from grants.money import Money
+from grants.options import Options
 from grants.partnership_file import preset
-from grants.scope import Options, acting_on, open_scope
+from grants.scope import acting_on, open_scope
 from workflows.bid_lifecycle import BidStatus
 from workflows.policy import Action
 
@@ -123,12 +125,12 @@ def demo_state(url: str, *, rollover: bool = False) -> DemoState:
     from sqlalchemy import inspect, text
 
     engine = get_engine(url)
-    with engine.connect() as connection:
-        tables = set(inspect(connection).get_table_names()) & _grants_tables()
-        return _state_of(lambda sql: connection.execute(text(sql)).all(), tables, rollover)
+    with engine.connect() as server:
+        tables = set(inspect(server).get_table_names()) & _grants_tables()
+        return _state_of(lambda sql: list(server.execute(text(sql)).all()), tables, rollover)
 
 
-def _state_of(query: Callable[[str], list], tables: set[str], rollover: bool) -> DemoState:  # type: ignore[type-arg]
+def _state_of(query: Callable[[str], list[Any]], tables: set[str], rollover: bool) -> DemoState:
     if not tables:
         return DemoState.empty
     data = [name for name in sorted(tables - {"alembic_version"}) if query(f"SELECT 1 FROM {name} LIMIT 1")]
@@ -246,13 +248,19 @@ def build(
     prepare_database(url, replace=replace or db is None, rollover=rollover, notice=notice or progress)
     steps = 0
     for stage in STAGES:
-        with acting_on(STAGE_DATES[stage]):
-            steps += STAGE_STEPS[stage](url, progress)
+        steps += run_stage(url, stage, progress)
         if stage == until:
             break
     if rollover and until == STAGES[-1]:
         steps += _rollover(url, progress)
     return DemoResult(url, steps)
+
+
+def run_stage(url: str, stage: str, progress: Callable[[str], None] = lambda _: None) -> int:
+    """Run one stage of the demo on its day, on a database that holds the stages before it (the
+    tests keep a copy after each stage and build the next on a copy of it); returns its steps."""
+    with acting_on(STAGE_DATES[stage]):
+        return STAGE_STEPS[stage](url, progress)
 
 
 # The OPCC agreed to carry the Hateful Extremism CPD event, deferred to the spring, into 2025/26.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import case, func, insert, literal, select, update
 from sqlmodel import Session
@@ -13,6 +13,9 @@ from grants import clock
 from grants.errors import Refused
 from grants.models import FundingYear, LedgerEntry, Pot, PotKind
 from grants.money import Money
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 FUNDER = "funder"
 RETURNED = "returned"
@@ -259,11 +262,14 @@ def debit_pot(session: Session, pot: Pot, amount: Money, *, what: str) -> None:
     One conditional UPDATE: it succeeds only when the balance covers the amount at the moment
     the row is written, so two approvers can never both spend the same pound.
     """
-    result = session.execute(
-        update(Pot)
-        .where(Pot.id == pot.id, Pot.uncommitted_pence >= amount.pence)
-        .values(uncommitted_pence=Pot.uncommitted_pence - amount.pence)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Pot)
+            .where(Pot.id == pot.id, Pot.uncommitted_pence >= amount.pence)
+            .values(uncommitted_pence=Pot.uncommitted_pence - amount.pence)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         left = session.execute(select(Pot.uncommitted_pence).where(Pot.id == pot.id)).scalar_one()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -21,7 +22,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 
-def enum_column(enum_type: type[enum.Enum], length: int = 20) -> Column:
+def enum_column(enum_type: type[enum.Enum], length: int = 20) -> Column[Any]:
     """An enum stored as its text, checked by the application (no native type to migrate)."""
     return Column(
         SAEnum(
@@ -35,9 +36,29 @@ def enum_column(enum_type: type[enum.Enum], length: int = 20) -> Column:
     )
 
 
-def pence_column(*, nullable: bool = False, default: int | None = 0) -> Column:
+def pence_column(*, nullable: bool = False, default: int | None = 0) -> Column[Any]:
     """A money column: integer pence, never Numeric (SQLite would store a float)."""
     return Column(BigInteger, nullable=nullable, server_default=None if default is None else str(default))
+
+
+
+class _Stored(Protocol):
+    id: int | None
+
+
+def id_of(row: _Stored) -> int:
+    """A stored row's id. sqlmodel types every `id` as `int | None` because it is None until the
+    row is flushed; a row read from the database, or flushed, always has one."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id until it is flushed")
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for statements written in Core (bulk inserts, whole rows)."""
+    # sqlmodel sets `__table__` on `table=True` classes when they are made; SQLModel does not declare it.
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 class YearStatus(enum.StrEnum):

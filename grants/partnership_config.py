@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from grants.errors import BadInput, shown
 from grants.models import Criterion, FundingYear, Member, Organisation, ReferenceItem, YearStatus
@@ -33,7 +34,7 @@ def current_year(scope: Scope) -> FundingYear | None:
         scope.session.execute(
             select(FundingYear)
             .where(FundingYear.partnership_id == scope.partnership.id)
-            .order_by(FundingYear.starts_on.desc())
+            .order_by(col(FundingYear.starts_on).desc())
         ).scalars()
     )
     return next((y for y in years if y.status == YearStatus.open), years[0] if years else None)

@@ -15,6 +15,7 @@ from typing import Any
 
 from grants.errors import BadInput, NotFound, shown
 from grants.models import ReferenceKind
+from grants.wording import counted
 
 PRESETS = ("kent",)
 MAX_SCORE = 5
@@ -403,14 +404,14 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
         )
         if handle and any(m.handle == handle for m in members):
             reader.problem((*path, "handle"), f"member {handle!r} is listed twice; give each handle once")
-        org = row.get("organisation")
-        if isinstance(org, str) and org not in keys:
+        org_key = row.get("organisation")
+        if isinstance(org_key, str) and org_key not in keys:
             reader.problem(
                 (*path, "organisation"),
-                f"there is no organisation {shown(org)} in this file; known: {', '.join(sorted(keys)) or 'none'}",
+                f"there is no organisation {shown(org_key)} in this file; known: {', '.join(sorted(keys)) or 'none'}",
             )
         roles = row.get("roles", [])
-        org_spec = next((o for o in organisations if o.key == org), None)
+        org_spec = next((o for o in organisations if o.key == org_key), None)
         if "member" in roles and org_spec is not None and not org_spec.responsible_authority:
             reader.problem(
                 (*path, "roles"),
@@ -429,7 +430,7 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
             MemberSpec(
                 handle,
                 _text(reader, row.get("name"), (*path, "name"), 200),
-                org if isinstance(org, str) else "",
+                org_key if isinstance(org_key, str) else "",
                 tuple(r for r in ROLES if r in roles),
             )
         )
@@ -493,7 +494,7 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
         count = len(reader.problems)
         listed = "\n".join(f"  {text}" for _, text in reader.problems)
         raise BadInput(
-            f"{source} has {count} problem{'s' if count > 1 else ''}; nothing was created. "
+            f"{source} has {counted(count, 'problem')}; nothing was created. "
             f"Fix {'them' if count > 1 else 'it'} and run the command again:\n{listed}"
         )
     assert share is not None

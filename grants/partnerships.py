@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from grants import audit, clock, schema
 from grants.audit import GENESIS
@@ -38,7 +38,9 @@ from grants.models import (
     ReferenceItem,
     ScoreSheet,
     YearStatus,
+    id_of,
 )
+from grants.options import Options
 from grants.partnership_file import (
     CriterionSpec,
     MemberSpec,
@@ -49,7 +51,8 @@ from grants.partnership_file import (
 )
 from grants.permissions import require
 from grants.reference import slugify
-from grants.scope import Options, Scope
+from grants.scope import Scope
+from grants.wording import counted
 from workflows.bid_lifecycle import TERMINAL
 from workflows.policy import Action
 
@@ -70,7 +73,9 @@ def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool =
     """Trimmed text without control characters, within a length; refuses otherwise."""
     value = (value or "").strip()
     if required and not value:
-        raise BadInput(f"{what} is empty; give a {what}")
+        from grants.wording import article
+
+        raise BadInput(f"{what} is empty; give {article(what)}")
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
     if _NOT_TEXT.search(value):
@@ -186,7 +191,7 @@ def prepare_init(
         changes["funder_name"] = clean_text(funder, "funder name")
     if funder_prefix:
         changes["grant_id_prefix"] = check_prefix(funder_prefix)
-    spec = replace(spec, **changes)  # type: ignore[arg-type]
+    spec = replace(spec, **changes)
     check_prefix(spec.grant_id_prefix)
     if officer_handle or officer_name or officer_org:
         if not (officer_handle and officer_name and officer_org):
@@ -441,7 +446,7 @@ def add_organisation(
     return org
 
 
-def _closed_years_scored(scope: Scope, member_ids: list[int]) -> list[str]:
+def _closed_years_scored(scope: Scope, member_ids: list[int | None]) -> list[str]:
     """Closed years in which these members scored bids: their organisation there is history."""
     if not member_ids:
         return []
@@ -451,7 +456,7 @@ def _closed_years_scored(scope: Scope, member_ids: list[int]) -> list[str]:
             .distinct()
             .join(Bid, Bid.year_id == FundingYear.id)
             .join(ScoreSheet, ScoreSheet.bid_id == Bid.id)
-            .where(ScoreSheet.member_id.in_(member_ids), FundingYear.status == YearStatus.closed)
+            .where(col(ScoreSheet.member_id).in_(member_ids), FundingYear.status == YearStatus.closed)
             .order_by(FundingYear.label)
         ).scalars()
     )
@@ -492,11 +497,7 @@ def edit_organisation(
                 "authority decided those quorums, so it cannot change. Add a new organisation instead"
             )
         if not responsible_authority:
-            scorers = [
-                m.handle
-                for m in _members_of(scope, org, active_only=True)
-                if holds_scoring_role(m)
-            ]
+            scorers = [m.handle for m in _members_of(scope, org, active_only=True) if holds_scoring_role(m)]
             if scorers:
                 raise Refused(
                     f"{org.key} has scoring working-group members ({', '.join(scorers)}); a partner "
@@ -526,7 +527,7 @@ def retire_organisation(scope: Scope, key: str, reason: str | None = None) -> Or
     active = _members_of(scope, org, active_only=True)
     if active:
         raise Refused(
-            f"{org.key} still has {len(active)} active member{'s' if len(active) > 1 else ''} "
+            f"{org.key} still has {counted(len(active), 'active member')} "
             f"({', '.join(m.handle for m in active)}); retire them or move them to another "
             "organisation (`grants member edit HANDLE --org KEY`) first"
         )
@@ -536,7 +537,7 @@ def retire_organisation(scope: Scope, key: str, reason: str | None = None) -> Or
             .join(FundingYear, FundingYear.id == Bid.year_id)
             .where(
                 Bid.lead_organisation_id == org.id,
-                Bid.status.not_in(TERMINAL),
+                col(Bid.status).not_in(TERMINAL),
                 FundingYear.status == YearStatus.open,
             )
             .order_by(Bid.sequence)
@@ -643,7 +644,7 @@ def edit_member(
     keeps their organisation: it decided that year's recusals and quorums."""
     require(scope, Action.edit_member)
     member = find_member_to_manage(scope, handle)
-    old_org = scope.session.get(Organisation, member.organisation_id)
+    old_org = scope.session.get_one(Organisation, member.organisation_id)
     before = {"name": member.name, "organisation": old_org.key, "roles": member.roles}
     if name is not None:
         member.name = clean_text(name, "member name")
@@ -656,7 +657,7 @@ def edit_member(
                 f"{'that year is' if len(closed) == 1 else 'those years are'} closed: moving them would "
                 "change its record. Retire them and add them again under a new handle"
             )
-        member.organisation_id = org.id
+        member.organisation_id = id_of(org)
     if roles is not None or organisation is not None:
         wanted = parse_roles(roles) if roles is not None else tuple(r for r in parse_roles(member.roles))
         check_member_kind(member.handle, wanted, scope.session.get(Organisation, member.organisation_id))

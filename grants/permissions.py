@@ -17,7 +17,7 @@ from grants.models import Bid, Interest, Member, Organisation, ScoreSheet
 from grants.scope import Scope
 from workflows import bid_lifecycle as wf
 from workflows import policy
-from workflows.bid_lifecycle import DECIDED, LEFT_SCORING
+from workflows.bid_lifecycle import DECIDED, LEFT_SCORING, Role
 from workflows.policy import Action
 
 
@@ -36,7 +36,7 @@ FactComputer = Callable[[Scope, Member, Bid | None, dict[str, Any]], tuple[bool,
 
 
 def _organisation(scope: Scope, organisation_id: int) -> Organisation:
-    return scope.session.get(Organisation, organisation_id)
+    return scope.session.get_one(Organisation, organisation_id)
 
 
 def _own_declaration(_: Scope, member: Member, __: Bid | None, ctx: dict[str, Any]) -> tuple[bool, str]:
@@ -114,7 +114,7 @@ assert set(FACTS) == set(policy.CONDITIONS), "every condition of the policy need
 
 def _ask(
     scope: Scope, member: Member, action: Action, bid: Bid | None, ctx: dict[str, Any]
-) -> tuple[frozenset, dict[str, bool], dict[str, str]]:
+) -> tuple[frozenset[Role], dict[str, bool], dict[str, str]]:
     lead_org = bid.lead_organisation_id if bid is not None else ctx.get("organisation_id")
     roles = roles_for_bid(member, lead_org)
     facts: dict[str, bool] = {}

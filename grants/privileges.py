@@ -33,9 +33,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from workflows.bid_lifecycle import Role
 from workflows.policy import POLICY, Action
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 DEFAULT_GROUP = "grants_member"
 # The database-level privilege of a temporary table (spend import stages its rows in one).
@@ -500,7 +504,7 @@ def policy_role_actions() -> dict[Role, set[str]]:
     return result
 
 
-def deployment_sql(session, group: str = DEFAULT_GROUP) -> tuple[list[str], list[Login]]:  # type: ignore[no-untyped-def]
+def deployment_sql(session: Session, group: str = DEFAULT_GROUP) -> tuple[list[str], list[Login]]:
     """Everything `grants db grants` prints: privileges, triggers and each member's groups; and
     the members' logins."""
     from sqlalchemy import select, text
@@ -522,7 +526,7 @@ def deployment_sql(session, group: str = DEFAULT_GROUP) -> tuple[list[str], list
     return statements, logins
 
 
-def check_identity_setup(session) -> None:  # type: ignore[no-untyped-def]
+def check_identity_setup(session: Session) -> None:
     """At start-up: refuse a misspelt GRANTS_IDENTITY, GRANTS_IDENTITY=database on SQLite, and a
     login that the triggers of `grants db grants` check while GRANTS_IDENTITY is not `database`
     (its writes in any other member's name would be refused by the database half-way)."""
@@ -594,7 +598,7 @@ def deploy(url: str, group: str = DEFAULT_GROUP, *, apply: bool) -> Deployment:
                 if statement.startswith("--"):
                     continue
                 try:
-                    driver.execute(statement)  # type: ignore[union-attr]
+                    driver.execute(statement)
                 except psycopg.Error as error:
                     reason = str(error).strip().splitlines()[0]
                     raise Refused(

@@ -32,7 +32,7 @@ class Scope:
     partnership: Partnership
     _actor: Member | None = field(default=None, repr=False)
     # Events of this command, recorded when its work is done (see `audit`).
-    _pending: list[tuple[str, str, str, dict]] = field(default_factory=list, repr=False)
+    _pending: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list, repr=False)
     # Digests of rows the command hashed as it wrote them, for the seal of its last event.
     _presealed: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -77,7 +77,11 @@ class Scope:
         command wrote, whatever order the command wrote them in (see grants.seals)."""
         day = self.today
         if day != wall_clock().date():
-            fields["details"] = {**(fields.get("details") or {}), "effective_on": day.isoformat()}  # type: ignore[dict-item]
+            details = fields.get("details")
+            fields["details"] = {
+                **(details if isinstance(details, dict) else {}),
+                "effective_on": day.isoformat(),
+            }
         fields.setdefault("at", audit.now_stamp())
         self._pending.append((self.actor.handle, action, subject, fields))
 
@@ -99,7 +103,7 @@ class Scope:
                 subject,
                 seal_rows=i == last,
                 presealed=self._presealed if i == last else None,
-                **fields,  # type: ignore[arg-type]
+                **fields,
             )
             for i, (handle, action, subject, fields) in enumerate(self._pending)
         ]

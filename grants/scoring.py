@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from grants import clock, lifecycle
 from grants.audit import canonical_json
@@ -30,6 +32,7 @@ from grants.money import Money
 from grants.partnerships import clean_text
 from grants.permissions import require
 from grants.scope import Scope
+from grants.wording import counted, verb
 from grants.years import ensure_open, find_year, money_year
 from workflows import policy
 from workflows.bid_lifecycle import SCORABLE, SCORED
@@ -160,7 +163,7 @@ def criteria_year(scope: Scope) -> FundingYear | None:
     in_scoring = list(
         scope.session.execute(
             select(Bid.reference)
-            .where(Bid.year_id == year.id, Bid.status.in_(SCORABLE))
+            .where(Bid.year_id == year.id, col(Bid.status).in_(SCORABLE))
             .order_by(Bid.sequence)
         ).scalars()
     )
@@ -477,7 +480,7 @@ def next_for(scope: Scope) -> str | None:
         select(Bid.reference)
         .where(
             Bid.year_id == year.id,
-            Bid.status.in_(SCORABLE),
+            col(Bid.status).in_(SCORABLE),
             Bid.lead_organisation_id != member.organisation_id,
             Bid.id.not_in(done),
             Bid.id.not_in(declared),
@@ -633,7 +636,7 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
             .where(
                 Member.partnership_id == scope.partnership.id,
                 Member.retired_at.is_(None),
-                Member.organisation_id.in_(list(authorities)),
+                col(Member.organisation_id).in_(list(authorities)),
             )
             .order_by(Member.handle)
         ).scalars()
@@ -642,7 +645,7 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
     interests = {
         (bid_id, member_id)
         for bid_id, member_id in scope.session.execute(
-            select(Interest.bid_id, Interest.member_id).where(Interest.bid_id.in_(ids))
+            select(Interest.bid_id, Interest.member_id).where(col(Interest.bid_id).in_(ids))
         )
     }
     declared = Counter(bid_id for bid_id, _ in interests)
@@ -651,7 +654,7 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
         select(ScoreSheet, Member, Organisation)
         .join(Member, Member.id == ScoreSheet.member_id)
         .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(ScoreSheet.bid_id.in_(ids), ScoreSheet.current)
+        .where(col(ScoreSheet.bid_id).in_(ids), ScoreSheet.current)
         .order_by(Member.handle)
     ):
         sheets.setdefault(sheet.bid_id, []).append((sheet, member, org))
@@ -749,10 +752,10 @@ def consensus_message(scope: Scope, a: Assessment) -> str:
     reasons = []
     opposing = [s.member for s in a.sheets if s.stance == Stance.oppose]
     if opposing and sees:
-        reasons.append(f"{', '.join(opposing)} {'oppose' if len(opposing) > 1 else 'opposes'}")
+        reasons.append(f"{', '.join(opposing)} {verb(len(opposing), 'opposes', 'oppose')}")
     elif opposing:
         reasons.append(
-            f"{len(opposing)} sheet{'s' if len(opposing) > 1 else ''} {'oppose' if len(opposing) > 1 else 'opposes'}"
+            f"{counted(len(opposing), 'sheet')} {verb(len(opposing), 'opposes', 'oppose')}"
         )
     threshold = scope.session.get(FundingYear, a.bid.year_id).consensus_threshold
     if a.mean is None or a.mean < threshold:
@@ -764,9 +767,9 @@ def consensus_message(scope: Scope, a: Assessment) -> str:
     )
 
 
-def _assessment_fact(check: str):  # type: ignore[no-untyped-def]
+def _assessment_fact(check: str) -> Callable[[Scope, Bid, dict[str, Any]], tuple[bool, str]]:
     def compute(scope: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-        a = assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
+        a = assess(scope, [(bid, scope.session.get_one(Organisation, bid.lead_organisation_id))])[0]
         reason = (args.get("reason") or "").strip()
         if check == "quorum":
             return a.quorum, quorum_message(scope, a)
@@ -807,7 +810,7 @@ def bid_sheets(scope: Scope, reference: str) -> Assessment:
 
     bid = find_bid(scope, reference)
     viewer = Viewer.of(scope)
-    a = assess(scope, [(bid, scope.session.get(Organisation, bid.lead_organisation_id))])[0]
+    a = assess(scope, [(bid, scope.session.get_one(Organisation, bid.lead_organisation_id))])[0]
     if viewer.sees_sheets(bid):
         return a
     if viewer.sees_summary(bid):
@@ -846,7 +849,7 @@ def ranking(scope: Scope) -> Ranking:
         scope.session.execute(
             select(Bid, Organisation)
             .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-            .where(Bid.year_id == year.id, Bid.status.in_(RANKED_STATES))
+            .where(Bid.year_id == year.id, col(Bid.status).in_(RANKED_STATES))
             .order_by(Bid.sequence)
         )
     )
@@ -870,7 +873,7 @@ def ranking(scope: Scope) -> Ranking:
     hidden = [a for a in assessed if a.withheld]
     if hidden:
         because = (
-            f"the order depends on the scores of {len(hidden)} bid{'s' if len(hidden) != 1 else ''} "
+            f"the order depends on the scores of {counted(len(hidden), 'bid')} "
             "withheld from you"
         )
         for a in assessed:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, String, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Date, Select, String, case, cast, func, literal, select
 from sqlmodel import Session
 
 from grants.models import (
@@ -82,7 +82,7 @@ class SealedTable:
     name: str
     noun: str
     # The partnership's rows from an id on, in id order: (id, *content).
-    query: Callable[[int], Select]
+    query: Callable[[int], Select[Any]]
     # What a person calls one row, from its content (for messages).
     label: Callable[[tuple[Any, ...]], str]
     # Rows the seal only counts, because `grants check` matches each to a sealed row it derives
@@ -91,7 +91,7 @@ class SealedTable:
     counted_only: Callable[[], Any] | None = None
 
 
-def _ledger(partnership_id: int) -> Select:
+def _ledger(partnership_id: int) -> Select[Any]:
     e = LedgerEntry
     return select(
         e.id, e.year_id, e.kind, e.from_account, e.to_account, e.amount_pence, e.bid_id, e.booked_on,
@@ -99,7 +99,7 @@ def _ledger(partnership_id: int) -> Select:
     ).where(e.partnership_id == partnership_id)  # fmt: skip
 
 
-def _spend(partnership_id: int) -> Select:
+def _spend(partnership_id: int) -> Select[Any]:
     s = Spend
     return (
         select(s.id, s.bid_id, s.paid_on, s.amount_pence, s.supplier, s.invoice, s.actor_id)
@@ -108,7 +108,7 @@ def _spend(partnership_id: int) -> Select:
     )
 
 
-def _sheets(partnership_id: int) -> Select:
+def _sheets(partnership_id: int) -> Select[Any]:
     s = ScoreSheet  # `current` is left out: re-scoring clears it on the old version (checked apart)
     return (
         select(s.id, s.bid_id, s.member_id, s.version, s.scores, s.stance, s.comment)
@@ -117,7 +117,7 @@ def _sheets(partnership_id: int) -> Select:
     )
 
 
-def _interests(partnership_id: int) -> Select:
+def _interests(partnership_id: int) -> Select[Any]:
     i = Interest
     return (
         select(i.id, i.bid_id, i.member_id, i.reason, i.declared_by_id)
@@ -126,7 +126,7 @@ def _interests(partnership_id: int) -> Select:
     )
 
 
-def _imports(partnership_id: int) -> Select:
+def _imports(partnership_id: int) -> Select[Any]:
     i = SpendImport
     return select(
         i.id, i.file_name, i.sha256, i.rows, i.imported, i.skipped, i.total_pence, i.actor_id
@@ -175,6 +175,7 @@ _NULL = "\u2400"
 
 def _as_text(column: Any, dialect: str) -> Any:
     """One column as text, the same on both engines (dates as YYYY-MM-DD, whatever DateStyle)."""
+    value: ColumnElement[Any]
     if isinstance(column.type, Date) and dialect == "postgresql":
         value = func.to_char(column, "YYYY-MM-DD")
     else:
@@ -182,7 +183,7 @@ def _as_text(column: Any, dialect: str) -> Any:
     return func.coalesce(value, literal(_NULL, String))
 
 
-def _text_column(table: SealedTable, query: Select, dialect: str) -> Any:
+def _text_column(table: SealedTable, query: Select[Any], dialect: str) -> Any:
     columns = list(query.selected_columns)
     text = _as_text(columns[1], dialect)
     for column in columns[2:]:
@@ -206,7 +207,7 @@ def rows_after(
     )
     if digested_only and table.counted_only is not None:
         rows = rows.where(~table.counted_only())
-    yield from session.execute(rows.order_by(id_column).execution_options(yield_per=10_000))  # type: ignore[misc]
+    yield from session.execute(rows.order_by(id_column).execution_options(yield_per=10_000))
 
 
 def count_after(session: Session, table: SealedTable, partnership_id: int, after: int) -> tuple[int, int]:
@@ -221,7 +222,7 @@ def count_after(session: Session, table: SealedTable, partnership_id: int, after
     return int(count), int(last or 0)
 
 
-def row_values(session: Session, table: SealedTable, partnership_id: int, row_id: int) -> tuple | None:  # type: ignore[type-arg]
+def row_values(session: Session, table: SealedTable, partnership_id: int, row_id: int) -> tuple[Any, ...] | None:
     """One row's values, for a message that names it."""
     query = table.query(partnership_id)
     found = session.execute(query.where(query.selected_columns[0] == row_id)).first()

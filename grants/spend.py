@@ -14,12 +14,13 @@ lines, all in one transaction: every bad line is listed at once and nothing chan
 from __future__ import annotations
 
 import hashlib
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -39,11 +40,22 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlmodel import col
 
 from grants import clock, ledger, seals
 from grants.bids import content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
-from grants.models import Bid, FundingYear, LedgerEntry, Member, PotKind, Spend, SpendImport, YearStatus
+from grants.models import (
+    Bid,
+    FundingYear,
+    LedgerEntry,
+    Member,
+    PotKind,
+    Spend,
+    SpendImport,
+    YearStatus,
+    table_of,
+)
 from grants.money import Money, money_fields
 from grants.permissions import require
 from grants.scope import Scope
@@ -62,9 +74,13 @@ from grants.spendfile import (
     parse_paid_on,
     read_payment,
 )
+from grants.wording import counted, line_numbers
 from grants.years import in_year, money_year, money_year_id
 from workflows.bid_lifecycle import SPENDABLE, BidStatus
 from workflows.policy import Action
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 __all__ = [
     "FIELDS",
@@ -213,15 +229,15 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
         .where(Bid.partnership_id == scope.partnership.id)
     )
     if references is not None:
-        query = query.where(Bid.reference.in_(references))
+        query = query.where(col(Bid.reference).in_(references))
     # When each project was funded: its first award entry, pot:X → award:BID, found through the
     # ledger's (year, from account) index.
     years = select(FundingYear.id).where(FundingYear.partnership_id == scope.partnership.id)
     funded_query = (
         select(LedgerEntry.bid_id, func.min(LedgerEntry.booked_on))
         .where(
-            LedgerEntry.year_id.in_(years),
-            LedgerEntry.from_account.in_([ledger.pot_account(kind) for kind in PotKind]),
+            col(LedgerEntry.year_id).in_(years),
+            col(LedgerEntry.from_account).in_([ledger.pot_account(kind) for kind in PotKind]),
             LedgerEntry.kind == "award",
         )
         .group_by(LedgerEntry.bid_id)
@@ -252,15 +268,18 @@ def _payables(scope: Scope, references: list[str] | None = None) -> dict[str, Pa
 def _move_spent(scope: Scope, payable: Payable, change: int, *, single: bool) -> None:
     """Move the bid's spend by `change` pence only while it stays between zero and the award:
     one conditional UPDATE, safe against another treasurer paying at the same moment."""
-    result = scope.session.execute(
-        update(Bid)
-        .where(
-            Bid.id == payable.bid_id,
-            Bid.award_pence - Bid.spent_pence >= change,
-            Bid.spent_pence + change >= 0,
-        )
-        .values(spent_pence=Bid.spent_pence + change)
-        .execution_options(synchronize_session=False)
+    result = typing.cast(
+        "CursorResult[Any]",
+        scope.session.execute(
+            update(Bid)
+            .where(
+                Bid.id == payable.bid_id,
+                col(Bid.award_pence) - Bid.spent_pence >= change,
+                Bid.spent_pence + change >= 0,
+            )
+            .values(spent_pence=Bid.spent_pence + change)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         fresh = _payables(scope, [payable.reference])[payable.reference]
@@ -441,7 +460,7 @@ def list_spend(scope: Scope, reference: str | None = None, limit: int = 200) -> 
         select(Bid.reference, Spend.paid_on, Spend.amount_pence, Spend.supplier, Spend.invoice)
         .join(Bid, Bid.id == Spend.bid_id)
         .where(*where)
-        .order_by(Spend.paid_on.desc(), Spend.id.desc())
+        .order_by(col(Spend.paid_on).desc(), col(Spend.id).desc())
     )
     if limit > 0:
         query = query.limit(limit)
@@ -472,7 +491,7 @@ class BadImport(BadInput):
             if unmatched
             else ""
         )
-        super().__init__(f"{name}: {total} bad row{'s' if total != 1 else ''}; nothing was imported{hint}")
+        super().__init__(f"{name}: {counted(total, 'bad row')}; nothing was imported{hint}")
         self.bad = bad
         self.more = more
         self.unmatched = unmatched
@@ -814,13 +833,21 @@ def _new_totals(
         .where(stage.c.skip == 0, stage.c.problem.is_(None))
         .group_by(stage.c.bid_id)
     ).all()
-    for bid_id, total, count, low, high, _ in totals:
-        lines = f"line {low}" if count == 1 else f"lines {low}–{high}"
-        problem = by_id[bid_id].lines_out_of_bounds(
-            int(total), f"{lines}: the {count} new payment{'s' if count != 1 else ''}"
-        )
-        if problem:
-            faults(low, problem)
+    for bid_id, total, count, low, _high, _ in totals:
+        payable = by_id[bid_id]
+        if payable.lines_out_of_bounds(int(total), "") is None:
+            continue
+        # Named as they are ("lines 3 and 7", a range only for consecutive lines); the fault is
+        # listed at the first of them.
+        first = connection.execute(
+            select(stage.c.line)
+            .where(stage.c.bid_id == bid_id, stage.c.skip == 0, stage.c.problem.is_(None))
+            .order_by(stage.c.line)
+            .limit(5)
+        ).scalars()
+        lines = line_numbers(list(first), int(count))
+        payments = "the new payment" if count == 1 else f"the {counted(int(count), 'new payment')}"
+        faults(low, payable.lines_out_of_bounds(int(total), f"{payments} on {lines}") or "")
     return [(b, int(t), int(c), lo, hi, int(r)) for b, t, c, lo, hi, r in totals]
 
 
@@ -1016,7 +1043,7 @@ def _move_all_spent(
 def _insert_payments(connection: Any, stage: Table, import_id: int, actor_id: int) -> None:
     """The new lines as payments, in line order (the order their digest was made in)."""
     connection.execute(
-        insert(Spend.__table__).from_select(
+        insert(table_of(Spend)).from_select(
             [
                 "bid_id",
                 "paid_on",
@@ -1037,7 +1064,7 @@ def _insert_payments(connection: Any, stage: Table, import_id: int, actor_id: in
                 stage.c.invoice_key,
                 literal(import_id),
                 literal(actor_id),
-                literal(clock.now(), type_=Spend.__table__.c.created_at.type),
+                literal(clock.now(), type_=table_of(Spend).c.created_at.type),
             )
             .where(stage.c.skip == 0)
             .order_by(stage.c.line),
@@ -1051,7 +1078,7 @@ def _insert_entries(connection: Any, stage: Table, partnership_id: int, actor_id
     c = stage.c
     movement = ledger.payment_movement_sql(Bid.reference, c.amount_pence, c.supplier, c.invoice)
     connection.execute(
-        insert(LedgerEntry.__table__).from_select(
+        insert(table_of(LedgerEntry)).from_select(
             [
                 "partnership_id",
                 "year_id",
@@ -1076,7 +1103,7 @@ def _insert_entries(connection: Any, stage: Table, partnership_id: int, actor_id
                 stage.c.paid_on,
                 literal(actor_id),
                 movement.reason,
-                literal(clock.now(), type_=LedgerEntry.__table__.c.created_at.type),
+                literal(clock.now(), type_=table_of(LedgerEntry).c.created_at.type),
             )
             .join(Bid, Bid.id == stage.c.bid_id)
             .where(stage.c.skip == 0)

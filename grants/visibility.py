@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from grants.models import Bid, Member
+from grants.models import Bid, Member, id_of
 from grants.scope import Scope
 from workflows.policy import Action
 
@@ -37,7 +37,7 @@ class Viewer:
         return cls(scope, scope.actor_or_none)
 
     def may(self, action: Action, bid: Bid) -> bool:
-        key = (action, bid.id)
+        key = (action, id_of(bid))
         if key not in self._answers:
             from grants.permissions import allows
 

@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from grants import clock, ledger
 from grants.errors import BadInput, NotFound, Refused, shown
@@ -67,7 +67,7 @@ def money_year_id() -> Any:
 def money_year(session: Session, bid: Bid) -> FundingYear:
     """The year a bid's money is in now: its own, or the year the last rollover carried it into.
     Its writes (payments, variations, releases) are booked there and need that year open."""
-    return session.get(FundingYear, bid.carried_to_year_id or bid.year_id)
+    return session.get_one(FundingYear, bid.carried_to_year_id or bid.year_id)
 
 
 def carried_into(year_id: int) -> Any:
@@ -100,7 +100,7 @@ def find_year(scope: Scope, label: str | None = None) -> FundingYear:
                 f"`grants year open {label} --allocation AMOUNT`"
             )
         return found
-    years = list(scope.session.execute(query.order_by(FundingYear.starts_on.desc())).scalars())
+    years = list(scope.session.execute(query.order_by(col(FundingYear.starts_on).desc())).scalars())
     if not years:
         raise NotFound(
             f"{scope.partnership.slug} has no funding year yet; open one with "
@@ -236,7 +236,7 @@ def copy_reference_data(session: Session, partnership_id: int, year: FundingYear
         select(FundingYear.id)
         .where(FundingYear.partnership_id == partnership_id, FundingYear.id != year.id)
         .where(FundingYear.starts_on < year.starts_on)
-        .order_by(FundingYear.starts_on.desc())
+        .order_by(col(FundingYear.starts_on).desc())
         .limit(1)
     ).scalar_one_or_none()
     items = session.execute(

@@ -120,7 +120,7 @@ def test_tool_is_skipped_when_missing_but_fails_on_ci(monkeypatch: pytest.Monkey
     ],
 )
 def test_journal_amount_has_two_decimals_and_no_grouping(amount: int, shown: str) -> None:
-    from grants.journal import journal_amount
+    from grants.exports.journal import journal_amount
 
     assert journal_amount(amount) == shown
 
@@ -138,7 +138,7 @@ def test_journal_amount_has_two_decimals_and_no_grouping(amount: int, shown: str
 def test_journal_description_is_one_safe_line(
     kind: str, reference: str | None, reason: str | None, described: str
 ) -> None:
-    from grants.journal import describe
+    from grants.exports.journal import describe
 
     assert describe(kind, reference, reason) == described
 
@@ -341,7 +341,7 @@ def test_journal_streams_the_entries(demo: Cli) -> None:
     """Peak memory while writing stays the same whether the ledger has 5,000 extra entries or 50,000."""
     import tracemalloc
 
-    from grants.journal import write_journal
+    from grants.exports.journal import write_journal
     from grants.options import Options
     from grants.scope import open_scope
 
@@ -534,9 +534,9 @@ def test_workbook_refused_leaves_no_file(demo: Cli, tmp_path: Path) -> None:
 def test_workbook_goes_on_in_a_second_sheet_past_the_row_limit(
     demo: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import grants.workbook
+    import grants.exports.workbook
 
-    monkeypatch.setattr(grants.workbook, "EXCEL_ROWS", 11)  # a header and ten rows a sheet
+    monkeypatch.setattr(grants.exports.workbook, "EXCEL_ROWS", 11)  # a header and ten rows a sheet
     _, book = export_workbook(demo, tmp_path)
     # Spend by month's twelve months go on too (at Excel's real limit they never do).
     assert book.sheetnames == [

@@ -421,7 +421,7 @@ def decode_png(data: bytes) -> tuple[int, int, bytes]:
 
 
 def test_pot_chart_draws_bars_in_proportion_and_no_purple() -> None:
-    from grants.potchart import SERIES_COLOURS, bar_chart, grid_step
+    from grants.papers.potchart import SERIES_COLOURS, bar_chart, grid_step
 
     assert [grid_step(n) for n in (1, 500, 2_644_000, 3_000_001)] == [100, 100, 1_000_000, 1_000_000]
     width, height, pixels = decode_png(bar_chart(["a", "b"], [[400_000, 200_000], [100_000, 0]], ["x", "y"]))

@@ -330,7 +330,7 @@ def package_validator():  # type: ignore[no-untyped-def]
     from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
-    from grants.giving360 import GRANT_SCHEMA, GRANT_SCHEMA_URI, PACKAGE_SCHEMA, load_schema
+    from grants.exports.giving360 import GRANT_SCHEMA, GRANT_SCHEMA_URI, PACKAGE_SCHEMA, load_schema
 
     def offline(uri: str):  # type: ignore[no-untyped-def]
         raise LookupError(f"validation must not fetch {uri}")
@@ -493,7 +493,7 @@ def test_360giving_refuses_a_year_without_awards(shortlisted: Cli) -> None:
 
 
 def test_shipped_schemas_are_the_reference_copies() -> None:
-    from grants.giving360 import GRANT_SCHEMA, PACKAGE_SCHEMA, load_schema
+    from grants.exports.giving360 import GRANT_SCHEMA, PACKAGE_SCHEMA, load_schema
 
     if not REFERENCE_SCHEMAS.is_dir():
         pytest.skip(f"the reference schemas are not beside the project ({REFERENCE_SCHEMAS})")
@@ -502,7 +502,7 @@ def test_shipped_schemas_are_the_reference_copies() -> None:
 
 
 def test_json_numbers_are_written_without_float() -> None:
-    from grants.giving360 import amount_number, dumps
+    from grants.exports.giving360 import amount_number, dumps
     from grants.money import Money
 
     assert amount_number(Money(600000)) == 6000 and isinstance(amount_number(Money(600000)), int)

@@ -25,12 +25,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from grants.audit import AuditHead, audit_head
-from grants.committee import programme_title
 from grants.errors import Refused
-from grants.exports import write_whole
 from grants.models import Bid, FundingYear, LedgerEntry, Organisation, Partnership
 from grants.money import Money
+from grants.reports.working_group import programme_title
 from grants.scope import Scope
+from grants.writing.files import write_whole
 from grants.years import find_year
 from workflows.bid_lifecycle import AWARDED, BidStatus
 
@@ -163,7 +163,7 @@ class Grant:
         }
 
     def csv_row(self, package: Package) -> list[Any]:
-        from grants.exports import spreadsheet_safe
+        from grants.writing.files import spreadsheet_safe
 
         text = [
             self.id,

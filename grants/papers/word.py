@@ -105,7 +105,8 @@ class Paper:
             section.page_width, section.page_height = Cm(21.0), Cm(29.7)
             for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
                 setattr(section, side, Cm(2.0))
-        if landscape and section.page_width < section.page_height:
+        width, height = section.page_width, section.page_height
+        if landscape and width is not None and height is not None and width < height:
             section.orientation = WD_ORIENT.LANDSCAPE
             section.page_width, section.page_height = section.page_height, section.page_width
         self.table_style = TABLE_STYLE if TABLE_STYLE in _style_names(self.document) else None

@@ -19,16 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
 from grants.audit import audit_head
-from grants.exports import spreadsheet_safe, write_whole
-from grants.models import Bid, FundingYear, Organisation, Spend
-from grants.scope import Scope
-from grants.workbook_charts import (
+from grants.exports.workbook_charts import (
     MONTH_COLUMNS,
     MONTH_SHEET,
     monthly_rows,
@@ -37,6 +34,9 @@ from grants.workbook_charts import (
     scores_chart,
     spend_chart,
 )
+from grants.models import Bid, FundingYear, Organisation, Spend
+from grants.scope import Scope
+from grants.writing.files import spreadsheet_safe, write_whole
 from grants.years import (
     POT_FIGURES,
     PotFigures,
@@ -145,16 +145,16 @@ class _Sheet:
         self.sheet.append(header)
         self.in_part = 1
 
-    def cell(self, value: Any, number_format: str | None = None) -> WriteOnlyCell:
+    def cell(self, value: Any, number_format: str | None = None) -> Cell:
         cell = WriteOnlyCell(self.sheet, value=value)
         if number_format:
             cell.number_format = number_format
         return cell
 
-    def money(self, pence: int) -> WriteOnlyCell:
+    def money(self, pence: int) -> Cell:
         return self.cell(pounds(pence), MONEY_FORMAT)
 
-    def day(self, value: date) -> WriteOnlyCell:
+    def day(self, value: date) -> Cell:
         return self.cell(value, DATE_FORMAT)
 
     def append(self, row: Iterable[Any]) -> None:
@@ -326,12 +326,12 @@ def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
     try:
         summary = sheet("Summary")
         _summary(summary, scope, year, figures)
-        summary.sheet.add_chart(pot_chart(summary.sheet, SHEETS["Summary"], len(figures), year.label), "J2")
+        summary.sheet.add_chart(pot_chart(summary.sheet, SHEETS["Summary"], len(figures), year.label), "J2")  # type: ignore[misc]  # the stubs type it as Worksheet's method, which it reuses
         projects = _projects(sheet("Projects"), scope, year, projects_figures)
         payments = _spend(sheet("Spend"), scope, year)
         by_month = sheet(MONTH_SHEET)
         _months(by_month, months)
-        by_month.sheet.add_chart(spend_chart(by_month.sheet, len(months), year.label), "F2")
+        by_month.sheet.add_chart(spend_chart(by_month.sheet, len(months), year.label), "F2")  # type: ignore[misc]  # the stubs type it as Worksheet's method, which it reuses
         scores = sheet("Scores")
         _scores(scores, ranked)
         # Chart the means the sheet shows: a bid with no sheet yet, or one withheld, has none.
@@ -345,7 +345,7 @@ def write_workbook(scope: Scope, path: Path) -> WorkbookSummary:
                 columns.index("Reference") + 1,
                 year.label,
             )
-            scores.sheet.add_chart(chart, "K2")
+            scores.sheet.add_chart(chart, "K2")  # type: ignore[misc]  # the stubs type it as Worksheet's method, which it reuses
         book.save(path)
     except BaseException:
         for made in sheets:

@@ -13,7 +13,7 @@ from typing import Any
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.series import SeriesLabel
 
-from grants.potchart import POT_SERIES
+from grants.papers.potchart import POT_SERIES
 
 MONTH_SHEET = "Spend by month"
 MONTH_COLUMNS = ("Month", "Spent", "Spent to date", "Awarded")

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from grants import ledger
 from grants.audit import AuditHead, audit_head
@@ -119,7 +120,7 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
     figures = project_figures(session, year, account_flows)
     payments = (
         select(
-            Spend.bid_id.label("bid_id"),
+            col(Spend.bid_id).label("bid_id"),
             func.count().label("payments"),
             func.max(Spend.paid_on).label("last"),
             func.sum(Spend.amount_pence).label("paid"),

@@ -15,8 +15,9 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
-from grants import ledger
+from grants import ledger, wording
 from grants.audit import AuditHead, audit_head, with_head
 from grants.bids import subject
 from grants.budget import Gate, tactical_gate
@@ -80,7 +81,7 @@ def count_text(n: int) -> str:
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """`counted(7, "project")` → `seven projects`."""
-    return f"{count_text(n)} {noun if n == 1 else plural or noun + 's'}"
+    return f"{count_text(n)} {noun if n == 1 else plural or wording.plural(noun)}"
 
 
 def day_text(day: date) -> str:
@@ -552,7 +553,7 @@ def previous_year(scope: Scope, year: FundingYear) -> FundingYear | None:
     return scope.session.execute(
         select(FundingYear)
         .where(FundingYear.partnership_id == scope.partnership.id, FundingYear.starts_on < year.starts_on)
-        .order_by(FundingYear.starts_on.desc())
+        .order_by(col(FundingYear.starts_on).desc())
         .limit(1)
     ).scalar_one_or_none()
 
@@ -567,8 +568,8 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
     decisions = session.execute(
         select(AuditEvent.subject, AuditEvent.action, AuditEvent.at, AuditEvent.details).where(
             AuditEvent.partnership_id == scope.partnership.id,
-            AuditEvent.action.in_((SHORTLIST_ACTION, DECLINE_ACTION)),
-            AuditEvent.subject.in_(list(subjects)),
+            col(AuditEvent.action).in_((SHORTLIST_ACTION, DECLINE_ACTION)),
+            col(AuditEvent.subject).in_(list(subjects)),
         )
     ).all()
     shortlisted = {s for s, action, _, _ in decisions if action == SHORTLIST_ACTION}
@@ -733,7 +734,7 @@ class ActionPlan:
         return with_head("\n".join(lines + markdown_table(ACTION_COLUMNS, rows)) + "\n", self.audit_head)
 
     def to_csv(self) -> str:
-        from grants.exports import spreadsheet_safe
+        from grants.writing.files import spreadsheet_safe
 
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=ACTION_CSV_FIELDS, lineterminator="\n")
@@ -769,7 +770,7 @@ def _action_lines(scope: Scope, year: FundingYear, statuses: frozenset[BidStatus
     rows = scope.session.execute(
         select(Bid, Organisation.name)
         .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(in_year(year.id), Bid.status.in_(statuses))
+        .where(in_year(year.id), col(Bid.status).in_(statuses))
         .order_by(Bid.year_id, Bid.sequence)
     ).all()
     actions = [

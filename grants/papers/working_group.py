@@ -2,7 +2,7 @@
 "KCSP Working Group Update"), the action plan with its funded actions in purple, and the year-end
 statement for the PCC.
 
-Every sentence is the text report's, from the same data (grants.committee, grants.rollover); this
+Every sentence is the text report's, from the same data (grants.reports.working_group, grants.rollover); this
 module only lays them out as a paper. Each paper states the audit head it was made at.
 """
 
@@ -13,9 +13,15 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from grants.audit import AuditHead, audit_head
-from grants.committee import (
+from grants.identity import is_officer
+from grants.models import Bid, Member, Organisation
+from grants.money import Money, sum_money
+from grants.papers.potchart import POT_SERIES, pot_chart
+from grants.papers.word import Paper
+from grants.reports.working_group import (
     ACTION_COLUMNS,
     Action,
     WorkingGroupReport,
@@ -26,13 +32,8 @@ from grants.committee import (
     programme_title,
     working_group_report,
 )
-from grants.exports import write_whole
-from grants.identity import is_officer
-from grants.models import Bid, Member, Organisation
-from grants.money import Money, sum_money
-from grants.potchart import POT_SERIES, pot_chart
 from grants.scope import Scope
-from grants.wordpaper import Paper
+from grants.writing.files import write_whole
 from grants.years import PotFigures
 
 # The seed's papers to the partnership are "For Information": the partnership is asked to note them.
@@ -119,7 +120,7 @@ def _decided_scores(scope: Scope, r: WorkingGroupReport) -> dict[str, str]:
         for bid, organisation in scope.session.execute(
             select(Bid, Organisation)
             .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-            .where(Bid.year_id == r.year.id, Bid.reference.in_(sorted(decided)))
+            .where(Bid.year_id == r.year.id, col(Bid.reference).in_(sorted(decided)))
             .order_by(Bid.sequence)
         )
     ]

@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from grants import ledger
 from grants.audit import audit_head
-from grants.exports import write_whole
 from grants.models import Bid, FundingYear, LedgerEntry, Member
 from grants.scope import Scope
 from grants.text import visible
+from grants.writing.files import write_whole
 from grants.years import find_year, list_years
 
 STREAM_BATCH = 2_000
@@ -99,10 +100,10 @@ def _years(scope: Scope) -> list[FundingYear]:
 
 def _closes(scope: Scope, years: list[FundingYear]) -> list[YearClose]:
     """Per year with entries: assertions dated max(year end, last booking), in date order."""
-    last_booked = dict(
+    last_booked: dict[int, date] = dict(
         scope.session.execute(
             select(LedgerEntry.year_id, func.max(LedgerEntry.booked_on))
-            .where(LedgerEntry.year_id.in_([y.id for y in years]))
+            .where(col(LedgerEntry.year_id).in_([y.id for y in years]))
             .group_by(LedgerEntry.year_id)
         ).all()
     )
@@ -114,7 +115,7 @@ def _closes(scope: Scope, years: list[FundingYear]) -> list[YearClose]:
     return sorted(closes, key=lambda c: c.on)
 
 
-def _entries(scope: Scope, years: list[FundingYear]) -> Iterator[tuple]:  # type: ignore[type-arg]
+def _entries(scope: Scope, years: list[FundingYear]) -> Iterator[tuple[Any, ...]]:
     """The entries of the years in (booked_on, id) order, fetched in batches from a streaming cursor."""
     query = (
         select(
@@ -133,7 +134,7 @@ def _entries(scope: Scope, years: list[FundingYear]) -> Iterator[tuple]:  # type
         .outerjoin(Member, Member.id == LedgerEntry.actor_id)
         .where(
             LedgerEntry.partnership_id == scope.partnership.id,
-            LedgerEntry.year_id.in_([y.id for y in years]),
+            col(LedgerEntry.year_id).in_([y.id for y in years]),
         )
         .order_by(LedgerEntry.booked_on, LedgerEntry.id)
         .execution_options(yield_per=STREAM_BATCH)
@@ -173,7 +174,7 @@ def _tag_value(text: str) -> str:
     return one_line(text)
 
 
-def _transaction(row: tuple, labels: dict[int, str]) -> str:  # type: ignore[type-arg]
+def _transaction(row: tuple[Any, ...], labels: dict[int, str]) -> str:
     entry_id, year_id, booked_on, kind, source, target, pence, reason, reference, handle = row
     label = labels[year_id]
     return (
