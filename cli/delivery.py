@@ -176,34 +176,41 @@ def spend_list(
     console.print(f"{counted(found.count, 'payment')}, {found.total} in all{refunds}{more}.")
 
 
+# The options of `spend import`.
+ExportFile = Annotated[Path, typer.Argument(help="A finance-system export, CSV or .xlsx, with a header row.")]
+ColumnNames = Annotated[
+    list[str] | None,
+    typer.Option(
+        help='Another system\'s column name for a field, e.g. --column date="Posting Date", '
+        "--column reference=Narrative (the reference may sit anywhere in that column's text)."
+    ),
+]
+SkipUnmatched = Annotated[
+    bool,
+    typer.Option(
+        help="Import the lines that name a grant project and skip the rest (other cost centres), "
+        "reporting how many and their total."
+    ),
+]
+Encoding = Annotated[
+    str | None,
+    typer.Option(help="The CSV's text encoding, e.g. cp1252 (default: detect UTF-8, UTF-16, Windows-1252)."),
+]
+Sheet = Annotated[
+    str | None, typer.Option(help="The sheet of an .xlsx workbook to read (default: the first).")
+]
+DryRun = Annotated[bool, typer.Option(help="Check the file and report; import nothing.")]
+
+
 @spend_app.command("import")
 def spend_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A finance-system export, CSV or .xlsx, with a header row.")],
-    column: Annotated[
-        list[str] | None,
-        typer.Option(
-            help='Another system\'s column name for a field, e.g. --column date="Posting Date", '
-            "--column reference=Narrative (the reference may sit anywhere in that column's text)."
-        ),
-    ] = None,
-    skip_unmatched: Annotated[
-        bool,
-        typer.Option(
-            help="Import the lines that name a grant project and skip the rest (other cost centres), "
-            "reporting how many and their total."
-        ),
-    ] = False,
-    encoding: Annotated[
-        str | None,
-        typer.Option(
-            help="The CSV's text encoding, e.g. cp1252 (default: detect UTF-8, UTF-16, Windows-1252)."
-        ),
-    ] = None,
-    sheet: Annotated[
-        str | None, typer.Option(help="The sheet of an .xlsx workbook to read (default: the first).")
-    ] = None,
-    dry_run: Annotated[bool, typer.Option(help="Check the file and report; import nothing.")] = False,
+    file: ExportFile,
+    column: ColumnNames = None,
+    skip_unmatched: SkipUnmatched = False,
+    encoding: Encoding = None,
+    sheet: Sheet = None,
+    dry_run: DryRun = False,
     json_: JsonFlag = False,
 ) -> None:
     """Import payments and refunds from a finance-system export (treasurer).

@@ -131,7 +131,7 @@ class BulkChain:
         from sqlalchemy import insert
 
         if self.rows:
-            self.connection.execute(insert(AuditEvent.__table__), self.rows)
+            self.connection.execute(insert(table_of(AuditEvent)), self.rows)
             self.written += len(self.rows)
             self.rows = []
         self.connection.execute(

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from grants import clock
 from grants.errors import Refused
-from grants.models import FundingYear, LedgerEntry, Pot, PotKind
+from grants.models import FundingYear, LedgerEntry, Pot, PotKind, table_of
 from grants.money import Money
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def post_many(connection: Any, rows: list[dict[str, Any]]) -> int:
     """`post` in bulk: entries made by `entry_row`, written with one executemany (the benchmark
     data generator writes its ledger through here). Returns how many."""
     if rows:
-        connection.execute(insert(LedgerEntry.__table__), rows)
+        connection.execute(insert(table_of(LedgerEntry)), rows)
     return len(rows)
 
 

@@ -222,7 +222,9 @@ def count_after(session: Session, table: SealedTable, partnership_id: int, after
     return int(count), int(last or 0)
 
 
-def row_values(session: Session, table: SealedTable, partnership_id: int, row_id: int) -> tuple[Any, ...] | None:
+def row_values(
+    session: Session, table: SealedTable, partnership_id: int, row_id: int
+) -> tuple[Any, ...] | None:
     """One row's values, for a message that names it."""
     query = table.query(partnership_id)
     found = session.execute(query.where(query.selected_columns[0] == row_id)).first()

@@ -1018,15 +1018,18 @@ def _move_all_spent(
         .group_by(stage.c.bid_id)
         .subquery()
     )
-    moved = scope.session.execute(
-        update(Bid)
-        .where(
-            Bid.id == new.c.bid_id,
-            Bid.award_pence - Bid.spent_pence >= new.c.total,
-            Bid.spent_pence + new.c.total >= 0,
-        )
-        .values(spent_pence=Bid.spent_pence + new.c.total)
-        .execution_options(synchronize_session=False)
+    moved = typing.cast(
+        "CursorResult[Any]",
+        scope.session.execute(
+            update(Bid)
+            .where(
+                Bid.id == new.c.bid_id,
+                col(Bid.award_pence) - Bid.spent_pence >= new.c.total,
+                Bid.spent_pence + new.c.total >= 0,
+            )
+            .values(spent_pence=Bid.spent_pence + new.c.total)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if moved == len(totals):
         return
