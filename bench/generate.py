@@ -26,7 +26,7 @@ Bids, sheets, ledger entries, payments and audit events are written in bulk with
 but row for row as the services write them: the ledger entries move money between the accounts
 of DESIGN §6 (pot:X → award:BID, award:BID → spent:BID, award:BID → pot:X), the pots' cached
 balances and each bid's award and spend equal the ledger, and every step appends to the
-partnership's SHA-256 audit chain exactly as `grants.audit.record` does. `grants check` passes
+partnership's SHA-256 audit chain exactly as `grants.audit_chain.record` does. `grants check` passes
 on the result (this script runs the same checks at the end unless given --no-check).
 
 Importable: `generate(url, seed, partnerships, years, bids, spend)` returns a `Generated` with the
@@ -681,8 +681,8 @@ def _allocation(plans: list[BidPlan]) -> int:
 
 
 def chain(connection: Any, partnership_id: int) -> Any:
-    """The partnership's audit chain, appended to by grants.audit's bulk writer."""
-    from grants.audit import BulkChain
+    """The partnership's audit chain, appended to by grants.audit_chain's bulk writer."""
+    from grants.audit_chain import BulkChain
 
     return BulkChain(connection, partnership_id, batch=SPEND_CHUNK)
 
@@ -703,7 +703,7 @@ def write_year(
     from sqlalchemy import insert, select, update
 
     from grants import ledger
-    from grants.audit import canonical_json
+    from grants.audit_chain import canonical_json
     from grants.bids import content_hash, content_of
     from grants.models import Bid, Pot, PotKind, ScoreSheet, Spend, SpendImport, Stance
     from grants.scoring import percent_text, sheet_percent

@@ -47,7 +47,7 @@ def audit_log(
 
     Example: grants audit log --limit 20
     """
-    from grants.auditlog import audit_events
+    from grants.audit_reading import audit_events
 
     events = call(ctx, lambda scope: audit_events(scope, subject, limit), write=False)
     if json_:
@@ -95,9 +95,12 @@ def audit_verify(
 ) -> None:
     """Recompute the audit chain and the seals of the rows it binds; name what is broken (exit 4).
 
-    Example: grants audit verify --anchor 139:3f2a9c1b7d4e
+    With --anchor, give an audit head printed earlier (COUNT:HASH, such as 139:3f2a9c1b7d4e, from
+    a report kept elsewhere) to prove the chain still contains it.
+
+    Example: grants audit verify
     """
-    from grants.auditlog import verify
+    from grants.audit_reading import verify
 
     result = call(ctx, lambda scope: verify(scope, anchor), write=False)
     if json_:

@@ -32,7 +32,7 @@ KNOWN_LONG: dict[str, str] = {
     "grants/scoring.py::set_criterion": "D",
     "grants/partnerships.py::prepare_init": "D",
     "grants/years.py::create_year": "D",
-    "grants/audit.py::record": "D",
+    "grants/audit_chain.py::record": "D",
     "grants/papers/working_group.py::write_action_plan": "C1",
     "cli/scoring.py::render_ranking": "C1",
 }
