@@ -39,7 +39,7 @@ ANSWER_KEYS = (
     *(k.upper() for k in STANCE_KEYS),
     *("backspace", "delete", "left", "right", "up", "down", "enter"),
 )
-KEYS = "↑↓ move · 0–5 score · n na · s/o/a stance · Ctrl+S save · Tab bid · Esc leave"
+KEYS = "↑↓ move · 0–5/n score · s/o/a stance · PgUp/PgDn bid · Ctrl+S save · Esc leave"
 
 
 class Desk:
@@ -403,6 +403,8 @@ class ScoreSheetApp(App[Sitting]):
     BINDINGS = [
         Binding("escape,ctrl+c", "leave", "Leave", priority=True),
         Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("pageup", "scroll_bid(-1)", show=False, priority=True),
+        Binding("pagedown", "scroll_bid(1)", show=False, priority=True),
         *(Binding(key, f"answer('{key}')", show=False, priority=True) for key in ANSWER_KEYS),
     ]
 
@@ -448,6 +450,15 @@ class ScoreSheetApp(App[Sitting]):
             raise SkipAction()
         screen.action_move(moves[key])
 
+    def action_scroll_bid(self, step: int) -> None:
+        """The bid's text scrolls a page from wherever the focus is."""
+        if isinstance(self.screen, SheetScreen):
+            pane = self.screen.query_one("#bid", VerticalScroll)
+            if step > 0:
+                pane.scroll_page_down()
+            else:
+                pane.scroll_page_up()
+
     def action_save(self) -> None:
         if isinstance(self.screen, SheetScreen):
             self.screen.save()
@@ -479,21 +490,22 @@ class ScoreSheetApp(App[Sitting]):
         self.switch_screen(SheetScreen(form, *self.answers))
 
 
-def report(sitting: Sitting | None, reference: str, *, queue_done: bool) -> None:
-    """After the screen closes: each sheet saved, as the prompts say it; what was left unsaved."""
+def report(sitting: Sitting, *, queue_done: bool, broken: bool = False) -> None:
+    """After the screen closes: each sheet saved, as the prompts say it; what was left unsaved.
+    Leaving with nothing saved is exit 1, as declining at the prompts is; so is a sheet that
+    stopped on an error (Textual has shown it), after saying what was saved before it."""
     from cli.common import console, note
     from grants.scoring import percent_text
 
-    sitting = sitting or Sitting(left=reference)
     for result, stance in sitting.saved:
         verb = "Re-scored" if result.replaced else "Scored"
         console.print(f"{verb} {result.bid.reference}: {percent_text(result.percent)} ({stance}).")
     if sitting.left:
         note(f"Left {sitting.left}: nothing was saved for it.")
-        if not sitting.saved:
-            raise typer.Exit(1)
     elif queue_done:
         console.print("No bid is waiting for your sheet.")
+    if broken or (sitting.left and not sitting.saved):
+        raise typer.Exit(1)
 
 
 def score_on_sheet(
@@ -509,4 +521,8 @@ def score_on_sheet(
     from cli.common import options
 
     app = ScoreSheetApp(Desk(options(ctx)), form, flags, stance, comment, sitting=sitting)
-    report(app.run(), form.row.bid.reference, queue_done=sitting)
+    result = app.run()
+    if result is None:  # stopped by an error, not by a save or Esc: the sheet on screen was not saved
+        report(Sitting(app.record.saved, left="the sheet on the screen"), queue_done=False, broken=True)
+    else:
+        report(result, queue_done=sitting)
