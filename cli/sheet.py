@@ -83,21 +83,21 @@ class Sitting:
     """What happened at the sheet: the sheets saved, in order (SheetResult, stance), and the bid
     the member left without saving, if they did."""
 
-    saved: list[tuple[Any, str]] = field(default_factory=list)
+    saved: list[tuple[SheetResult, str]] = field(default_factory=list)
     left: str | None = None
 
 
 class Answer(Widget, can_focus=True):
     """A line of the sheet: the member moves to it with ↑/↓ (or Enter) and answers with a key."""
 
-    def take(self, key: str) -> bool:
-        """Answer with the key if it is one of this line's; False leaves the key to others."""
-        return False
-
     DEFAULT_CSS = """
     Answer { height: auto; padding: 0 1; }
     Answer:focus { background: $boost; }
     """
+
+    def take(self, key: str) -> bool:
+        """Answer with the key if it is one of this line's; False leaves the key to others."""
+        return False
 
     def on_focus(self) -> None:
         self.refresh(layout=True)
