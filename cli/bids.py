@@ -25,7 +25,6 @@ BID_LIST_COLUMNS = (
 )
 
 bid_app = typer.Typer(help="Bids (business cases) for grant money.", no_args_is_help=True)
-scoring_app = typer.Typer(help="The working group's scoring of bids.", no_args_is_help=True)
 
 Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
 Priorities = Annotated[list[str] | None, typer.Option(help="Priority key; repeat for several.")]
@@ -82,7 +81,7 @@ def bid_new(
     """Create a draft bid (a member of the lead organisation, or an officer).
 
     Example: grants --as wg-police bid new --title "ASB case review training" --amount 6,000
-    --pcc-priority reduce-asb-and-crime --csa-priority preventing-neighbourhood-crime-and-asb
+    --pcc-priority asb-and-crime --csa-priority neighbourhood-crime-asb
     """
     from grants.bids import new_bid
 
@@ -264,7 +263,7 @@ def bid_withdraw(
 ) -> None:
     """Withdraw a bid before it is decided (its lead or an officer).
 
-    Example: grants --as wg-police bid withdraw CRG-2425-001 --reason "Funded elsewhere"
+    Example: grants --as wg-police bid withdraw CRG-2425-008 --reason "Funded elsewhere"
     """
     from grants.lifecycle import withdraw
 
@@ -278,7 +277,7 @@ def bid_history(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> 
 
     Example: grants bid history CRG-2425-001
     """
-    from grants.auditlog import audit_events
+    from grants.audit_reading import audit_events
     from grants.bids import find_bid, subject
 
     events = call(
@@ -310,25 +309,5 @@ def bid_history(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> 
     console.print(table)
 
 
-@scoring_app.command("open")
-def scoring_open(
-    ctx: typer.Context,
-    references: Annotated[list[str] | None, typer.Argument(help="Bids to open for scoring.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Every submitted bid of the year.")] = False,
-) -> None:
-    """Open submitted bids for scoring (officer).
-
-    Example: grants --as kcc-officer scoring open --all
-    """
-    from grants.lifecycle import open_scoring
-
-    bids = call(ctx, lambda scope: open_scoring(scope, references or [], every_submitted=all_), write=True)
-    console.print(
-        f"Opened {len(bids)} bid{'s' if len(bids) != 1 else ''} for scoring: "
-        f"{', '.join(b.reference for b in bids)}."
-    )
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(bid_app, name="bid")
-    app.add_typer(scoring_app, name="scoring")

@@ -39,6 +39,14 @@ T = TypeVar("T")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
 
 
+def json_format(fmt: str, json_: bool, default: str) -> str:
+    """The format a command with both --format and --json prints: --json is --format json, and
+    asking for two different formats is bad input."""
+    if json_ and fmt not in (default, "json"):
+        fail(f"--json and --format {fmt} ask for two formats; give one of them", 2)
+    return "json" if json_ else fmt
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print the message on stderr and leave with the exit code (the only exit path). The message
     is shown as written: text in it that looks like Rich markup (a file named `[bold]x.csv`) or an

@@ -8,6 +8,7 @@ import typer
 
 from cli.common import JsonFlag, call, console, fail, print_json
 from cli.render import Grid, folding, styled, whole
+from grants.wording import counted
 
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 
@@ -30,7 +31,7 @@ def check(ctx: typer.Context, json_: JsonFlag = False) -> None:
         for p in problems:
             console.print(styled("[red]✗[/] {}: {}", p.check, p.message))
     if problems:
-        fail(f"{len(problems)} integrity problem{'s' if len(problems) != 1 else ''} found", 4)
+        fail(f"{counted(len(problems), 'integrity problem')} found", 4)
 
 
 @audit_app.command("log")
@@ -46,7 +47,7 @@ def audit_log(
 
     Example: grants audit log --limit 20
     """
-    from grants.auditlog import audit_events
+    from grants.audit_reading import audit_events
 
     events = call(ctx, lambda scope: audit_events(scope, subject, limit), write=False)
     if json_:
@@ -94,9 +95,12 @@ def audit_verify(
 ) -> None:
     """Recompute the audit chain and the seals of the rows it binds; name what is broken (exit 4).
 
-    Example: grants audit verify --anchor 139:3f2a9c1b7d4e
+    With --anchor, give an audit head printed earlier (COUNT:HASH, such as 139:3f2a9c1b7d4e, from
+    a report kept elsewhere) to prove the chain still contains it.
+
+    Example: grants audit verify
     """
-    from grants.auditlog import verify
+    from grants.audit_reading import verify
 
     result = call(ctx, lambda scope: verify(scope, anchor), write=False)
     if json_:

@@ -3,27 +3,94 @@ policy, printed from the tables the engine runs on."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import JsonFlag, console, fail, print_json
+from cli.common import JsonFlag, console, fail, json_format, print_json
 from cli.render import Grid, folding, whole
+
+if TYPE_CHECKING:
+    from workflows.bid_lifecycle import BidStatus
+    from workflows.diagram import Move
 
 FORMATS = ("table", "json", "markdown")
 
 workflow_app = typer.Typer(help="The bid lifecycle.", no_args_is_help=True)
 
 
+DIAGRAM_FORMATS = ("table", "mermaid", "dot", "json")
+
+
 @workflow_app.command("diagram")
-def diagram() -> None:
-    """Print the Mermaid state diagram of the bid lifecycle.
+def diagram(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table (the lifecycle by stage, for the terminal), mermaid or dot (diagram "
+            "sources, for documents), or json.",
+        ),
+    ] = "table",
+    json_: JsonFlag = False,
+) -> None:
+    """Draw the bid lifecycle: its states grouped by stage, and each move out of a state with
+    the roles that may make it and the rules it checks, from the table the engine runs on.
 
-    Example: grants workflow diagram > lifecycle.mmd
+    At a narrow terminal the Rules column gives way; piped, every column is printed whole.
+
+    Example: grants workflow diagram
+
+    Example: grants workflow diagram --format mermaid > lifecycle.mmd
     """
-    from workflows.bid_lifecycle import mermaid_diagram
+    from workflows import diagram as drawing
 
-    typer.echo(mermaid_diagram())
+    if fmt not in DIAGRAM_FORMATS:
+        fail(f"--format {fmt!r} is not one of {', '.join(DIAGRAM_FORMATS)}", 2)
+    fmt = json_format(fmt, json_, "table")
+    if fmt == "json":
+        print_json(drawing.to_json())
+    elif fmt == "mermaid":
+        from workflows.bid_lifecycle import mermaid_diagram
+
+        typer.echo(mermaid_diagram())
+    elif fmt == "dot":
+        typer.echo(drawing.dot_diagram(), nl=False)
+    else:
+        for table in lifecycle_tables(drawing.outline()):
+            console.print(table)
+        console.print("lead: any member of the bid's lead organisation. A state with no move is an end.")
+
+
+LIFECYCLE_COLUMNS = (
+    whole("State"),
+    whole("Action"),
+    whole("To"),
+    folding("Who"),
+    folding("Rules", drop=1),
+)
+
+
+def lifecycle_tables(outline: list[tuple[str, list[tuple[BidStatus, list[Move]]]]]) -> list[Grid]:
+    """A table per stage: each state's moves, one a row, the state named on its first."""
+    from workflows.diagram import rule_name
+
+    tables = []
+    for number, (stage, states) in enumerate(outline, start=1):
+        table = Grid(LIFECYCLE_COLUMNS, title=f"{number}. {stage}", compact=True)
+        for state, moves in states:
+            if not moves:
+                table.add_row(state.value, "(end)", "", "", "")
+            for index, move in enumerate(moves):
+                table.add_row(
+                    state.value if index == 0 else "",
+                    move.action,
+                    move.to.value,
+                    ", ".join(r.value for r in move.roles),
+                    ", ".join(rule_name(g) for g in move.guards),
+                )
+        tables.append(table)
+    return tables
 
 
 @workflow_app.command("permissions")
@@ -41,7 +108,7 @@ def permissions(
 
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
-    fmt = "json" if json_ else fmt
+    fmt = json_format(fmt, json_, "table")
     if fmt == "json":
         print_json(policy.to_json())
         return

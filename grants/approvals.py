@@ -12,13 +12,15 @@ from sqlalchemy import select
 
 from grants import clock, lifecycle
 from grants.bids import acting_roles, content_hash, find_bid, subject
-from grants.budget import commit_award, pot_of, release_award, tactical_gate
+from grants.budget import commit_award, release_award
 from grants.errors import BadInput, Refused
 from grants.models import Bid, FundingYear, Interest, PotKind
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.permissions import require
+from grants.pots import pot_of, tactical_gate
 from grants.scope import Scope
+from grants.wording import about
 from grants.years import ensure_open, money_year
 from workflows import bid_lifecycle as wf
 from workflows.bid_lifecycle import LIVE, SPENDABLE, BidStatus, Role
@@ -175,7 +177,7 @@ def vary(scope: Scope, reference: str, amount: Money, reason: str) -> Decision:
         raise BadInput(f"the award of {bid.reference} is already {old}")
     within, why = award_within_requested(bid, amount)
     if not within:
-        raise Refused(f"{bid.reference}: {why} ({wf.GUARDS['award_within_requested']})")
+        raise Refused(about(bid.reference, f"{why} ({wf.GUARDS['award_within_requested']})"))
     delta = amount - old
     if delta.pence > 0 and year.id != bid.year_id:
         raise Refused(

@@ -248,13 +248,19 @@ def build(
     prepare_database(url, replace=replace or db is None, rollover=rollover, notice=notice or progress)
     steps = 0
     for stage in STAGES:
-        with acting_on(STAGE_DATES[stage]):
-            steps += STAGE_STEPS[stage](url, progress)
+        steps += run_stage(url, stage, progress)
         if stage == until:
             break
     if rollover and until == STAGES[-1]:
         steps += _rollover(url, progress)
     return DemoResult(url, steps)
+
+
+def run_stage(url: str, stage: str, progress: Callable[[str], None] = lambda _: None) -> int:
+    """Run one stage of the demo on its day, on a database that holds the stages before it (the
+    tests keep a copy after each stage and build the next on a copy of it); returns its steps."""
+    with acting_on(STAGE_DATES[stage]):
+        return STAGE_STEPS[stage](url, progress)
 
 
 # The OPCC agreed to carry the Hateful Extremism CPD event, deferred to the spring, into 2025/26.

@@ -13,6 +13,7 @@ from grants.errors import BadInput, Refused
 from grants.models import Bid, FundingYear, YearStatus
 from grants.money import Money
 from grants.scope import Scope, now
+from grants.wording import about
 from grants.years import ensure_open, money_year
 from workflows import bid_lifecycle as wf
 from workflows.bid_lifecycle import BidStatus
@@ -49,7 +50,7 @@ def _amount_within_pot(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool,
 
 def amount_within_pot(scope: Scope, bid: Bid) -> tuple[bool, str]:
     """The pot-size rule, at submission and for a change during clarification."""
-    from grants.years import pot_figures
+    from grants.pots import pot_figures
 
     year = scope.session.get(FundingYear, bid.year_id)
     size = next(f.allocated for f in pot_figures(scope.session, year) if f.kind == bid.pot)
@@ -141,7 +142,7 @@ def fire(
         )
         raise NotPermitted(named) from None
     except wf.WorkflowError as error:
-        raise Refused(f"{bid.reference}: {error}") from error
+        raise Refused(about(bid.reference, str(error))) from error
     bid.status = after
     bid.updated_at = now()
     if after == BidStatus.submitted:

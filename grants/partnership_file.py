@@ -15,6 +15,7 @@ from typing import Any
 
 from grants.errors import BadInput, NotFound, shown
 from grants.models import ReferenceKind
+from grants.wording import counted
 
 PRESETS = ("kent",)
 MAX_SCORE = 5
@@ -517,7 +518,7 @@ def _refuse_problems(reader: _Reader, source: str) -> None:
     count = len(reader.problems)
     listed = "\n".join(f"  {text}" for _, text in reader.problems)
     raise BadInput(
-        f"{source} has {count} problem{'s' if count > 1 else ''}; nothing was created. "
+        f"{source} has {counted(count, 'problem')}; nothing was created. "
         f"Fix {'them' if count > 1 else 'it'} and run the command again:\n{listed}"
     )
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from grants import audit, clock, schema
-from grants.audit import GENESIS
+from grants import audit_chain, clock, schema
+from grants.audit_chain import GENESIS
 from grants.db import session_scope
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import (
@@ -52,6 +52,7 @@ from grants.partnership_file import (
 from grants.permissions import require
 from grants.reference import slugify
 from grants.scope import Scope
+from grants.wording import counted
 from workflows.bid_lifecycle import TERMINAL
 from workflows.policy import Action
 
@@ -72,7 +73,9 @@ def clean_text(value: str, what: str, *, limit: int = MAX_NAME, required: bool =
     """Trimmed text without control characters, within a length; refuses otherwise."""
     value = (value or "").strip()
     if required and not value:
-        raise BadInput(f"{what} is empty; give a {what}")
+        from grants.wording import article
+
+        raise BadInput(f"{what} is empty; give {article(what)}")
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
     if _NOT_TEXT.search(value):
@@ -270,7 +273,7 @@ def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
         officer = _add_members(session, partnership_id, spec, orgs)
         _add_reference_data(session, partnership_id, spec)
         session.flush()
-        audit.record(
+        audit_chain.record(
             session,
             partnership_id,
             officer.handle,
@@ -550,7 +553,7 @@ def retire_organisation(scope: Scope, key: str, reason: str | None = None) -> Or
     active = _members_of(scope, org, active_only=True)
     if active:
         raise Refused(
-            f"{org.key} still has {len(active)} active member{'s' if len(active) > 1 else ''} "
+            f"{org.key} still has {counted(len(active), 'active member')} "
             f"({', '.join(m.handle for m in active)}); retire them or move them to another "
             "organisation (`grants member edit HANDLE --org KEY`) first"
         )

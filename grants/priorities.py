@@ -15,6 +15,7 @@ from grants.models import FundingYear, ReferenceItem, ReferenceKind
 from grants.partnerships import check_slug, clean_text
 from grants.permissions import require
 from grants.scope import Scope
+from grants.wording import article
 from grants.years import ensure_open, find_year
 from workflows.policy import Action
 
@@ -99,7 +100,7 @@ def add_priority(
     title = clean_text(title, "title", limit=300)
     existing = _items(scope, year, kind)
     if any(i.key == key for i in existing):
-        raise Refused(f"{year_text(year)} has a {KIND_TEXT[kind]} {key!r} already (`grants priority list`)")
+        raise Refused(f"{year_text(year)} has {article(KIND_TEXT[kind])} {key!r} already (`grants priority list`)")
     item = ReferenceItem(
         partnership_id=scope.partnership.id,
         year_id=year.id if year else None,

@@ -11,24 +11,15 @@ from typing import Any
 from sqlalchemy import select
 
 from grants import clock, ledger, lifecycle
-from grants.errors import BadInput, NotFound, Refused
+from grants.errors import BadInput, NotFound, Refused, shown
 from grants.models import AuditEvent, Bid, FundingYear, PotKind, YearStatus, id_of
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.permissions import require
+from grants.pots import PotFigures, debit_pot, pot_figures, pots_json, pots_of
 from grants.scope import Scope
-from grants.years import (
-    PotFigures,
-    create_year,
-    find_year,
-    in_year,
-    next_label,
-    pot_figures,
-    pots_json,
-    pots_of,
-    project_figures,
-    year_bounds,
-)
+from grants.wording import counted
+from grants.years import create_year, find_year, in_year, next_label, project_figures, year_bounds
 from workflows.bid_lifecycle import SPENDABLE, WITHDRAWABLE, BidStatus
 from workflows.policy import Action
 
@@ -237,9 +228,11 @@ def _preview(
     bids = list(
         session.execute(select(Bid).where(in_year(year.id)).order_by(Bid.year_id, Bid.sequence)).scalars()
     )
-    wanted = {ref.strip().upper() for ref in carry}
+    # Found whatever its case; named as the user typed it when there is no such bid.
+    wanted = {ref.strip().upper(): ref for ref in carry}
     carried_bids = [b for b in bids if b.reference in wanted]
-    unknown = sorted(wanted - {b.reference for b in carried_bids})
+    known = {b.reference for b in carried_bids}
+    unknown = [shown(typed) for key, typed in wanted.items() if key not in known]
     if unknown:
         raise NotFound(f"--carry-forward {', '.join(unknown)}: there is no such bid in {year.label}")
     for bid in carried_bids:
@@ -255,18 +248,18 @@ def _preview(
     if today < year.ends_on and not close_early:
         days = (year.ends_on - today).days
         blockers.append(
-            f"{year.label} runs until {_day(year.ends_on)}, {days} day{'s' if days != 1 else ''} from "
+            f"{year.label} runs until {_day(year.ends_on)}, {counted(days, 'day')} from "
             f"today ({_day(today)}); its last invoices may still come (to close it early, give "
             "--close-early with --reason)"
         )
     if pending and not withdraw_pending:
         blockers.append(
-            f"{len(pending)} bid{'s' if len(pending) != 1 else ''} still before a decision: "
+            f"{counted(len(pending), 'bid')} still before a decision: "
             f"{', '.join(b.reference for b in pending)} (decide them, or give --withdraw-pending)"
         )
     if unclosed:
         blockers.append(
-            f"{len(unclosed)} project{'s' if len(unclosed) != 1 else ''} not closed: "
+            f"{counted(len(unclosed), 'project')} not closed: "
             f"{', '.join(_unclosed(b, year) for b in unclosed)} (close them with "
             "`grants close`, or carry them forward with --carry-forward REF when the PCC has agreed)"
         )
@@ -388,7 +381,7 @@ def _close_year(
     pots = pots_of(session, year)
     for figures in statement.pots:
         if figures.balance.pence:
-            ledger.debit_pot(session, pots[figures.kind], figures.balance, what="the return")
+            debit_pot(session, pots[figures.kind], figures.balance, what="the return")
             ledger.post(
                 session,
                 year,

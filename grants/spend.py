@@ -63,6 +63,7 @@ from grants.spendfile import (
     parse_paid_on,
     read_payment,
 )
+from grants.wording import counted, line_numbers
 from grants.years import in_year, money_year, money_year_id
 from workflows.bid_lifecycle import SPENDABLE, BidStatus
 from workflows.policy import Action
@@ -471,7 +472,7 @@ class BadImport(BadInput):
             if unmatched
             else ""
         )
-        super().__init__(f"{name}: {total} bad row{'s' if total != 1 else ''}; nothing was imported{hint}")
+        super().__init__(f"{name}: {counted(total, 'bad row')}; nothing was imported{hint}")
         self.bad = bad
         self.more = more
         self.unmatched = unmatched
@@ -791,14 +792,21 @@ def _check_stage(
         .where(stage.c.skip == 0, stage.c.problem.is_(None))
         .group_by(stage.c.bid_id)
     ).all()
-    for bid_id, total, count, low, high, _ in totals:
+    for bid_id, total, count, low, _high, _ in totals:
         payable = by_id[bid_id]
-        lines = f"line {low}" if count == 1 else f"lines {low}–{high}"
-        problem = payable.lines_out_of_bounds(
-            int(total), f"{lines}: the {count} new payment{'s' if count != 1 else ''}"
-        )
-        if problem:
-            faults(low, problem)
+        if payable.lines_out_of_bounds(int(total), "") is None:
+            continue
+        # Named as they are ("lines 3 and 7", a range only for consecutive lines); the fault is
+        # listed at the first of them.
+        first = connection.execute(
+            select(stage.c.line)
+            .where(stage.c.bid_id == bid_id, stage.c.skip == 0, stage.c.problem.is_(None))
+            .order_by(stage.c.line)
+            .limit(5)
+        ).scalars()
+        lines = line_numbers(list(first), int(count))
+        payments = "the new payment" if count == 1 else f"the {counted(int(count), 'new payment')}"
+        faults(low, payable.lines_out_of_bounds(int(total), f"{payments} on {lines}") or "")
     return [(b, int(t), int(c), lo, hi, int(r)) for b, t, c, lo, hi, r in totals]
 
 

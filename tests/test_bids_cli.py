@@ -185,7 +185,7 @@ def test_demo_has_nine_bids_in_scoring(round_: Cli) -> None:
 
 
 def test_workflow_diagram_matches_readme(cli: Cli) -> None:
-    diagram = cli("workflow", "diagram").stdout
+    diagram = cli("workflow", "diagram", "--format", "mermaid").stdout
     assert diagram.startswith("---\nBid lifecycle\n---\nstateDiagram-v2")
     from workflows.bid_lifecycle import BidStatus
 

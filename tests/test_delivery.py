@@ -193,7 +193,7 @@ def test_every_kind_of_bad_row_is_listed_with_its_line(funded: Cli, tmp_path: Pa
     assert bad[7] == "has 4 columns; the header has 5"
     assert bad[9] == "invoice D for CRG-2425-002 repeats line 8"
     assert bad[10] == (
-        "lines 10–11: the 2 new payments to CRG-2425-003 add up to £2,500, but the award is £2,400 "
+        "the 2 new payments on lines 10 and 11 to CRG-2425-003 add up to £2,500, but the award is £2,400 "
         "with £0 spent, leaving £2,400"
     )
     assert len(bad) == 8

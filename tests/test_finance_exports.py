@@ -198,7 +198,7 @@ def test_an_import_that_takes_a_project_below_zero_is_refused_with_the_figures(
     assert json.loads(result.stdout)["bad_rows"] == [
         {
             "line": 2,
-            "reason": "lines 2–3: the 2 new payments to CRG-2425-005 add up to -£350, but CRG-2425-005 has "
+            "reason": "the 2 new payments on lines 2 and 3 to CRG-2425-005 add up to -£350, but CRG-2425-005 has "
             "£300 spent, so its spend would be -£50: a refund cannot take a project's spend below zero",
         }
     ]

@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import re
-import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -24,7 +23,7 @@ from hypothesis import strategies as st
 from grants.errors import BadInput
 from grants.money import Money, MoneyError
 from grants.spend import parse_paid_on
-from tests.conftest import Cli
+from tests.conftest import Cli, demo_copy
 
 # --- helpers ---------------------------------------------------------------------------------------
 
@@ -54,36 +53,11 @@ def error_message(result, code: int) -> str:  # type: ignore[no-untyped-def]
     return message
 
 
-_STAGE_CACHE: dict[str, Path] = {}
-
-
-@pytest.fixture(scope="module")
-def stage_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """The demo built once per stage for this module, copied for each test (much faster than a
-    fresh build per case)."""
-
-    def built(until: str) -> Path:
-        if until not in _STAGE_CACHE:
-            from grants.db import get_engine
-            from grants.demo import build
-
-            path = tmp_path_factory.mktemp(f"stage-{until}") / "grants.sqlite"
-            build(f"sqlite:///{path}", replace=True, until=until)
-            get_engine(f"sqlite:///{path}").dispose()
-            _STAGE_CACHE[until] = path
-        return _STAGE_CACHE[until]
-
-    return built
-
-
 @pytest.fixture
-def at_stage(stage_files: Callable[[str], Path], tmp_path: Path) -> Callable[[str], Cli]:
+def at_stage(tmp_path: Path) -> Callable[[str], Cli]:
     def copy(until: str) -> Cli:
-        source = stage_files(until)
         target = tmp_path / f"{until}.sqlite"
-        for suffix in ("", "-wal", "-shm"):
-            if Path(f"{source}{suffix}").exists():
-                shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+        demo_copy(f"sqlite:///{target}", until)
         return Cli(f"sqlite:///{target}")
 
     return copy
@@ -1102,7 +1076,7 @@ def _put(cli: Cli, case, tag: str) -> str | None:  # type: ignore[no-untyped-def
 @pytest.mark.slow  # about a minute per stage: 70 command lines on each database
 @pytest.mark.parametrize("stage", sorted({c[1] for c in TEXT_CASES}))
 def test_hostile_text_in_every_free_text_field_is_shown_as_typed_by_every_command(
-    stage_files: Callable[[str], Path], tmp_path: Path, wide_console: None, stage: str
+    tmp_path: Path, wide_console: None, stage: str
 ) -> None:
     """Every free-text field of the stage gets the hostile value (tagged per field) through the
     CLI, in one database where the cases allow it, else in one of its own; the command that
@@ -1112,9 +1086,7 @@ def test_hostile_text_in_every_free_text_field_is_shown_as_typed_by_every_comman
     def fresh(name: str) -> Cli:
         folder = tmp_path / name
         folder.mkdir()
-        for suffix in ("", "-wal", "-shm"):
-            if Path(f"{stage_files(stage)}{suffix}").exists():
-                shutil.copyfile(f"{stage_files(stage)}{suffix}", folder / f"g.sqlite{suffix}")
+        demo_copy(f"sqlite:///{folder / 'g.sqlite'}", stage)
         return Cli(f"sqlite:///{folder / 'g.sqlite'}")
 
     databases: list[tuple[Cli, list[str], list[str]]] = [(fresh("shared"), [], [])]  # (db, tags, bids)

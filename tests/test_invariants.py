@@ -50,13 +50,14 @@ from sqlmodel import SQLModel
 from grants import approvals, bids, budget, delivery, lifecycle, rollover, scoring, spend
 from grants.checks import run_checks
 from grants.db import get_engine
-from grants.demo import MEMBERS, OFFICER, build
+from grants.demo import MEMBERS, OFFICER
 from grants.demo_data import PROPOSALS
 from grants.errors import GrantsError
 from grants.models import Bid, FundingYear, Organisation, Pot, PotKind, Stance, YearStatus
 from grants.money import Money
 from grants.options import Options
 from grants.scope import acting_on, open_scope
+from tests.conftest import demo_copy
 from workflows.bid_lifecycle import LIVE, PRE_DECISION, SPENDABLE, WITHDRAWABLE, BidStatus
 
 # --- the cast -------------------------------------------------------------------------------------
@@ -163,26 +164,16 @@ class BidInfo:
 
 
 class SqliteDatabases:
-    """A template file per stage, built once; each example works on a copy of one."""
+    """Each example works on a copy of the demo built to one stage."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.templates: dict[str, Path] = {}
         self.count = 0
-
-    def template(self, stage: str) -> Path:
-        if stage not in self.templates:
-            path = self.folder / f"template-{stage}.sqlite"
-            url = f"sqlite:///{path}"
-            build(url, replace=True, until=stage)
-            get_engine(url).dispose()  # checkpoints the WAL: the file alone is the database
-            self.templates[stage] = path
-        return self.templates[stage]
 
     def fresh(self, stage: str) -> str:
         self.count += 1
         path = self.folder / f"example-{self.count}.sqlite"
-        shutil.copyfile(self.template(stage), path)
+        demo_copy(f"sqlite:///{path}", stage)  # the run's template of the stage (tests/conftest.py)
         return f"sqlite:///{path}"
 
     def discard(self, url: str) -> None:

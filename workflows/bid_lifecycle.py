@@ -60,6 +60,14 @@ DECIDED = frozenset(TERMINAL | LIVE | {S.delivered})
 SCORABLE = frozenset({S.scoring})
 # Projects that may still be paid: funded, in delivery, or delivered and not yet closed.
 SPENDABLE = frozenset({S.funded, S.in_delivery, S.delivered})
+# The lifecycle's stages, in order, each with its states: how `grants workflow diagram` groups
+# them (every state in exactly one stage, checked when imported).
+STAGES: tuple[tuple[str, tuple[BidStatus, ...]], ...] = (
+    ("Proposal", (S.draft, S.submitted, S.withdrawn)),
+    ("Working group", (S.scoring, S.shortlisted, S.not_shortlisted)),
+    ("Chair and PCC", (S.chair_approved, S.clarification, S.funded, S.rejected)),
+    ("Delivery", (S.in_delivery, S.delivered, S.closed, S.cancelled)),
+)
 # Bids the working group is scoring or has scored: what a ranking of the round shows.
 SCORED = frozenset(set(S) - {S.draft, S.submitted, S.withdrawn})
 # Bids that have left scoring (shortlisted or not, and everything after): decided on their sheets.
@@ -253,6 +261,9 @@ def validate_table(table: tuple[Transition, ...] = TRANSITIONS, guards: Mapping[
     undefined = sorted({g for row in table for g in row.guards if g not in guards})
     if undefined:
         raise TableError(f"guards used but not defined: {', '.join(undefined)}")
+    staged = [state for _, states in STAGES for state in states]
+    if sorted(staged) != sorted(S):
+        raise TableError("STAGES must hold every state exactly once")
     reached = _reachable(table)
     unreachable = [s.value for s in S if s not in reached]
     if unreachable:

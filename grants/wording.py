@@ -1,0 +1,81 @@
+"""How messages and labels are worded: plurals, counts, "a" or "an", lists of numbers, and a
+message's subject named once. Every message that counts something or names a kind of thing goes
+through these, so that a slip ("prioritys", "a invoice", "X: X cannot …") is fixed in one place
+(tests/test_wording.py drives the commands and checks what they say against a list of patterns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+_VOWELS = "aeiou"
+# Words spelt with a vowel that sound a consonant ("a unique key", "a one-off"), and the
+# reverse ("an hour"); and initialisms read letter by letter ("an SQL file", "a PCC priority").
+_A_BEFORE = ("uni", "use", "usu", "one", "eu")
+_AN_BEFORE = ("hour", "honest")
+_AN_LETTERS = set("AEFHILMNORSX")
+
+
+def plural(noun: str) -> str:
+    """The plural of an English noun: priority → priorities, day → days, box → boxes."""
+    if not noun:
+        return noun
+    if noun.endswith("y") and noun[-2:-1].lower() not in _VOWELS:
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"
+
+
+def counted(count: int, noun: str, many: str | None = None) -> str:
+    """`1 bid`, `3 bids`, `2 priorities`, `1,250 rows` (`many` for an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else many or plural(noun)}"
+
+
+def verb(count: int, singular: str, many: str) -> str:
+    """The verb that agrees with a count: verb(2, "does", "do")."""
+    return singular if count == 1 else many
+
+
+def article(noun: str) -> str:
+    """The noun with "a" or "an" by its sound: an invoice, a reason, an SQL file, a unique key."""
+    word = noun.strip().split(" ", 1)[0] if noun.strip() else noun
+    if len(word) > 1 and word.isupper():  # an initialism, read letter by letter
+        return f"{'an' if word[0] in _AN_LETTERS else 'a'} {noun}"
+    lower = word.lower()
+    if lower.startswith(_AN_BEFORE):
+        return f"an {noun}"
+    if lower.startswith(_A_BEFORE) or lower[:1] not in _VOWELS:
+        return f"a {noun}"
+    return f"an {noun}"
+
+
+def listed(items: Iterable[object], conjunction: str = "and") -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    words = [str(item) for item in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+
+def line_numbers(lines: Sequence[int], total: int | None = None, shown: int = 5) -> str:
+    """Lines of a file as they are: `line 3`, `lines 3 and 7`, `lines 3–7` only for a run of
+    consecutive lines, `lines 3, 5, 9, 12, 20 and 4 more` (`total` counts the lines beyond
+    those given)."""
+    numbers = sorted(set(lines))
+    total = max(total or 0, len(numbers))
+    if total == 1:
+        return f"line {numbers[0]}"
+    if len(numbers) == total and numbers[-1] - numbers[0] + 1 == total and total > 2:
+        return f"lines {numbers[0]}–{numbers[-1]}"
+    if total <= shown:
+        return f"lines {listed(numbers)}"
+    return f"lines {', '.join(str(n) for n in numbers[:shown])} and {total - shown:,} more"
+
+
+def about(subject: str, message: str) -> str:
+    """A message about a subject, naming it once: `CRG-2627-005: cannot …`, or the message as it
+    is when it names the subject already."""
+    if subject and subject in message:
+        return message
+    return f"{subject}: {message}"
