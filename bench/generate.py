@@ -1156,7 +1156,7 @@ def generate(
         from grants.rollover import rollover
     except ImportError:
         rollover = None
-    from grants.scoring import DEFAULT_CRITERIA
+    from grants.reference import DEFAULT_CRITERIA
 
     for p in range(partnerships):
         slug, _ = _setup_partnership(url, p)
@@ -1243,7 +1243,7 @@ def generate(
             context, plans = following, next_plans
     # The events written in bulk carry no seals: one baseline event per partnership seals the rows
     # and state as generated (what `grants db upgrade` does for a database made before seals).
-    from grants.seals import baseline_all
+    from grants.audit_chain import baseline_all
 
     with session_scope(url, write=True) as session:
         baseline_all(session, "generated in bulk by bench.generate: the rows as generated are sealed")

@@ -20,10 +20,12 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 
 def interactive_terminal() -> bool:
-    """Both ends are a person's terminal: the full-screen sheet can be shown and answered."""
+    """Both ends are a person's terminal, and one that can draw a screen (not TERM=dumb, as in an
+    editor's shell): the full-screen sheet can be shown and answered."""
+    import os
     import sys
 
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    return sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
 
 
 def save_sheet(ctx: typer.Context, ref: str, given: dict[str, str], stance: str, comment: str) -> None:
@@ -359,7 +361,7 @@ def shortlist(
 
     Example: grants --as kcc-officer shortlist CRG-2425-001
     """
-    from grants.scoring import shortlist as do_shortlist
+    from grants.lifecycle import shortlist as do_shortlist
 
     bid = call(
         ctx, lambda scope: do_shortlist(scope, reference, override=override, reason=reason), write=True
@@ -376,7 +378,7 @@ def decline(
 
     Example: grants --as kcc-officer decline CRG-2425-009 --reason "No consensus of support"
     """
-    from grants.scoring import decline as do_decline
+    from grants.lifecycle import decline as do_decline
 
     bid = call(ctx, lambda scope: do_decline(scope, reference, reason), write=True)
     console.print(f"Declined {bid.reference}: not shortlisted.")

@@ -39,7 +39,7 @@ ANSWER_KEYS = (
     *(k.upper() for k in STANCE_KEYS),
     *("backspace", "delete", "left", "right", "up", "down", "enter"),
 )
-KEYS = "↑↓ move · 0–5 score · n na · s/o/a stance · Ctrl+S save · Tab: the bid · Esc leave"
+KEYS = "↑↓ move · 0–5 score · n na · s/o/a stance · Ctrl+S save · Tab bid · Esc leave"
 
 
 class Desk:
@@ -254,7 +254,7 @@ class SheetScreen(Screen[None]):
     #panes { height: 1fr; }
     #bid { width: 42%; padding: 0 1; border-right: solid $panel-lighten-2; }
     #answers { width: 1fr; }
-    #status { height: 2; padding: 0 1; background: $panel; }
+    #status { height: auto; max-height: 4; padding: 0 1; background: $panel; }
     #keys { height: 1; padding: 0 1; color: $text-muted; }
     CommentAnswer { margin: 1 1 0 1; }
     """
@@ -340,10 +340,15 @@ class SheetScreen(Screen[None]):
         if self.changed():
             head.append("unsaved changes", "bold yellow")
         elif form.previous is not None:
-            head.append(f"your saved sheet (version {form.previous.version}) shown", "green")
+            head.append(f"saved (version {form.previous.version})", "green")
         else:
             head.append("not saved yet", "yellow")
-        self.query_one("#head", Static).update(Text("\n").join([head, queue_strip(form, self.reference)]))
+        lines = Text("\n", no_wrap=True, overflow="ellipsis").join([head, queue_strip(form, self.reference)])
+        lines.no_wrap, lines.overflow = (
+            True,
+            "ellipsis",
+        )  # (join keeps neither) a long line is cut, not wrapped
+        self.query_one("#head", Static).update(lines)
         given, stance, _ = self.answers()
         status = Text(no_wrap=True, overflow="ellipsis")
         status.append(f"Weighted score {percent_text(form.percent_so_far(given))}", "bold")
@@ -368,7 +373,7 @@ class SheetScreen(Screen[None]):
         odd = stance_at_odds(self.form.percent_so_far(given), parse_stance(stance))
         if odd and self.confirming != (given, stance):
             self.confirming = (given, stance)
-            self.say(f"{odd[0].upper()}{odd[1:]}: press Ctrl+S again to save it so, or change it.")
+            self.say(f"{odd[0].upper()}{odd[1:]}: Ctrl+S again saves it so; or change it.")
             return
         cast("ScoreSheetApp", self.app).save_sheet(self, given, stance, comment)
 

@@ -274,3 +274,28 @@ def with_head(markdown: str, head: AuditHead | None) -> str:
     if head is None:
         return markdown
     return f"{markdown}\n---\n\n{head.line()}\n"
+
+
+def baseline(session: Session, partnership_id: int, why: str) -> AuditEvent:
+    """One event sealing every row and the state as they stand (after an upgrade)."""
+    return record(
+        session,
+        partnership_id,
+        "grants",
+        "audit.baseline",
+        "audit seals",
+        reason=why,
+        details={"why": why},
+    )
+
+
+def baseline_all(session: Session, why: str) -> int:
+    """A baseline for every partnership whose newest event is unsealed; how many were sealed."""
+    from grants import seals
+
+    done = 0
+    for (partnership_id,) in session.execute(select(Partnership.id).order_by(Partnership.id)).all():
+        if seals.needs_baseline(session, partnership_id):
+            baseline(session, partnership_id, why)
+            done += 1
+    return done

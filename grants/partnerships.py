@@ -112,7 +112,7 @@ def _bootstrap_session(url: str) -> Iterator[Session]:
         refuse_newer(before, url)
         schema.upgrade(session.connection())
         if before is not None:
-            from grants.seals import baseline_all
+            from grants.audit_chain import baseline_all
 
             baseline_all(session, f"upgraded from schema {before}: the rows as they stood are sealed")
         yield session
@@ -141,7 +141,7 @@ def _removed_if_failed(url: str) -> Iterator[None]:
 def blank_spec(*, name: str, slug: str, funder: str, funder_prefix: str | None) -> PartnershipSpec:
     """A partnership without a file: no organisations, priorities or members of anyone's; DESIGN §5's
     criteria and default rules, which the officer changes afterwards."""
-    from grants.scoring import DEFAULT_CRITERIA
+    from grants.reference import DEFAULT_CRITERIA
 
     return PartnershipSpec(
         name=name,

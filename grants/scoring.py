@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from grants import clock, lifecycle
+from grants import clock
 from grants.audit_chain import canonical_json
 from grants.bids import BidRow, content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
@@ -42,32 +41,6 @@ from workflows.policy import Action
 MAX_SCORE = 5
 CRITERION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 COMMENT_LIMIT = 2000
-
-# (key, title, weight, description): DESIGN §5's defaults.
-DEFAULT_CRITERIA: tuple[tuple[str, str, int, str], ...] = (
-    (
-        "fit_pcc",
-        "Fit with the PCC's priorities",
-        25,
-        "How well it delivers the PCC's priorities for the year.",
-    ),
-    (
-        "fit_csa",
-        "Fit with the CSA priorities",
-        20,
-        "How well it serves the Community Safety Agreement's priorities.",
-    ),
-    ("need", "Evidence of need", 15, "Data or experience showing the problem it addresses."),
-    (
-        "outcomes",
-        "Outcomes and how they are measured",
-        15,
-        "Clear outcomes and a credible way to measure them.",
-    ),
-    ("value", "Value for money", 15, "What it achieves for what it costs."),
-    ("deliverable", "Deliverability within the year", 10, "Whether it can be delivered before 31 March."),
-)
-
 
 # --- the maths -------------------------------------------------------------------------------
 
@@ -119,35 +92,6 @@ GENERIC_MEANINGS = ("Not addressed", "Poor", "Weak", "Adequate", "Good", "Excell
 def score_meanings(criterion: Criterion) -> list[str]:
     """What 0, 1, … 5 mean when scoring this criterion: its own descriptors, or the generic scale."""
     return descriptors_of(criterion) or list(GENERIC_MEANINGS)
-
-
-def copy_criteria(session: Any, partnership_id: int, year: FundingYear, previous: FundingYear | None) -> None:
-    """Give a new year the previous year's criteria, or the partnership's template (its file's),
-    or, for a partnership made before templates, DESIGN §5's defaults."""
-    source = Criterion.year_id == previous.id if previous is not None else Criterion.year_id.is_(None)
-    rows = [
-        (c.key, c.title, c.weight, c.description, c.position, c.descriptors)
-        for c in session.execute(
-            select(Criterion).where(
-                Criterion.partnership_id == partnership_id, source, Criterion.removed_at.is_(None)
-            )
-        ).scalars()
-    ]
-    if not rows and previous is None:
-        rows = [(k, t, w, d, i, "[]") for i, (k, t, w, d) in enumerate(DEFAULT_CRITERIA, start=1)]
-    for key, title, weight, description, position, descriptors in rows:
-        session.add(
-            Criterion(
-                partnership_id=partnership_id,
-                year_id=year.id,
-                key=key,
-                title=title,
-                weight=weight,
-                description=description,
-                descriptors=descriptors,
-                position=position,
-            )
-        )
 
 
 def criteria_in(scope: Scope, year: FundingYear | None, *, removed: bool = False) -> list[Criterion]:
@@ -891,41 +835,6 @@ def consensus_message(scope: Scope, a: Assessment) -> str:
         "--override with --reason"
     )
 
-
-def _assessment_fact(check: str) -> Callable[[Scope, Bid, dict[str, Any]], tuple[bool, str]]:
-    def compute(scope: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-        a = assess(scope, [(bid, scope.session.get_one(Organisation, bid.lead_organisation_id))])[0]
-        reason = (args.get("reason") or "").strip()
-        if check == "quorum":
-            return a.quorum, quorum_message(scope, a)
-        if check == "consensus":
-            return a.consensus or (bool(args.get("override")) and bool(reason)), consensus_message(scope, a)
-        limit = scope.session.get(FundingYear, bid.year_id).moderation_spread
-        diverges = "moderate" in a.flags
-        from grants.visibility import Viewer
-
-        by = f" by {percent_text(a.spread)[:-1]} points" if Viewer.of(scope).sees_sheets(bid) else ""
-        return (not diverges or bool(reason)), (
-            f"the sheets of {bid.reference} diverge{by} (more than {limit}): record the moderation with --reason"
-        )
-
-    return compute
-
-
-lifecycle.register_fact("quorum_met", _assessment_fact("quorum"))
-lifecycle.register_fact("consensus_or_override", _assessment_fact("consensus"))
-lifecycle.register_fact("moderation_noted", _assessment_fact("moderation"))
-
-
-def shortlist(scope: Scope, reference: str, *, override: bool, reason: str | None) -> Bid:
-    if override and not (reason or "").strip():
-        raise BadInput("--override needs --reason: the reason for overriding the consensus rule is audited")
-    details = {"override": True} if override else {}
-    return lifecycle.fire(scope, reference, "shortlist", reason=reason, override=override, details=details)[0]
-
-
-def decline(scope: Scope, reference: str, reason: str) -> Bid:
-    return lifecycle.fire(scope, reference, "decline", reason=reason)[0]
 
 
 def bid_sheets(scope: Scope, reference: str) -> Assessment:

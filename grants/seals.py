@@ -356,26 +356,3 @@ def needs_baseline(session: Session, partnership_id: int) -> bool:
     return sealed is None
 
 
-def baseline(session: Session, partnership_id: int, why: str) -> AuditEvent:
-    """One event sealing every row and the state as they stand (after an upgrade)."""
-    from grants import audit_chain
-
-    return audit_chain.record(
-        session,
-        partnership_id,
-        "grants",
-        "audit.baseline",
-        "audit seals",
-        reason=why,
-        details={"why": why},
-    )
-
-
-def baseline_all(session: Session, why: str) -> int:
-    """A baseline for every partnership whose newest event is unsealed; how many were sealed."""
-    done = 0
-    for (partnership_id,) in session.execute(select(Partnership.id).order_by(Partnership.id)).all():
-        if needs_baseline(session, partnership_id):
-            baseline(session, partnership_id, why)
-            done += 1
-    return done

@@ -159,7 +159,9 @@ def test_sheet_rescore_starts_from_the_last_sheet(round_: Cli) -> None:
         assert [a.value for a in screen.query(CriterionAnswer)] == ["4", "3", "na", "2", "5", "1"]
         assert screen.query_one(StanceAnswer).value == "oppose"
         assert screen.query_one("CommentAnswer").value == "Thin [bold]evidence[/]"
-        assert "your saved sheet (version 1) shown" in shown(app, "#head")
+        assert "Score CRG-2425-008 · bid 8 of 8; 7 waiting for your sheet · saved (version 1)" in shown(
+            app, "#head"
+        )
         assert "Weighted score 64.7%" in shown(app, "#status")
 
     drive(round_, "wg-kfrs", "CRG-2425-008", [], look=look)
@@ -178,8 +180,9 @@ def test_sheet_rescore_starts_from_the_last_sheet(round_: Cli) -> None:
 
 def test_sheet_asks_again_before_saving_support_at_zero(round_: Cli) -> None:
     def look(app: ScoreSheetApp) -> None:
-        assert "The scores come to 0.0% but the stance is support: press Ctrl+S again" in shown(
-            app, "#status"
+        assert (
+            "The scores come to 0.0% but the stance is support: Ctrl+S again saves it so; or change it."
+            in shown(app, "#status")
         )
 
     app = drive(round_, "wg-kfrs", "CRG-2425-008", [*"000000", "s", "ctrl+s"], look=look)
@@ -276,3 +279,70 @@ def test_score_command_refuses_a_conflict_before_the_sheet_opens(round_: Cli, mo
     assert closed.stderr.strip() == (
         "Error: CRG-2425-009 is not_shortlisted: sheets can be scored or changed only while it is in scoring"
     )
+
+
+def test_only_the_sheet_imports_textual(round_: Cli) -> None:
+    """Textual is the sheet's alone: --help, status, a score given as flags and the plain prompts
+    never import it (it would slow every command's start)."""
+    import subprocess
+    import sys
+
+    flags = [f"--criterion={key}=4" for key in KEYS]
+    code = (
+        "import sys\n"
+        "from cli.main import run\n"
+        f"db = {round_.url!r}\n"
+        "for args in (['--help'], ['--db', db, '--as', 'wg-kfrs', 'status'],\n"
+        f"             ['--db', db, '--as', 'wg-kfrs', 'score', 'CRG-2425-008', *{flags!r}, '--support'],\n"
+        "             ['--db', db, '--as', 'wg-nhs', 'score', 'CRG-2425-008', '--plain']):\n"
+        "    try:\n"
+        "        run(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('\\nimported:', sorted({name.split('.')[0] for name in sys.modules} & {'textual', 'cli'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, input="", check=True)
+    assert out.stdout.strip().splitlines()[-1] == "imported: ['cli']"
+    assert "Scored CRG-2425-008: 80.0% (support)." in out.stdout
+
+
+def test_score_command_reports_what_the_sheet_saved_and_left(round_: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """After the screen closes, the command says what was saved and what was left, and leaving
+    with nothing saved is exit 1 (as declining at the prompts is)."""
+    import cli.scoring
+    from cli.sheet import Sitting
+
+    monkeypatch.setattr(cli.scoring, "interactive_terminal", lambda: True)
+    monkeypatch.setattr(ScoreSheetApp, "run", lambda self: Sitting(left="CRG-2425-008"))
+    left = round_("score", "CRG-2425-008", actor="wg-kfrs")
+    assert (left.exit_code, left.stdout, left.stderr) == (
+        1,
+        "",
+        "Left CRG-2425-008: nothing was saved for it.\n",
+    )
+
+    desk = Desk(Options(db=round_.url, actor="wg-kfrs"))
+    saved = desk.save("CRG-2425-001", dict.fromkeys(KEYS, "4"), "support", "")
+    monkeypatch.setattr(
+        ScoreSheetApp, "run", lambda self: Sitting(saved=[(saved, "support")], left="CRG-2425-002")
+    )
+    sitting = round_("score", "--next", actor="wg-kfrs")
+    assert sitting.exit_code == 0
+    assert sitting.stdout == "Scored CRG-2425-001: 80.0% (support).\n"
+    assert sitting.stderr == "Left CRG-2425-002: nothing was saved for it.\n"
+    monkeypatch.setattr(ScoreSheetApp, "run", lambda self: Sitting(saved=[(saved, "support")]))
+    done = round_("score", "--next", actor="wg-kfrs")
+    assert done.stdout == "Scored CRG-2425-001: 80.0% (support).\nNo bid is waiting for your sheet.\n"
+
+
+def test_a_dumb_terminal_gets_the_prompts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from cli.scoring import interactive_terminal
+
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert interactive_terminal()
+    monkeypatch.setenv("TERM", "dumb")
+    assert not interactive_terminal()
