@@ -39,7 +39,7 @@ ANSWER_KEYS = (
     *(k.upper() for k in STANCE_KEYS),
     *("backspace", "delete", "left", "right", "up", "down", "enter"),
 )
-KEYS = "↑↓ move · 0–5 score · n na · s/o/a stance · Ctrl+S save · Tab bid · Esc leave"
+KEYS = "↑↓ move · 0–5/n score · s/o/a stance · PgUp/PgDn bid · Ctrl+S save · Esc leave"
 
 
 class Desk:
@@ -408,6 +408,8 @@ class ScoreSheetApp(App[Sitting]):
     BINDINGS = [
         Binding("escape,ctrl+c", "leave", "Leave", priority=True),
         Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("pageup", "scroll_bid(-1)", show=False, priority=True),
+        Binding("pagedown", "scroll_bid(1)", show=False, priority=True),
         *(Binding(key, f"answer('{key}')", show=False, priority=True) for key in ANSWER_KEYS),
     ]
 
@@ -452,6 +454,15 @@ class ScoreSheetApp(App[Sitting]):
         if key not in moves:
             raise SkipAction()
         screen.action_move(moves[key])
+
+    def action_scroll_bid(self, step: int) -> None:
+        """The bid's text scrolls a page from wherever the focus is."""
+        if isinstance(self.screen, SheetScreen):
+            pane = self.screen.query_one("#bid", VerticalScroll)
+            if step > 0:
+                pane.scroll_page_down()
+            else:
+                pane.scroll_page_up()
 
     def action_save(self) -> None:
         if isinstance(self.screen, SheetScreen):

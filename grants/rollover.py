@@ -382,16 +382,17 @@ def _close_year(
     for figures in statement.pots:
         if figures.balance.pence:
             debit_pot(session, pots[figures.kind], figures.balance, what="the return")
+            returned = ledger.return_movement(figures.kind, year.label, figures.balance.pence)
             ledger.post(
                 session,
                 year,
-                "return",
-                ledger.pot_account(figures.kind),
-                ledger.RETURNED,
+                returned.kind,
+                returned.from_account,
+                returned.to_account,
                 figures.balance,
                 actor_id=actor_id,
                 on=scope.today,
-                reason=f"underspend of {year.label} returned to the PCC",
+                reason=returned.reason,
             )
     year.status = YearStatus.closed
     year.closed_at = clock.now()

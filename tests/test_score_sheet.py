@@ -346,3 +346,12 @@ def test_a_dumb_terminal_gets_the_prompts(monkeypatch) -> None:  # type: ignore[
     assert interactive_terminal()
     monkeypatch.setenv("TERM", "dumb")
     assert not interactive_terminal()
+
+
+def test_sheet_page_keys_scroll_the_bid_from_any_line(round_: Cli) -> None:
+    def look(app: ScoreSheetApp) -> None:
+        pane = app.screen.query_one("#bid")
+        assert pane.scroll_y > 0  # the bid's card is taller than the screen at 80×24
+        assert isinstance(app.screen.focused, CriterionAnswer)  # the focus stayed where it was
+
+    drive(round_, "wg-kfrs", "CRG-2425-001", ["pagedown"], look=look)
