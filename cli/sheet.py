@@ -495,21 +495,22 @@ class ScoreSheetApp(App[Sitting]):
         self.switch_screen(SheetScreen(form, *self.answers))
 
 
-def report(sitting: Sitting | None, reference: str, *, queue_done: bool) -> None:
-    """After the screen closes: each sheet saved, as the prompts say it; what was left unsaved."""
+def report(sitting: Sitting, *, queue_done: bool, broken: bool = False) -> None:
+    """After the screen closes: each sheet saved, as the prompts say it; what was left unsaved.
+    Leaving with nothing saved is exit 1, as declining at the prompts is; so is a sheet that
+    stopped on an error (Textual has shown it), after saying what was saved before it."""
     from cli.common import console, note
     from grants.scoring import percent_text
 
-    sitting = sitting or Sitting(left=reference)
     for result, stance in sitting.saved:
         verb = "Re-scored" if result.replaced else "Scored"
         console.print(f"{verb} {result.bid.reference}: {percent_text(result.percent)} ({stance}).")
     if sitting.left:
         note(f"Left {sitting.left}: nothing was saved for it.")
-        if not sitting.saved:
-            raise typer.Exit(1)
     elif queue_done:
         console.print("No bid is waiting for your sheet.")
+    if broken or (sitting.left and not sitting.saved):
+        raise typer.Exit(1)
 
 
 def score_on_sheet(
@@ -525,4 +526,8 @@ def score_on_sheet(
     from cli.common import options
 
     app = ScoreSheetApp(Desk(options(ctx)), form, flags, stance, comment, sitting=sitting)
-    report(app.run(), form.row.bid.reference, queue_done=sitting)
+    result = app.run()
+    if result is None:  # stopped by an error, not by a save or Esc: the sheet on screen was not saved
+        report(Sitting(app.record.saved, left="the sheet on the screen"), queue_done=False, broken=True)
+    else:
+        report(result, queue_done=sitting)
