@@ -9,7 +9,7 @@ visible (grants.text.visible): never as Textual or Rich markup.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
 from rich.text import Text
@@ -83,21 +83,26 @@ class Sitting:
     """What happened at the sheet: the sheets saved, in order (SheetResult, stance), and the bid
     the member left without saving, if they did."""
 
-    saved: list[tuple[Any, str]] = field(default_factory=list)
+    saved: list[tuple[SheetResult, str]] = field(default_factory=list)
     left: str | None = None
+
+
+def _sheet_screen(answer: Widget) -> SheetScreen:
+    """The screen an answer is on: answers are only ever composed by SheetScreen."""
+    return cast("SheetScreen", answer.screen)
 
 
 class Answer(Widget, can_focus=True):
     """A line of the sheet: the member moves to it with ↑/↓ (or Enter) and answers with a key."""
 
-    def take(self, key: str) -> bool:
-        """Answer with the key if it is one of this line's; False leaves the key to others."""
-        return False
-
     DEFAULT_CSS = """
     Answer { height: auto; padding: 0 1; }
     Answer:focus { background: $boost; }
     """
+
+    def take(self, key: str) -> bool:
+        """Answer with the key if it is one of this line's; False leaves the key to others."""
+        return False
 
     def on_focus(self) -> None:
         self.refresh(layout=True)
@@ -147,7 +152,7 @@ class CriterionAnswer(Answer):
         else:
             return False
         self.show()
-        self.screen.answered(self)  # type: ignore[attr-defined]
+        _sheet_screen(self).answered(self)
         return True
 
     def show(self) -> None:
@@ -179,9 +184,9 @@ class StanceAnswer(Answer):
     def choose(self, value: str, *, move_on: bool) -> None:
         self.value = value
         self.refresh(layout=True)
-        self.screen.answered(self)  # type: ignore[attr-defined]
+        _sheet_screen(self).answered(self)
         if move_on:  # on to the comment, so that what is typed next is not read as a stance
-            self.screen.action_move(1)  # type: ignore[attr-defined]
+            _sheet_screen(self).action_move(1)
 
     def take(self, key: str) -> bool:
         if key.lower() in STANCE_KEYS:
@@ -209,7 +214,7 @@ class CommentAnswer(Input):
     """The comment for the working group (optional)."""
 
     def on_input_changed(self) -> None:
-        self.screen.answered(self)  # type: ignore[attr-defined]
+        _sheet_screen(self).answered(self)
 
 
 def card(form: SheetForm) -> Text:
@@ -370,7 +375,7 @@ class SheetScreen(Screen[None]):
             self.confirming = (given, stance)
             self.say(f"{odd[0].upper()}{odd[1:]}: Ctrl+S again saves it so; or change it.")
             return
-        self.app.save_sheet(self, given, stance, comment)  # type: ignore[attr-defined]
+        cast("ScoreSheetApp", self.app).save_sheet(self, given, stance, comment)
 
 
 class RefusedScreen(Screen[None]):

@@ -3,12 +3,16 @@ policy, printed from the tables the engine runs on."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import JsonFlag, WideFlag, console, fail, json_format, print_json
 from cli.render import Grid, folding, whole
+
+if TYPE_CHECKING:
+    from workflows.bid_lifecycle import BidStatus
+    from workflows.diagram import Move
 
 FORMATS = ("table", "json", "markdown")
 
@@ -68,7 +72,9 @@ LIFECYCLE_COLUMNS = (
 )
 
 
-def lifecycle_tables(outline: list, wide: bool = False) -> list[Grid]:  # type: ignore[type-arg]
+def lifecycle_tables(
+    outline: list[tuple[str, list[tuple[BidStatus, list[Move]]]]], wide: bool = False
+) -> list[Grid]:
     """A table per stage: each state's moves, one a row, the state named on its first."""
     from workflows.diagram import rule_name
 
