@@ -90,7 +90,7 @@ def lifecycle_tables(
                     move.action,
                     move.to.value,
                     ", ".join(r.value for r in move.roles),
-                    ", ".join(rule_name(g) for g in move.guards),
+                    ", ".join(rule_name(g).replace("-", " ") for g in move.guards),  # folds at words
                 )
         tables.append(table)
     return tables
