@@ -83,7 +83,7 @@ class Sitting:
     """What happened at the sheet: the sheets saved, in order (SheetResult, stance), and the bid
     the member left without saving, if they did."""
 
-    saved: list[tuple[Any, str]] = field(default_factory=list)
+    saved: list[tuple[SheetResult, str]] = field(default_factory=list)
     left: str | None = None
 
 
@@ -95,14 +95,14 @@ def _sheet_screen(answer: Widget) -> SheetScreen:
 class Answer(Widget, can_focus=True):
     """A line of the sheet: the member moves to it with ↑/↓ (or Enter) and answers with a key."""
 
-    def take(self, key: str) -> bool:
-        """Answer with the key if it is one of this line's; False leaves the key to others."""
-        return False
-
     DEFAULT_CSS = """
     Answer { height: auto; padding: 0 1; }
     Answer:focus { background: $boost; }
     """
+
+    def take(self, key: str) -> bool:
+        """Answer with the key if it is one of this line's; False leaves the key to others."""
+        return False
 
     def on_focus(self) -> None:
         self.refresh(layout=True)
@@ -234,15 +234,29 @@ def card(form: SheetForm) -> Text:
     return out
 
 
+# How many bids of the queue the strip shows at once: at six characters each, with the "Queue"
+# label and the "…" on either side, they fit an 80-column terminal.
+QUEUE_WINDOW = 11
+
+
 def queue_strip(form: SheetForm, reference: str) -> Text:
-    """'Queue  001✓ 002✓ ▸003 004 …': every bid of the member's queue, saved ones ticked."""
+    """'Queue  001✓ 002✓ ▸003 004 …': the member's queue, saved ones ticked; a long queue shows
+    the bids around the one on screen, with '…' for the rest."""
+    refs = form.queue.references
+    at = refs.index(reference) if reference in refs else 0
+    start = max(0, min(at - QUEUE_WINDOW // 2, len(refs) - QUEUE_WINDOW))
+    shown = refs[start : start + QUEUE_WINDOW]
     strip = Text(no_wrap=True, overflow="ellipsis")
     strip.append("Queue ", "dim")
-    for ref in form.queue.references:
+    if start > 0:
+        strip.append(" …", "dim")
+    for ref in shown:
         mark = "✓" if ref in form.queue.saved else ""
         here = ref == reference
         strip.append(" ▸" if here else "  ")
         strip.append(f"{ref.rsplit('-', 1)[-1]}{mark}", "bold reverse" if here else "")
+    if start + QUEUE_WINDOW < len(refs):
+        strip.append("  …", "dim")
     return strip
 
 

@@ -90,8 +90,9 @@ GENERIC_MEANINGS = ("Not addressed", "Poor", "Weak", "Adequate", "Good", "Excell
 
 
 def score_meanings(criterion: Criterion) -> list[str]:
-    """What 0, 1, … 5 mean when scoring this criterion: its own descriptors, or the generic scale."""
-    return descriptors_of(criterion) or list(GENERIC_MEANINGS)
+    """What 0, 1, … 5 mean when scoring this criterion: its own six descriptors, or the generic scale."""
+    own = descriptors_of(criterion)
+    return own if len(own) == MAX_SCORE + 1 else list(GENERIC_MEANINGS)
 
 
 def criteria_in(scope: Scope, year: FundingYear | None, *, removed: bool = False) -> list[Criterion]:
