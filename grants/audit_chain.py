@@ -189,6 +189,12 @@ def record(
             seals=sealed,
         )
     )
+    _append_at_head(session, partnership_id, event)
+    return event
+
+
+def _append_at_head(session: Session, partnership_id: int, event: AuditEvent) -> None:
+    """Insert the event and move the partnership's chain head to it."""
     session.flush()  # the command's own rows first: an error below is the event's
     session.add(event)
     try:
@@ -196,9 +202,10 @@ def record(
     except IntegrityError as error:
         # Only a change made outside grants puts an event where the head says the next one goes
         # (the head wound back): say so, instead of a traceback, and write nothing.
+        count = event.seq - 1
         raise IntegrityFailed(
             f"the audit trail is out of step with its head: the partnership records {count} events, "
-            f"but event #{count + 1} cannot be added after them (it exists already, or the partnership "
+            f"but event #{event.seq} cannot be added after them (it exists already, or the partnership "
             "is gone); the database was changed outside grants and nothing was written. Run "
             "`grants audit verify` to see where, and restore a backup"
         ) from error
@@ -209,7 +216,6 @@ def record(
         .execution_options(synchronize_session=False)
     )
     session.flush()
-    return event
 
 
 @dataclass(frozen=True)
