@@ -234,15 +234,29 @@ def card(form: SheetForm) -> Text:
     return out
 
 
+# How many bids of the queue the strip shows at once: at six characters each, with the "Queue"
+# label and the "…" on either side, they fit an 80-column terminal.
+QUEUE_WINDOW = 11
+
+
 def queue_strip(form: SheetForm, reference: str) -> Text:
-    """'Queue  001✓ 002✓ ▸003 004 …': every bid of the member's queue, saved ones ticked."""
+    """'Queue  001✓ 002✓ ▸003 004 …': the member's queue, saved ones ticked; a long queue shows
+    the bids around the one on screen, with '…' for the rest."""
+    refs = form.queue.references
+    at = refs.index(reference) if reference in refs else 0
+    start = max(0, min(at - QUEUE_WINDOW // 2, len(refs) - QUEUE_WINDOW))
+    shown = refs[start : start + QUEUE_WINDOW]
     strip = Text(no_wrap=True, overflow="ellipsis")
     strip.append("Queue ", "dim")
-    for ref in form.queue.references:
+    if start > 0:
+        strip.append(" …", "dim")
+    for ref in shown:
         mark = "✓" if ref in form.queue.saved else ""
         here = ref == reference
         strip.append(" ▸" if here else "  ")
         strip.append(f"{ref.rsplit('-', 1)[-1]}{mark}", "bold reverse" if here else "")
+    if start + QUEUE_WINDOW < len(refs):
+        strip.append("  …", "dim")
     return strip
 
 

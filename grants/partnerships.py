@@ -686,7 +686,7 @@ def edit_member(
         member.organisation_id = id_of(org)
     if roles is not None or organisation is not None:
         wanted = parse_roles(roles) if roles is not None else tuple(r for r in parse_roles(member.roles))
-        check_member_kind(member.handle, wanted, scope.session.get(Organisation, member.organisation_id))
+        check_member_kind(member.handle, wanted, scope.session.get_one(Organisation, member.organisation_id))
     if roles is not None:
         new_roles = roles_text(parse_roles(roles))
         if new_roles != member.roles and member.id == scope.actor.id:
@@ -703,10 +703,10 @@ def edit_member(
         member.roles = new_roles
     after = {
         "name": member.name,
-        "organisation": scope.session.get(Organisation, member.organisation_id).key,
+        "organisation": scope.session.get_one(Organisation, member.organisation_id).key,
         "roles": member.roles,
     }
-    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    changes: dict[str, list[object]] = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if not changes:
         raise BadInput(f"nothing to change: give --name, --org or --roles for {member.handle}")
     scope.session.add(member)

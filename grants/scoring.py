@@ -457,7 +457,7 @@ def submit_sheet(
 ) -> SheetResult:
     """Record the actor's sheet for a bid in scoring; a re-score replaces it and keeps history."""
     bid, member = _scorable(scope, reference, lock=False)  # serial already: see declare_interest
-    criteria = criteria_of(scope, scope.session.get(FundingYear, bid.year_id))
+    criteria = criteria_of(scope, scope.session.get_one(FundingYear, bid.year_id))
     keys = [c.key for c in criteria]
     unknown = sorted(set(given) - set(keys))
     if unknown:
@@ -827,7 +827,7 @@ def consensus_message(scope: Scope, a: Assessment) -> str:
         reasons.append(
             f"{counted(len(opposing), 'sheet')} {verb(len(opposing), 'opposes', 'oppose')}"
         )
-    threshold = scope.session.get(FundingYear, a.bid.year_id).consensus_threshold
+    threshold = scope.session.get_one(FundingYear, a.bid.year_id).consensus_threshold
     if a.mean is None or a.mean < threshold:
         mean = f"its mean {percent_text(a.mean)}" if sees else "its mean"
         reasons.append(f"{mean} is below the {threshold}% threshold")

@@ -372,3 +372,18 @@ def test_score_command_says_what_was_saved_before_the_sheet_broke(round_: Cli, m
     assert result.exit_code == 1
     assert result.stdout == "Scored CRG-2425-001: 80.0% (support).\n"
     assert result.stderr == "Left the sheet on the screen: nothing was saved for it.\n"
+
+
+def test_queue_strip_of_a_long_queue_keeps_the_bid_on_screen_in_view() -> None:
+    from types import SimpleNamespace
+
+    from cli.sheet import queue_strip
+    from grants.scoring import Queue
+
+    refs = [f"CRG-2425-{n:03}" for n in range(1, 41)]
+    form = SimpleNamespace(queue=Queue(refs, frozenset(refs[:20])))
+    middle = queue_strip(form, "CRG-2425-021").plain
+    assert middle == "Queue  …  016✓  017✓  018✓  019✓  020✓ ▸021  022  023  024  025  026  …"
+    assert len(middle) <= 78
+    assert queue_strip(form, "CRG-2425-001").plain.startswith("Queue  ▸001✓  002✓")
+    assert queue_strip(form, "CRG-2425-040").plain.endswith("038  039 ▸040")
