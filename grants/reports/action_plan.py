@@ -196,7 +196,7 @@ def _action_lines(scope: Scope, year: FundingYear, statuses: frozenset[BidStatus
             org,
             Money(bid.award_pence or 0),
             bid.status,
-            None if bid.year_id == year.id else scope.session.get(FundingYear, bid.year_id).label,
+            None if bid.year_id == year.id else scope.session.get_one(FundingYear, bid.year_id).label,
         )
         for bid, org in rows
     ]
