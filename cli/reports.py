@@ -276,7 +276,7 @@ def report_action_plan(
 
     Example: grants report action-plan --format docx --out action-plan-2024-25.docx
     """
-    from grants.reports.working_group import action_plan
+    from grants.reports.action_plan import action_plan
 
     fmt = json_format(check_format(fmt, ("markdown", "json", "csv", "docx")), json_, "markdown")
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)

@@ -196,7 +196,7 @@ def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
     org = (
         find_organisation(scope, org_key)
         if org_key
-        else scope.session.get(Organisation, actor.organisation_id)
+        else scope.session.get_one(Organisation, actor.organisation_id)
     )
     from grants.permissions import require
 
@@ -247,7 +247,7 @@ def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
 def edit_bid(scope: Scope, reference: str, fields: BidFields) -> tuple[Bid, dict[str, Any]]:
     """Change a bid's content: only in draft or clarification, by its lead or an officer."""
     bid = find_bid(scope, reference, lock=True)
-    year = scope.session.get(FundingYear, bid.year_id)
+    year = scope.session.get_one(FundingYear, bid.year_id)
     ensure_open(year)
     from grants.permissions import require
 

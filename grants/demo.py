@@ -485,7 +485,7 @@ def score_proposals(url: str, references: list[str], *, first_position: int = 0)
                 if not permissions.allows(scope, Action.score, bid):
                     continue
                 criteria = [
-                    c.key for c in scoring.criteria_of(scope, scope.session.get(FundingYear, bid.year_id))
+                    c.key for c in scoring.criteria_of(scope, scope.session.get_one(FundingYear, bid.year_id))
                 ]
                 given, stance, comment = demo_sheet(position, scorer, criteria)
                 scoring.submit_sheet(scope, reference, given, Stance(stance), comment)

@@ -29,7 +29,7 @@ FactComputer = Callable[[Scope, Bid, dict[str, Any]], tuple[bool, str]]
 
 
 def _required_fields(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
-    year = scope.session.get(FundingYear, bid.year_id)
+    year = scope.session.get_one(FundingYear, bid.year_id)
     missing = missing_fields(bid, year)
     return not missing, f"{bid.reference} cannot be submitted yet: it needs {', '.join(missing)}"
 
@@ -60,7 +60,7 @@ def _assessment_fact(check: str) -> FactComputer:
             return a.quorum, quorum_message(scope, a)
         if check == "consensus":
             return a.consensus or (bool(args.get("override")) and bool(reason)), consensus_message(scope, a)
-        limit = scope.session.get(FundingYear, bid.year_id).moderation_spread
+        limit = scope.session.get_one(FundingYear, bid.year_id).moderation_spread
         diverges = "moderate" in a.flags
         from grants.visibility import Viewer
 

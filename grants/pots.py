@@ -196,7 +196,7 @@ def amount_within_pot(scope: Scope, bid: Bid) -> tuple[bool, str]:
     """The pot-size rule, at submission and for a change during clarification."""
     from grants.pots import pot_figures
 
-    year = scope.session.get(FundingYear, bid.year_id)
+    year = scope.session.get_one(FundingYear, bid.year_id)
     size = next(f.allocated for f in pot_figures(scope.session, year) if f.kind == bid.pot)
     amount = Money(bid.amount_requested_pence)
     return (

@@ -184,21 +184,7 @@ def create_year(
     )
     session.add(year)
     session.flush()
-    for kind, amount in ((PotKind.upfront, upfront), (PotKind.tactical, tactical)):
-        pot = Pot(year_id=year.id, kind=kind, uncommitted_pence=amount.pence)
-        session.add(pot)
-        if amount.pence:
-            ledger.post(
-                session,
-                year,
-                "allocation",
-                ledger.FUNDER,
-                ledger.pot_account(kind),
-                amount,
-                actor_id=actor_id,
-                on=starts_on,
-                reason=f"{label} allocation",
-            )
+    _fund_pots(session, year, {PotKind.upfront: upfront, PotKind.tactical: tactical}, actor_id)
     previous = copy_reference_data(session, scope.partnership.id, year)
     copy_criteria(
         session, scope.partnership.id, year, session.get(FundingYear, previous) if previous else None
@@ -219,6 +205,24 @@ def create_year(
         },
     )
     return year
+
+
+def _fund_pots(session: Session, year: FundingYear, amounts: dict[PotKind, Money], actor_id: int) -> None:
+    """The year's pots, each funded from the funder in the ledger on the year's first day."""
+    for kind, amount in amounts.items():
+        session.add(Pot(year_id=year.id, kind=kind, uncommitted_pence=amount.pence))
+        if amount.pence:
+            ledger.post(
+                session,
+                year,
+                "allocation",
+                ledger.FUNDER,
+                ledger.pot_account(kind),
+                amount,
+                actor_id=actor_id,
+                on=year.starts_on,
+                reason=f"{year.label} allocation",
+            )
 
 
 def copy_reference_data(session: Session, partnership_id: int, year: FundingYear) -> int | None:

@@ -236,7 +236,7 @@ def test_every_commands_messages_have_no_slips(
     for actor, reference in (("kcc-officer", BAD["reference"]), ("wg-police", draft)):
         result = cli(*_argv(words, required, reference), actor=actor)
         assert result.exception is None or isinstance(result.exception, SystemExit), (name, result.output)
-        said = result.stderr
+        said = result.stderr + result.stdout
         assert slips(said) == [], (name, actor, said)
         for typed in BAD.values():
             assert typed.upper() not in said, (name, "upper-cased the input", said)

@@ -22,19 +22,11 @@ from grants.money import Money, sum_money
 from grants.papers.potchart import POT_SERIES, pot_chart
 from grants.papers.word import Paper
 from grants.pots import PotFigures
-from grants.reports.working_group import (
-    ACTION_COLUMNS,
-    Action,
-    WorkingGroupReport,
-    action_plan,
-    awaiting_confirmation,
-    counted,
-    day_text,
-    programme_title,
-    working_group_report,
-)
+from grants.reports.action_plan import ACTION_COLUMNS, action_plan, awaiting_confirmation
+from grants.reports.working_group import WorkingGroupReport, working_group_report
 from grants.scope import Scope
 from grants.writing.files import write_whole
+from grants.writing.prose import counted, day_text, programme_title, state_text
 
 # The seed's papers to the partnership are "For Information": the partnership is asked to note them.
 CLASSIFICATION = "For Information"
@@ -235,20 +227,6 @@ def write_working_group(
 # --- the action plan -----------------------------------------------------------------------------
 
 
-def _action_row(a: Action, status: str) -> list[str]:
-    return [
-        a.reference,
-        "; ".join(a.priorities) or "—",
-        a.objective,
-        a.actions or "—",
-        a.measures or "—",
-        day_text(a.timescale) if a.timescale else "—",
-        a.lead_agency,
-        str(a.award) if a.award.pence else "—",
-        status,
-    ]
-
-
 def write_action_plan(scope: Scope, path: Path, *, label: str | None, template: Path | None) -> PaperSummary:
     """The action plan's grant lines as a table: funded actions in purple (and only they), the
     projects recommended but not yet confirmed after them, not purple."""
@@ -281,17 +259,8 @@ def write_action_plan(scope: Scope, path: Path, *, label: str | None, template: 
         label="Key:",
     )
     paper.heading(f"1. Actions funded by the {grant}")
-    rows = [
-        _action_row(
-            a,
-            a.status.value.replace("_", " ")
-            + (f" (carried from {a.carried_from})" if a.carried_from else ""),
-        )
-        for a in funded.actions
-    ]
-    rows += [
-        _action_row(a, f"awaiting confirmation ({a.status.value.replace('_', ' ')})") for a in pending.actions
-    ]
+    rows = [a.row(state_text(a.status) + a.carried_note) for a in funded.actions]
+    rows += [a.row(f"awaiting confirmation ({state_text(a.status)})") for a in pending.actions]
     if rows:
         total = ["", "", "Total awarded", "", "", "", "", str(funded.total), ""]
         paper.table(
@@ -374,7 +343,7 @@ def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Pat
                     x.reference,
                     x.title + (f" (carried from {x.carried_from})" if x.carried_from else ""),
                     x.pot.value,
-                    x.status.value.replace("_", " "),
+                    state_text(x.status),
                     str(x.award),
                     str(x.spent),
                     str(x.underspend),
