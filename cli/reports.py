@@ -16,7 +16,7 @@ from cli.yearend import render_statement
 from grants.wording import counted, verb
 
 if TYPE_CHECKING:
-    from grants.papers.working_group import PaperSummary
+    from grants.papers.layout import PaperSummary
     from grants.scope import Scope
 
 
@@ -281,7 +281,7 @@ def report_action_plan(
     fmt = json_format(check_format(fmt, ("markdown", "json", "csv", "docx")), json_, "markdown")
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
     if fmt == "docx":
-        from grants.papers.working_group import write_action_plan
+        from grants.papers.action_plan import write_action_plan
 
         assert out is not None  # docx_options refused a Word paper without --out
 
@@ -323,7 +323,7 @@ def report_year_end(
     fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
     docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
     if fmt == "docx":
-        from grants.papers.working_group import write_year_end
+        from grants.papers.year_end import write_year_end
 
         assert out is not None  # docx_options refused a Word paper without --out
 
