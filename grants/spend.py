@@ -645,9 +645,12 @@ class _FileReader:
         self.reference_column = repr(source.header[at["reference"]])
         self.width = max(at.values()) + 1
         self.at = (at["date"], at["amount"], at["reference"], at["supplier"], at["invoice"])
-        # Per bid, the dates a line is taken on without asking Payable.refusal (the fast path).
-        self.window = {
+        # Per bid, the dates a line is taken on without asking Payable.refusal (the fast path);
+        # None for a bid that takes no payment at all (a closed year, or not spendable).
+        self.window: dict[int, tuple[date, date] | None] = {
             p.bid_id: (max(p.starts_on, p.funded_on or p.starts_on), min(p.ends_on, self.today))
+            if p.year_open and p.status in SPENDABLE
+            else None
             for p in payables.values()
         }
         self.unmatched_pence = 0
@@ -689,27 +692,17 @@ class _FileReader:
         except BadInput as error:
             self.faults(line, str(error))
             return None
-        paid_on = parsed.paid_on
-        low, high = self.window[payable.bid_id]
+        paid_on, pence, supplier, invoice, key = parsed
+        bid_id = payable.bid_id
+        window = self.window[bid_id]
         problem = None
-        if not (payable.year_open and payable.status in SPENDABLE and low <= paid_on <= high):
+        if window is None or not window[0] <= paid_on <= window[1]:
             problem = payable.refusal(paid_on, self.today)
         day = paid_on.isoformat()
         # The payment as the seal reads it: grants.seals.row_text of grants.seals._spend's columns
         # after the id, written out (all are ints and strs here: the invoice is required).
-        self.texts.append(
-            f"{payable.bid_id}\x1f{day}\x1f{parsed.pence}\x1f{parsed.supplier}\x1f{parsed.invoice}{self.by_actor}"
-        )
-        return (
-            line,
-            payable.bid_id,
-            day,
-            parsed.pence,
-            parsed.supplier,
-            parsed.invoice,
-            parsed.key,
-            problem,
-        )
+        self.texts.append(f"{bid_id}\x1f{day}\x1f{pence}\x1f{supplier}\x1f{invoice}{self.by_actor}")
+        return (line, bid_id, day, pence, supplier, invoice, key, problem)
 
     def payable(self, line: int, row: list[str]) -> Payable | None:
         """The bid a line pays, or None: a line of the wrong shape, naming no grant project (not
