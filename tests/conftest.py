@@ -35,6 +35,22 @@ def pytest_configure(config: pytest.Config) -> None:
     explicit = config.args_source == pytest.Config.ArgsSource.ARGS
     if explicit and config.option.markexpr == "not slow":
         config.option.markexpr = ""
+    if not hasattr(config, "workerinput"):  # once per run, before any xdist worker starts
+        _compile_the_project()
+
+
+def _compile_the_project() -> None:
+    """Write the project's bytecode before the tests start the `grants` command as a process.
+
+    With PYTHONDONTWRITEBYTECODE set (as on some machines and CI images) Python never caches the
+    project's modules, so each `grants` process compiled all of them again: about 0.2 s of its
+    1.3 s. Python still reads a cache written here; compileall skips the modules that are up to
+    date, so this costs nothing once done."""
+    import compileall
+
+    root = Path(__file__).resolve().parent.parent
+    for package in ("grants", "cli", "workflows"):
+        compileall.compile_dir(root / package, quiet=1)
 
 
 @pytest.hookimpl(tryfirst=True)
