@@ -256,8 +256,9 @@ def verify(url: str, tally: Tally, processes: int, bids: int, seconds: float, en
     from grants.checks import run_checks
     from grants.models import Bid, PotKind
     from grants.options import Options
+    from grants.pots import pot_figures
     from grants.scope import open_scope
-    from grants.years import find_year, pot_figures
+    from grants.years import find_year
     from workflows.bid_lifecycle import LIVE
 
     with open_scope(Options(db=url), write=False) as scope:

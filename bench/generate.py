@@ -26,7 +26,7 @@ Bids, sheets, ledger entries, payments and audit events are written in bulk with
 but row for row as the services write them: the ledger entries move money between the accounts
 of DESIGN §6 (pot:X → award:BID, award:BID → spent:BID, award:BID → pot:X), the pots' cached
 balances and each bid's award and spend equal the ledger, and every step appends to the
-partnership's SHA-256 audit chain exactly as `grants.audit.record` does. `grants check` passes
+partnership's SHA-256 audit chain exactly as `grants.audit_chain.record` does. `grants check` passes
 on the result (this script runs the same checks at the end unless given --no-check).
 
 Importable: `generate(url, seed, partnerships, years, bids, spend)` returns a `Generated` with the
@@ -691,7 +691,7 @@ def _allocation(plans: list[BidPlan]) -> int:
 
 
 class Chain:
-    """The partnership's audit chain, extended in memory exactly as grants.audit.record does."""
+    """The partnership's audit chain, extended in memory exactly as grants.audit_chain.record does."""
 
     def __init__(self, connection: Any, partnership_id: int) -> None:
         from sqlalchemy import select
@@ -721,9 +721,9 @@ class Chain:
         details: dict[str, Any] | None = None,
         content_hash: str | None = None,
     ) -> None:
-        from grants.audit import canonical_json, chain_hash
+        from grants.audit_chain import canonical_json, chain_hash
 
-        # The fields grants.audit.record stores; hashed by the same function (it reads attributes,
+        # The fields grants.audit_chain.record stores; hashed by the same function (it reads attributes,
         # so a plain namespace does, and is much cheaper to build than a table model).
         event = SimpleNamespace(
             partnership_id=self.partnership_id,
@@ -772,7 +772,7 @@ def write_year(
     """Insert the year's bids, sheets, payments, ledger entries and audit events in bulk."""
     from sqlalchemy import insert, select, update
 
-    from grants.audit import canonical_json
+    from grants.audit_chain import canonical_json
     from grants.bids import content_hash, content_of
     from grants.ledger import payment_movement
     from grants.models import Bid, LedgerEntry, Pot, PotKind, ScoreSheet, Spend, SpendImport, Stance

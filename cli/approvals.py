@@ -10,7 +10,6 @@ from cli.common import JsonFlag, call, console, print_json
 
 if TYPE_CHECKING:
     from grants.approvals import Decision
-    from grants.budget import Transfer
     from grants.scope import Scope
 
 Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
@@ -135,47 +134,6 @@ def cancel(ctx: typer.Context, reference: Ref, reason: Reason, json_: JsonFlag =
     )
 
 
-def pot_transfer(
-    ctx: typer.Context,
-    amount: Annotated[str, typer.Argument(help="How much to move, e.g. 2,000.")],
-    source: Annotated[str, typer.Option("--from", help="upfront or tactical.")],
-    target: Annotated[str, typer.Option("--to", help="upfront or tactical.")],
-    reason: Reason,
-    json_: JsonFlag = False,
-) -> None:
-    """Move uncommitted money from one pot of the year to the other (officer).
-
-    Example: grants --as kcc-officer pot transfer 2,000 --from upfront --to tactical --reason "Upfront underspent"
-    """
-    from grants.budget import parse_pot_kind, transfer
-    from grants.money import Money, money_fields
-
-    def work(scope: Scope) -> Transfer:
-        return transfer(
-            scope,
-            Money.parse(amount, what="amount"),
-            parse_pot_kind(source),
-            parse_pot_kind(target),
-            reason,
-        )
-
-    moved = call(ctx, work, write=True)
-    if json_:
-        print_json(
-            {
-                "year": moved.year.label,
-                "from": moved.source.value,
-                "to": moved.target.value,
-                **money_fields("amount", moved.amount),
-            }
-        )
-        return
-    console.print(
-        f"Moved {moved.amount} from the {moved.source.value} pot to the {moved.target.value} pot "
-        f"of {moved.year.label}."
-    )
-
-
 def end_date(
     ctx: typer.Context,
     reference: Ref,
@@ -205,8 +163,7 @@ def end_date(
     )
 
 
-def register(app: typer.Typer, pot_app: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
     for command in (approve, reject, clarify, answer, vary, cancel):
         app.command(command.__name__)(command)
     app.command("end-date")(end_date)
-    pot_app.command("transfer")(pot_transfer)

@@ -8,7 +8,6 @@ import typer
 
 from cli.common import JsonFlag, WideFlag, call, console, print_json
 from cli.render import Grid, folding, text, whole
-from grants.wording import counted
 
 if TYPE_CHECKING:
     from grants.bids import BidFields, BidRow
@@ -26,7 +25,6 @@ BID_LIST_COLUMNS = (
 )
 
 bid_app = typer.Typer(help="Bids (business cases) for grant money.", no_args_is_help=True)
-scoring_app = typer.Typer(help="The working group's scoring of bids.", no_args_is_help=True)
 
 Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
 Priorities = Annotated[list[str] | None, typer.Option(help="Priority key; repeat for several.")]
@@ -279,7 +277,7 @@ def bid_history(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> 
 
     Example: grants bid history CRG-2425-001
     """
-    from grants.auditlog import audit_events
+    from grants.audit_reading import audit_events
     from grants.bids import find_bid, subject
 
     events = call(
@@ -311,25 +309,5 @@ def bid_history(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> 
     console.print(table)
 
 
-@scoring_app.command("open")
-def scoring_open(
-    ctx: typer.Context,
-    references: Annotated[list[str] | None, typer.Argument(help="Bids to open for scoring.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Every submitted bid of the year.")] = False,
-) -> None:
-    """Open submitted bids for scoring (officer).
-
-    Example: grants --as kcc-officer scoring open --all
-    """
-    from grants.lifecycle import open_scoring
-
-    bids = call(ctx, lambda scope: open_scoring(scope, references or [], every_submitted=all_), write=True)
-    console.print(
-        f"Opened {counted(len(bids), 'bid')} for scoring: "
-        f"{', '.join(b.reference for b in bids)}."
-    )
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(bid_app, name="bid")
-    app.add_typer(scoring_app, name="scoring")

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import call, fail, note
+from cli.common import call, fail, note, print_document
+from cli.documents import Out, Year, check_format
 
 export_app = typer.Typer(
     help="Exports: the ledger as an hledger journal, a workbook for the PCC.", no_args_is_help=True
@@ -62,6 +63,28 @@ def export_xlsx(
         f"Wrote {out}: {summary.year}, {summary.projects} projects, {summary.payments} payments, "
         f"{summary.scored} bids in the ranking."
     )
+
+
+@export_app.command("360giving")
+def export_360giving(
+    ctx: typer.Context,
+    out: Out = None,
+    fmt: Annotated[str, typer.Option("--format", help="json (a data package) or csv.")] = "json",
+    year: Year = None,
+) -> None:
+    """Export the year's awards as 360Giving open data: a JSON data package, or CSV with the
+    standard's column titles. Grant ids are 360G-<funder prefix>-<bid reference>.
+
+    Example: grants export 360giving --year 2024/25 --out kcsp-2024-25.json
+    """
+    from grants.exports.giving360 import FORMATS, package, save_package
+
+    check_format(fmt, FORMATS)
+    if out is None:
+        print_document(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), fmt)
+        return
+    data = call(ctx, lambda scope: save_package(scope, out, fmt, year), write=False)
+    note(f"Wrote {len(data.grants)} grants of {data.year} ({data.total}) to {out} as 360Giving {fmt}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -47,7 +47,7 @@ def audit_log(
 
     Example: grants audit log --limit 20
     """
-    from grants.auditlog import audit_events
+    from grants.audit_reading import audit_events
 
     events = call(ctx, lambda scope: audit_events(scope, subject, limit), write=False)
     if json_:
@@ -97,7 +97,7 @@ def audit_verify(
 
     Example: grants audit verify --anchor 139:3f2a9c1b7d4e
     """
-    from grants.auditlog import verify
+    from grants.audit_reading import verify
 
     result = call(ctx, lambda scope: verify(scope, anchor), write=False)
     if json_:

@@ -16,16 +16,21 @@ import typer  # noqa: E402
 from cli import (
     approvals,
     bids,
+    config,
+    criteria,
     database,
     delivery,
     demo,
     exports,
     integrity,
-    partnership,
-    publish,  # noqa: F401  (importing it adds its commands to report and export)
+    members,
+    orgs,
+    pots,
+    priorities,
     reports,
     scoring,
     setup,
+    spend,
     status,
     workflow,
     yearend,
@@ -92,13 +97,20 @@ def main(
     ctx.obj = Options(db=db, actor=actor, partnership=partnership, year=year)
 
 
+# Each module holds one noun's sub-app or top-level commands; help lists them in this order.
 setup.register(app)
-partnership.register(app)
+orgs.register(app)
+members.register(app)
+config.register(app)
+priorities.register(app)
 years.register(app)
+pots.register(app)
 bids.register(app)
-scoring.register(app, bids.scoring_app)
-approvals.register(app, years.pot_app)
+scoring.register(app)
+criteria.register(app)
+approvals.register(app)
 delivery.register(app)
+spend.register(app)
 reports.register(app)
 exports.register(app)
 yearend.register(app)
@@ -150,7 +162,9 @@ def app_for(args: list[str]) -> typer.Typer:
             continue
         if word.startswith("-"):
             return app
-        commands = [c for c in app.registered_commands if (c.name or getattr(c.callback, "__name__", None)) == word]
+        commands = [
+            c for c in app.registered_commands if (c.name or getattr(c.callback, "__name__", None)) == word
+        ]
         groups = [g for g in app.registered_groups if g.name == word]
         if not commands and not groups:
             return app

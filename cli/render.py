@@ -149,7 +149,7 @@ class Grid:
 
 
 def pots_json(year: Any, figures: list[Any], gate: Any = None) -> dict[str, Any]:
-    from grants.years import pots_json as figures_json
+    from grants.pots import pots_json as figures_json
 
     data: dict[str, Any] = {"year": year.label, "status": year.status.value, "pots": figures_json(figures)}
     if gate is not None:
@@ -169,7 +169,7 @@ def gate_line(gate: Any) -> Text:
 
 def pots_table(year: Any, figures: list[Any]) -> Grid:
     from grants.money import Money
-    from grants.years import POT_FIGURES
+    from grants.pots import POT_FIGURES
 
     table = Grid(
         [whole("Pot"), *(whole(name.capitalize(), right=True) for name in POT_FIGURES)],
@@ -184,3 +184,9 @@ def pots_table(year: Any, figures: list[Any]) -> Grid:
             "total", *(str(sum((getattr(f, name) for f in figures), Money(0))) for name in POT_FIGURES)
         )
     return table
+
+
+def changes_text(changes: dict[str, list[object]]) -> str:
+    return "; ".join(
+        f"{field.replace('_', ' ')} {before!r} → {after!r}" for field, (before, after) in changes.items()
+    )

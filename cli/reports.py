@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, WideFlag, call, console, fail, print_document, print_json
+from cli.common import JsonFlag, WideFlag, call, console, fail, json_format, print_document, print_json
+from cli.documents import Meeting, Out, Template, Year, check_format, docx_options, paper_note, write_text
 from cli.render import Col, Grid, folding, styled, whole
+from cli.yearend import render_statement
 from grants.wording import counted, verb
+
+if TYPE_CHECKING:
+    from grants.papers.working_group import PaperSummary
+    from grants.scope import Scope
+
 
 report_app = typer.Typer(help="Reports for the treasurer, the partnership and the PCC.", no_args_is_help=True)
 
@@ -148,7 +156,7 @@ def _markdown(r: Any) -> str:
     lines += [f"- {markdown_text(p.check)}: {markdown_text(p.message)}" for p in r.problems] or [
         "The ledger balances and every cache agrees."
     ]
-    from grants.audit import with_head
+    from grants.audit_chain import with_head
 
     return with_head("\n".join(lines) + "\n", r.audit_head)
 
@@ -209,6 +217,138 @@ def report_reconcile(
             console.print(r.audit_head.line(), markup=False)
     if r.problems:
         fail(f"{counted(len(r.problems), 'thing')} {verb(len(r.problems), 'does', 'do')} not balance", 4)
+
+
+@report_app.command("working-group")
+def report_working_group(
+    ctx: typer.Context,
+    year: Year = None,
+    fmt: Annotated[str, typer.Option("--format", help="markdown, json or docx.")] = "markdown",
+    out: Out = None,
+    meeting: Meeting = None,
+    template: Template = None,
+    json_: JsonFlag = False,
+) -> None:
+    """The Working Group's funding update for the partnership: allocation and split, proposals
+    received and recommended (Appendix 1), approvals, the tactical pot and the underspend. As a
+    Word paper (--format docx): the header block, Summary, Recommendation, numbered sections and the
+    appendix of bids, with the pot chart.
+
+    Example: grants report working-group --format docx --meeting 2024-07-04 --out working-group.docx
+    """
+    from grants.reports.working_group import working_group_report
+
+    fmt = json_format(check_format(fmt, ("markdown", "json", "docx")), json_, "markdown")
+    docx_options(fmt, out, "working-group-2024-25.docx", meeting=meeting, template=template)
+    if fmt == "docx":
+        from grants.bids import parse_date
+        from grants.papers.working_group import write_working_group
+
+        assert out is not None  # docx_options refused a Word paper without --out
+
+        def work(scope: Scope) -> PaperSummary:
+            day = parse_date(meeting, "--meeting") if meeting is not None else None
+            return write_working_group(scope, out, label=year, meeting=day, template=template)
+
+        paper_note(call(ctx, work, write=False), out)
+        return
+    report = call(ctx, lambda scope: working_group_report(scope, year), write=False)
+    if fmt == "json":
+        if out is None:
+            print_json(report.to_json())
+            return
+        import json
+
+        write_text(ctx, json.dumps(report.to_json(), indent=2, ensure_ascii=False, default=str) + "\n", out)
+    else:
+        write_text(ctx, report.to_markdown(), out)
+
+
+@report_app.command("action-plan")
+def report_action_plan(
+    ctx: typer.Context,
+    year: Year = None,
+    fmt: Annotated[str, typer.Option("--format", help="markdown, json, csv or docx.")] = "markdown",
+    out: Out = None,
+    template: Template = None,
+    json_: JsonFlag = False,
+) -> None:
+    """The funded projects as lines of the Community Safety Agreement action plan: objective,
+    actions, measures, timescale, lead agency, award and status. As a Word table (--format docx)
+    the funded actions are in purple, the projects awaiting confirmation after them.
+
+    Example: grants report action-plan --format docx --out action-plan-2024-25.docx
+    """
+    from grants.reports.working_group import action_plan
+
+    fmt = json_format(check_format(fmt, ("markdown", "json", "csv", "docx")), json_, "markdown")
+    docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
+    if fmt == "docx":
+        from grants.papers.working_group import write_action_plan
+
+        assert out is not None  # docx_options refused a Word paper without --out
+
+        summary = call(
+            ctx, lambda scope: write_action_plan(scope, out, label=year, template=template), write=False
+        )
+        paper_note(summary, out)
+        return
+    plan = call(ctx, lambda scope: action_plan(scope, year), write=False)
+    if fmt == "json":
+        if out is None:
+            print_json(plan.to_json())
+            return
+        import json
+
+        write_text(ctx, json.dumps(plan.to_json(), indent=2, ensure_ascii=False, default=str) + "\n", out)
+    elif fmt == "csv":
+        write_text(ctx, plan.to_csv(), out)
+    else:
+        write_text(ctx, plan.to_markdown(), out)
+
+
+@report_app.command("year-end")
+def report_year_end(
+    ctx: typer.Context,
+    year: Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
+    template: Annotated[
+        Path | None, typer.Option("--template", help="Start the Word paper from this .docx or .dotx (docx).")
+    ] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """The underspend return statement: allocated, awarded, spent, underspend, returned and carried
+    forward, per pot and project (provisional while the year is open). As a Word paper for the PCC
+    (--format docx): pots with the pot chart, projects, returns, carried-forward projects, audit head.
+
+    Example: grants report year-end --year 2024/25 --format docx --out year-end-2024-25.docx
+    """
+    fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
+    docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
+    if fmt == "docx":
+        from grants.papers.working_group import write_year_end
+
+        assert out is not None  # docx_options refused a Word paper without --out
+
+        summary = call(
+            ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
+        )
+        paper_note(summary, out)
+        return
+    from grants.audit_chain import audit_head
+    from grants.rollover import year_end
+
+    s, head = call(
+        ctx,
+        lambda scope: (year_end(scope, year), audit_head(scope.session, scope.partnership.id)),
+        write=False,
+    )
+    if fmt == "json":
+        print_json({**s.to_json(), "audit_head": head.to_json()})
+        return
+    render_statement(s)
+    console.print(head.line(), markup=False)
 
 
 def register(app: typer.Typer) -> None:

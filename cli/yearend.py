@@ -1,15 +1,13 @@
-"""Year end: `grants rollover` and `grants report year-end`."""
+"""Year end: `grants rollover`, and the year-end statement that `grants report year-end` shows."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, call, console, note, print_json
 from cli.render import Grid, styled, whole
-from cli.reports import report_app
 from grants.wording import counted
 
 if TYPE_CHECKING:
@@ -46,11 +44,7 @@ def render_statement(s: Any) -> None:
     if s.days_left is not None:
         console.print(
             f"{s.year.label} ends on {s.year.ends_on:%d %B %Y}: "
-            + (
-                f"{counted(s.days_left, 'day')} left."
-                if s.days_left
-                else "it has ended."
-            )
+            + (f"{counted(s.days_left, 'day')} left." if s.days_left else "it has ended.")
         )
     if s.closed_early:
         console.print(
@@ -175,52 +169,6 @@ def rollover(
             f"Nothing has changed. To close {s.year.label} and open {s.next_label} with "
             f"{s.next_allocation}, {action} run it again with --apply."
         )
-
-
-@report_app.command("year-end")
-def report_year_end(
-    ctx: typer.Context,
-    year: Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
-    out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
-    template: Annotated[
-        Path | None, typer.Option("--template", help="Start the Word paper from this .docx or .dotx (docx).")
-    ] = None,
-    json_: JsonFlag = False,
-) -> None:
-    """The underspend return statement: allocated, awarded, spent, underspend, returned and carried
-    forward, per pot and project (provisional while the year is open). As a Word paper for the PCC
-    (--format docx): pots with the pot chart, projects, returns, carried-forward projects, audit head.
-
-    Example: grants report year-end --year 2024/25 --format docx --out year-end-2024-25.docx
-    """
-    from cli.publish import check_format, docx_options, paper_note
-
-    fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
-    docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
-    if fmt == "docx":
-        from grants.papers.working_group import write_year_end
-
-        assert out is not None  # docx_options refused a Word paper without --out
-
-        summary = call(
-            ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
-        )
-        paper_note(summary, out)
-        return
-    from grants.audit import audit_head
-    from grants.rollover import year_end
-
-    s, head = call(
-        ctx,
-        lambda scope: (year_end(scope, year), audit_head(scope.session, scope.partnership.id)),
-        write=False,
-    )
-    if fmt == "json":
-        print_json({**s.to_json(), "audit_head": head.to_json()})
-        return
-    render_statement(s)
-    console.print(head.line(), markup=False)
 
 
 def register(app: typer.Typer) -> None:

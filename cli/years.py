@@ -7,16 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import JsonFlag, call, console, print_json
-from cli.render import Grid, folding, gate_line, pots_json, pots_table, styled, whole
+from cli.render import Grid, folding, pots_json, pots_table, styled, whole
 
 if TYPE_CHECKING:
-    from grants.budget import Gate
     from grants.models import FundingYear, ReferenceItem
+    from grants.pots import PotFigures
     from grants.scope import Scope
-    from grants.years import PotFigures, ProjectFigures
 
 year_app = typer.Typer(help="Funding years (UK financial years, e.g. 2024/25).", no_args_is_help=True)
-pot_app = typer.Typer(help="The upfront and tactical pots of a year.", no_args_is_help=True)
 
 
 def _year_json(
@@ -60,7 +58,7 @@ def year_open(
 
     Example: grants --as kcc-officer year open 2024/25 --allocation 39,661
     """
-    from grants import years
+    from grants import pots, years
     from grants.money import Money, parse_share
 
     def work(scope: Scope) -> tuple[FundingYear, list[PotFigures]]:
@@ -70,7 +68,7 @@ def year_open(
             Money.parse(allocation, what="allocation"),
             parse_share(tactical_share) if tactical_share is not None else None,
         )
-        return year, years.pot_figures(scope.session, year)
+        return year, pots.pot_figures(scope.session, year)
 
     year, figures = call(ctx, work, write=True)
     if json_:
@@ -127,11 +125,11 @@ def year_show(
 
     Example: grants year show 2024/25
     """
-    from grants import years
+    from grants import pots, years
 
     def work(scope: Scope) -> tuple[FundingYear, list[PotFigures], list[ReferenceItem]]:
         year = years.find_year(scope, label)
-        return year, years.pot_figures(scope.session, year), years.reference_items(scope.session, year)
+        return year, pots.pot_figures(scope.session, year), years.reference_items(scope.session, year)
 
     year, figures, reference = call(ctx, work, write=False)
     if json_:
@@ -164,36 +162,5 @@ def year_show(
         console.print(table)
 
 
-@pot_app.command("show")
-def pot_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
-    """Show each pot of the year (Allocated = Committed + Free; spent, released, returned), and
-    the projects carried forward into the year, which are outside its pots.
-
-    Example: grants pot show --year 2024/25 --json
-    """
-    from grants import years
-    from grants.budget import tactical_gate
-
-    def work(scope: Scope) -> tuple[FundingYear, list[PotFigures], Gate, list[ProjectFigures]]:
-        year = years.find_year(scope)
-        carried = [p for p in years.project_figures(scope.session, year).values() if p.carried_from]
-        return year, years.pot_figures(scope.session, year), tactical_gate(scope.session, year), carried
-
-    year, figures, gate, carried = call(ctx, work, write=False)
-    if json_:
-        data = pots_json(year, figures, gate)
-        data["carried_in"] = [{"reference": p.reference, **p.to_json()} for p in carried]
-        print_json(data)
-        return
-    console.print(pots_table(year, figures))
-    console.print(gate_line(gate))
-    for p in carried:
-        console.print(
-            f"Carried forward from {p.carried_from}, outside the pots: {p.reference} — {p.award} carried in, "
-            f"{p.spent} spent, {p.released} released, {p.remaining} remaining."
-        )
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(year_app, name="year")
-    app.add_typer(pot_app, name="pot")

@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from grants import clock, lifecycle
 from grants.bids import acting_roles, content_hash, find_bid, subject
-from grants.budget import commit_award, pot_of, release_award, tactical_gate
+from grants.budget import commit_award, release_award
 from grants.errors import BadInput, Refused
 from grants.models import Bid, FundingYear, Interest, PotKind
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.permissions import require
+from grants.pots import pot_of, tactical_gate
 from grants.scope import Scope
 from grants.wording import about
 from grants.years import ensure_open, money_year

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from grants import clock
-from grants.audit import canonical_json, sha256
+from grants.audit_chain import canonical_json, sha256
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import roles_for_bid
 from grants.models import Bid, FundingYear, Member, Organisation, PotKind, ReferenceItem, ReferenceKind

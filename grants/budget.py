@@ -1,56 +1,19 @@
-"""The budget: the tactical pot's gate, moving money between pots, awards and releases."""
+"""The budget: committing and releasing awards against a pot, and moving money between pots."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlmodel import Session, col
-
 from grants import ledger
 from grants.errors import BadInput, Refused
-from grants.models import Bid, FundingYear, Pot, PotKind
+from grants.models import Bid, FundingYear, PotKind
 from grants.money import Money
 from grants.partnerships import clean_text
 from grants.permissions import require
+from grants.pots import credit_pot, debit_pot, pot_of, pots_of, tactical_gate
 from grants.scope import Scope
-from grants.years import ensure_open, find_year, pots_of
-from workflows.bid_lifecycle import PRE_DECISION
+from grants.years import ensure_open, find_year
 from workflows.policy import Action
-
-
-@dataclass(frozen=True)
-class Gate:
-    """Whether the tactical pot is open, and which upfront bids still hold it shut."""
-
-    open: bool
-    held_by: list[str]
-
-    def message(self, year: FundingYear) -> str:
-        return (
-            f"the tactical pot of {year.label} opens only once every upfront bid is decided; "
-            f"still undecided: {', '.join(self.held_by)}"
-        )
-
-    def to_json(self) -> dict[str, object]:
-        return {"open": self.open, "held_by": self.held_by}
-
-
-def tactical_gate(session: Session, year: FundingYear) -> Gate:
-    """Open when no upfront bid of the year is submitted, in scoring, shortlisted, approved by the
-    chair or in clarification."""
-    holding = list(
-        session.execute(
-            select(Bid.reference)
-            .where(Bid.year_id == year.id, Bid.pot == PotKind.upfront, col(Bid.status).in_(PRE_DECISION))
-            .order_by(Bid.sequence)
-        ).scalars()
-    )
-    return Gate(not holding, holding)
-
-
-def pot_of(session: Session, year: FundingYear, kind: PotKind) -> Pot:
-    return pots_of(session, year)[kind]
 
 
 def commit_award(
@@ -58,7 +21,7 @@ def commit_award(
 ) -> None:
     """Move money from the bid's pot to its award account; refused with the figures when short."""
     pot = pot_of(scope.session, year, bid.pot)
-    ledger.debit_pot(scope.session, pot, amount, what=f"the {'award' if kind == 'award' else 'increase'}")
+    debit_pot(scope.session, pot, amount, what=f"the {'award' if kind == 'award' else 'increase'}")
     ledger.post(
         scope.session,
         year,
@@ -96,7 +59,7 @@ def release_award(
         )
         return
     pot = pot_of(scope.session, year, bid.pot)
-    ledger.credit_pot(scope.session, pot, amount)
+    credit_pot(scope.session, pot, amount)
     ledger.post(
         scope.session,
         year,
@@ -109,13 +72,6 @@ def release_award(
         reason=reason,
         bid_id=bid.id,
     )
-
-
-def parse_pot_kind(text: str) -> PotKind:
-    try:
-        return PotKind(text.strip().lower())
-    except ValueError as error:
-        raise BadInput(f"pot {text!r} is not a pot; use upfront or tactical") from error
 
 
 @dataclass(frozen=True)
@@ -141,8 +97,8 @@ def transfer(scope: Scope, amount: Money, source: PotKind, target: PotKind, reas
         if not gate.open:
             raise Refused(f"cannot transfer into the tactical pot yet: {gate.message(year)}")
     pots = pots_of(scope.session, year)
-    ledger.debit_pot(scope.session, pots[source], amount, what="the transfer")
-    ledger.credit_pot(scope.session, pots[target], amount)
+    debit_pot(scope.session, pots[source], amount, what="the transfer")
+    credit_pot(scope.session, pots[target], amount)
     ledger.post(
         scope.session,
         year,

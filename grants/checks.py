@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from grants import ledger
-from grants.audit import verify_chain
+from grants.audit_chain import verify_chain
 from grants.models import FundingYear, Partnership, Pot
 
 if TYPE_CHECKING:

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from grants.budget import Gate, tactical_gate
 from grants.models import Bid, FundingYear, Organisation, Partnership, YearStatus
 from grants.money import Money
+from grants.pots import Gate, PotFigures, pot_figures, pots_json, tactical_gate
 from grants.scope import Scope
 from grants.wording import counted
-from grants.years import PotFigures, carried_into, find_year, in_year, money_year_id, pot_figures, pots_json
+from grants.years import carried_into, find_year, in_year, money_year_id
 from workflows.bid_lifecycle import LIVE, BidStatus
 
 # Money still uncommitted this close to the year's end deserves a warning.

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from grants import clock
-from grants.errors import Refused
-from grants.models import FundingYear, LedgerEntry, Pot, PotKind
+from grants.models import FundingYear, LedgerEntry, PotKind
 from grants.money import Money
 
 if TYPE_CHECKING:
-    from sqlalchemy import CursorResult
+    pass
 
 FUNDER = "funder"
 RETURNED = "returned"
@@ -165,51 +164,3 @@ def carried_by_bid(session: Session, year_id: int) -> dict[int, int]:
         .group_by(LedgerEntry.bid_id)
     )
     return {bid_id: int(total) for bid_id, total in rows}
-
-
-def credit_pot(session: Session, pot: Pot, amount: Money) -> None:
-    """Add money to a pot's cached uncommitted balance (the ledger entry is posted beside it)."""
-    session.execute(
-        update(Pot)
-        .where(Pot.id == pot.id)
-        .values(uncommitted_pence=Pot.uncommitted_pence + amount.pence)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def debit_pot(session: Session, pot: Pot, amount: Money, *, what: str) -> None:
-    """Take money out of a pot atomically, or refuse with the figures.
-
-    One conditional UPDATE: it succeeds only when the balance covers the amount at the moment
-    the row is written, so two approvers can never both spend the same pound.
-    """
-    result = cast(
-        "CursorResult[Any]",
-        session.execute(
-        update(Pot)
-        .where(Pot.id == pot.id, Pot.uncommitted_pence >= amount.pence)
-        .values(uncommitted_pence=Pot.uncommitted_pence - amount.pence)
-        .execution_options(synchronize_session=False)
-    ),
-    )
-    if result.rowcount != 1:
-        left = session.execute(select(Pot.uncommitted_pence).where(Pot.id == pot.id)).scalar_one()
-        raise Refused(f"the {pot.kind.value} pot has {Money(int(left))} uncommitted; {what} is {amount}")
-
-
-def pot_balance(session: Session, pot_id: int) -> Money:
-    return Money(int(session.execute(select(Pot.uncommitted_pence).where(Pot.id == pot_id)).scalar_one()))
-
-
-def spent_by_pot(
-    session: Session, year_id: int, account_flows: dict[str, tuple[int, int]] | None = None
-) -> dict[PotKind, int]:
-    """Pence spent in the year on each pot's projects: the balances of their spent accounts."""
-    from grants.models import Bid
-
-    account_flows = flows(session, year_id) if account_flows is None else account_flows
-    spent = {kind: 0 for kind in PotKind}
-    for reference, pot in session.execute(select(Bid.reference, Bid.pot).where(Bid.year_id == year_id)):
-        into, out = account_flows.get(spent_account(reference), (0, 0))
-        spent[pot] += into - out
-    return spent

@@ -50,7 +50,7 @@ def _amount_within_pot(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool,
 
 def amount_within_pot(scope: Scope, bid: Bid) -> tuple[bool, str]:
     """The pot-size rule, at submission and for a change during clarification."""
-    from grants.years import pot_figures
+    from grants.pots import pot_figures
 
     year = scope.session.get(FundingYear, bid.year_id)
     size = next(f.allocated for f in pot_figures(scope.session, year) if f.kind == bid.pot)

@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from grants import audit, clock, schema
-from grants.audit import GENESIS
+from grants import audit_chain, clock, schema
+from grants.audit_chain import GENESIS
 from grants.db import session_scope
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import (
@@ -332,7 +332,7 @@ def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
             )
         session.flush()
         assert officer is not None  # prepare_init makes sure
-        audit.record(
+        audit_chain.record(
             session,
             partnership.id,
             officer.handle,

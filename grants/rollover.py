@@ -16,20 +16,10 @@ from grants.models import AuditEvent, Bid, FundingYear, PotKind, YearStatus
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.permissions import require
+from grants.pots import PotFigures, debit_pot, pot_figures, pots_json, pots_of
 from grants.scope import Scope
 from grants.wording import counted
-from grants.years import (
-    PotFigures,
-    create_year,
-    find_year,
-    in_year,
-    next_label,
-    pot_figures,
-    pots_json,
-    pots_of,
-    project_figures,
-    year_bounds,
-)
+from grants.years import create_year, find_year, in_year, next_label, project_figures, year_bounds
 from workflows.bid_lifecycle import SPENDABLE, WITHDRAWABLE, BidStatus
 from workflows.policy import Action
 
@@ -362,7 +352,7 @@ def rollover(
     pots = pots_of(session, year)
     for figures in statement.pots:
         if figures.balance.pence:
-            ledger.debit_pot(session, pots[figures.kind], figures.balance, what="the return")
+            debit_pot(session, pots[figures.kind], figures.balance, what="the return")
             ledger.post(
                 session,
                 year,

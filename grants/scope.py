@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from grants import audit
+from grants import audit_chain
 from grants.clock import acting_on as acting_on
 from grants.clock import now as now
 from grants.clock import today, wall_clock
@@ -73,7 +73,7 @@ class Scope:
         if day != wall_clock().date():
             details = fields.get("details")
             fields["details"] = {**(details if isinstance(details, dict) else {}), "effective_on": day.isoformat()}
-        fields.setdefault("at", audit.now_stamp())
+        fields.setdefault("at", audit_chain.now_stamp())
         self._pending.append((self.actor.handle, action, subject, fields))
 
     def record_pending(self) -> list[AuditEvent]:
@@ -81,7 +81,7 @@ class Scope:
         seals the rows the command wrote (so removing it leaves them unsealed)."""
         last = len(self._pending) - 1
         events = [
-            audit.record(
+            audit_chain.record(
                 self.session,
                 self.partnership.id,
                 handle,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from grants import clock, lifecycle
-from grants.audit import canonical_json
+from grants.audit_chain import canonical_json
 from grants.bids import BidRow, content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
 from grants.identity import find_member, holds_scoring_role, roles_for_bid
@@ -879,7 +879,7 @@ def ranking(scope: Scope) -> Ranking:
         for a in assessed:
             a.order_withheld = because
         assessed = [a for a in assessed if not a.withheld] + sorted(hidden, key=lambda a: a.bid.sequence)
-    from grants.years import pot_figures
+    from grants.pots import pot_figures
 
     sizes = {f.kind.value: f.allocated for f in pot_figures(scope.session, year)}
     return Ranking(assessed, sizes)

@@ -358,9 +358,9 @@ def needs_baseline(session: Session, partnership_id: int) -> bool:
 
 def baseline(session: Session, partnership_id: int, why: str) -> AuditEvent:
     """One event sealing every row and the state as they stand (after an upgrade)."""
-    from grants import audit
+    from grants import audit_chain
 
-    return audit.record(
+    return audit_chain.record(
         session,
         partnership_id,
         "grants",

@@ -115,11 +115,6 @@ def ensure_open(year: FundingYear) -> None:
         raise Refused(f"the year {year.label} is closed; nothing in it can change")
 
 
-def pots_of(session: Session, year: FundingYear) -> dict[PotKind, Pot]:
-    pots = session.execute(select(Pot).where(Pot.year_id == year.id)).scalars()
-    return {pot.kind: pot for pot in pots}
-
-
 def open_year(
     scope: Scope, label: str, allocation: Money, tactical_share: Fraction | None = None
 ) -> FundingYear:
@@ -263,6 +258,7 @@ def copy_reference_data(session: Session, partnership_id: int, year: FundingYear
 
 
 # --- the figures: each defined once, here, and used by every screen, report and export ---------
+# (the pots' figures are computed in grants.pots, the projects' below)
 #
 # Per pot:            Allocated = Committed + Free
 #   Committed: the awards in force from the pot, net of what variations down, closes and
@@ -276,84 +272,6 @@ def copy_reference_data(session: Session, partnership_id: int, year: FundingYear
 # Per closed year:    Allocation = Spent + Returned + Carried
 #   of the year's own projects; projects carried in from the year before are outside the
 #   allocation and shown apart: Carried in = Spent + Returned + Carried on.
-
-POT_FIGURES = ("allocated", "committed", "free", "spent", "released", "returned")
-
-
-@dataclass(frozen=True)
-class PotFigures:
-    """What one pot of a year holds, from the ledger (see the definitions above)."""
-
-    kind: PotKind
-    allocated: Money
-    committed: Money  # awards in force, net of releases and cancellations
-    spent: Money
-    released: Money  # given back to the pot by variations down, closes and cancellations
-    returned: Money  # returned to the PCC at the rollover
-
-    @property
-    def free(self) -> Money:
-        """Allocated − Committed: uncommitted money (returned to the PCC once the year is closed)."""
-        return self.allocated - self.committed
-
-    @property
-    def uncommitted(self) -> Money:
-        return self.free
-
-    @property
-    def balance(self) -> Money:
-        """What the pot account holds now: Free less what was returned."""
-        return self.free - self.returned
-
-    def to_json(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {}
-        for name in (*POT_FIGURES, "uncommitted"):
-            entry.update(money_fields(name, getattr(self, name)))
-        return entry
-
-
-def pots_json(figures: list[PotFigures]) -> dict[str, Any]:
-    """The pots as every --json shows them."""
-    return {f.kind.value: f.to_json() for f in figures}
-
-
-def pots_total_json(figures: list[PotFigures]) -> dict[str, Any]:
-    """The pots' figures summed (the same identity holds for the total)."""
-    total: dict[str, Any] = {}
-    for name in (*POT_FIGURES, "uncommitted"):
-        total.update(money_fields(name, sum((getattr(f, name) for f in figures), Money(0))))
-    return total
-
-
-def pot_figures(
-    session: Session, year: FundingYear, account_flows: dict[str, tuple[int, int]] | None = None
-) -> list[PotFigures]:
-    """Per pot, its figures from ledger aggregates (the cached balance is checked elsewhere)."""
-    spent_by_pot = ledger.spent_by_pot(session, year.id, account_flows)
-    figures = []
-    for kind in (PotKind.upfront, PotKind.tactical):
-        flows = ledger.flows_by_kind(session, year.id, ledger.pot_account(kind))
-
-        def into(*kinds: str, flows: dict[str, tuple[int, int]] = flows) -> int:
-            return sum(flows.get(k, (0, 0))[0] for k in kinds)
-
-        def out(*kinds: str, flows: dict[str, tuple[int, int]] = flows) -> int:
-            return sum(flows.get(k, (0, 0))[1] for k in kinds)
-
-        allocated = into("allocation", "transfer") - out("transfer")
-        released = into("vary", "release")
-        committed = out("award", "vary") - released
-        figures.append(
-            PotFigures(
-                kind,
-                Money(allocated),
-                Money(committed),
-                Money(spent_by_pot[kind]),
-                Money(released),
-                Money(out("return")),
-            )
-        )
-    return figures
 
 
 @dataclass(frozen=True)

@@ -278,8 +278,9 @@ def verify(url: str, groups: Groups, outcome: Outcome) -> dict[str, int]:
     from grants.checks import run_checks
     from grants.models import Bid, Member, ScoreSheet, Spend
     from grants.options import Options
+    from grants.pots import pot_figures
     from grants.scope import open_scope
-    from grants.years import find_year, pot_figures
+    from grants.years import find_year
 
     surprises = [s for t in outcome.tallies for s in t.surprises]
     assert surprises == [], surprises[:5]

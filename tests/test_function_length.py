@@ -21,7 +21,7 @@ KNOWN_LONG: dict[str, str] = {
     "grants/rollover.py::rollover": "D",
     "grants/reports/reconcile.py::reconcile": "D",
     "grants/papers/working_group.py::write_year_end": "C1",
-    "cli/delivery.py::spend_import": "A",
+    "cli/spend.py::spend_import": "A",
     "grants/scoring.py::assess": "D",
     "grants/partnerships.py::init_partnership": "D",
     "grants/spend.py::_book": "A",
@@ -38,7 +38,7 @@ KNOWN_LONG: dict[str, str] = {
     "grants/spend.py::import_spend": "A",
     "grants/partnerships.py::prepare_init": "D",
     "grants/years.py::create_year": "D",
-    "grants/audit.py::record": "D",
+    "grants/audit_chain.py::record": "D",
     "grants/papers/working_group.py::write_action_plan": "C1",
     "cli/scoring.py::render_ranking": "C1",
 }

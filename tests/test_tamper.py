@@ -65,7 +65,7 @@ def _rewrite_chain(url: str, reason: str) -> None:
     import sqlite3
     from types import SimpleNamespace
 
-    from grants.audit import GENESIS, chain_hash
+    from grants.audit_chain import GENESIS, chain_hash
 
     with sqlite3.connect(url.split("///", 1)[1]) as db:
         db.row_factory = sqlite3.Row

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from grants.audit import AuditHead, audit_head
+from grants.audit_chain import AuditHead, audit_head
 from grants.errors import Refused
 from grants.models import Bid, FundingYear, LedgerEntry, Organisation, Partnership
 from grants.money import Money

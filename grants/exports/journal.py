@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from grants import ledger
-from grants.audit import audit_head
+from grants.audit_chain import audit_head
 from grants.models import Bid, FundingYear, LedgerEntry, Member
 from grants.scope import Scope
 from grants.text import visible

@@ -24,7 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
-from grants.audit import audit_head
+from grants.audit_chain import audit_head
 from grants.exports.workbook_charts import (
     MONTH_COLUMNS,
     MONTH_SHEET,
@@ -35,17 +35,10 @@ from grants.exports.workbook_charts import (
     spend_chart,
 )
 from grants.models import Bid, FundingYear, Organisation, Spend
+from grants.pots import POT_FIGURES, PotFigures, pot_figures
 from grants.scope import Scope
 from grants.writing.files import spreadsheet_safe, write_whole
-from grants.years import (
-    POT_FIGURES,
-    PotFigures,
-    ProjectFigures,
-    find_year,
-    in_year,
-    pot_figures,
-    project_figures,
-)
+from grants.years import ProjectFigures, find_year, in_year, project_figures
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet

@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Sequence
 
 from grants.money import Money
-from grants.years import PotFigures
+from grants.pots import PotFigures
 
 # The figures each pot's chart shows, in order, with their labels: declared once for the picture
 # in the papers and the workbook's native chart (Free: allocated less committed).

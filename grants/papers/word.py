@@ -25,7 +25,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 
-from grants.audit import AuditHead
+from grants.audit_chain import AuditHead
 from grants.errors import BadInput, shown
 from grants.text import visible
 

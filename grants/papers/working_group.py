@@ -15,12 +15,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import col
 
-from grants.audit import AuditHead, audit_head
+from grants.audit_chain import AuditHead, audit_head
 from grants.identity import is_officer
 from grants.models import Bid, Member, Organisation
 from grants.money import Money, sum_money
 from grants.papers.potchart import POT_SERIES, pot_chart
 from grants.papers.word import Paper
+from grants.pots import PotFigures
 from grants.reports.working_group import (
     ACTION_COLUMNS,
     Action,
@@ -34,7 +35,6 @@ from grants.reports.working_group import (
 )
 from grants.scope import Scope
 from grants.writing.files import write_whole
-from grants.years import PotFigures
 
 # The seed's papers to the partnership are "For Information": the partnership is asked to note them.
 CLASSIFICATION = "For Information"
@@ -355,7 +355,7 @@ def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Pat
     )
 
     paper.heading("1. The pots")
-    from grants.years import POT_FIGURES
+    from grants.pots import POT_FIGURES
 
     # Allocated = Committed + Free (grants.years: the one definition of each figure)
     names = POT_FIGURES

@@ -11,21 +11,13 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from grants import ledger
-from grants.audit import AuditHead, audit_head
+from grants.audit_chain import AuditHead, audit_head
 from grants.checks import LEDGER_CHECKS, Problem, check_spend_rows, run_checks
 from grants.models import Bid, FundingYear, Organisation, PotKind, Spend
 from grants.money import Money, money_fields
+from grants.pots import POT_FIGURES, PotFigures, pot_figures, pots_json, pots_total_json
 from grants.scope import Scope
-from grants.years import (
-    POT_FIGURES,
-    PotFigures,
-    find_year,
-    in_year,
-    pot_figures,
-    pots_json,
-    pots_total_json,
-    project_figures,
-)
+from grants.years import find_year, in_year, project_figures
 
 FIGURES = (*POT_FIGURES, "uncommitted")
 

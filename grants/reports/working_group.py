@@ -18,9 +18,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from grants import ledger, wording
-from grants.audit import AuditHead, audit_head, with_head
+from grants.audit_chain import AuditHead, audit_head, with_head
 from grants.bids import subject
-from grants.budget import Gate, tactical_gate
 from grants.models import (
     AuditEvent,
     Bid,
@@ -31,9 +30,10 @@ from grants.models import (
     ReferenceKind,
 )
 from grants.money import Money, money_fields, sum_money
+from grants.pots import Gate, PotFigures, pot_figures, pots_json, tactical_gate
 from grants.scope import Scope
 from grants.text import markdown_table, markdown_text
-from grants.years import PotFigures, carried_into, find_year, in_year, pot_figures, pots_json
+from grants.years import carried_into, find_year, in_year
 from workflows.bid_lifecycle import AWARDED, PRE_DECISION, RECOMMENDED_UNCONFIRMED, SPENDABLE, BidStatus
 
 # The audit actions of the working group's decisions (lifecycle.fire records `bid.<trigger>`).

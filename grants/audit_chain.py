@@ -1,4 +1,6 @@
-"""The audit trail: immutable events, hash-chained per partnership, and their verification."""
+"""Recording the audit trail: immutable events hash-chained per partnership, the chain's head and
+anchors, and the hash arithmetic that checks a chain (used by grants.checks). Reading the trail
+for people, and the whole-trail verdict of `grants audit verify`, live in grants.audit_reading."""
 
 from __future__ import annotations
 

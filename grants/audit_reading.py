@@ -1,4 +1,6 @@
-"""Reading the audit trail: the events of a subject, and verification of the whole trail."""
+"""Reading the audit trail: the events of a subject, and the whole-trail verdict of `grants audit
+verify` (the chain's checks, the content checks and an anchor). Writing events and the chain's
+hash arithmetic live in grants.audit_chain."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlmodel import col
 
-from grants.audit import Anchor, AuditHead, anchor_break, audit_head
+from grants.audit_chain import Anchor, AuditHead, anchor_break, audit_head
 from grants.checks import AUDIT_CHECKS, Problem
 from grants.models import AuditEvent
 from grants.scope import Scope
