@@ -22,10 +22,18 @@ os.environ["COLUMNS"] = "200"  # tables are read whole, not wrapped at 80 column
 
 # The test tiers, declared in one place. The fast tier is the default `pytest` (the README's second
 # command); `pytest -m slow` runs the rest: the stateful machine, the kills, several processes at
-# once, the real pseudo-terminal, and everything that needs a PostgreSQL server. `.ci/run` runs
+# once, the real pseudo-terminal, the README's walkthrough (about forty `grants` processes, 45 CPU
+# seconds: a fifth of the fast tier) and everything that needs a PostgreSQL server. `.ci/run` runs
 # both. A single slow test elsewhere can carry `@pytest.mark.slow` itself.
 SLOW_MODULES = frozenset(
-    {"test_crashes", "test_concurrency", "test_concurrency_all", "test_invariants", "test_scoring_terminal"}
+    {
+        "test_crashes",
+        "test_concurrency",
+        "test_concurrency_all",
+        "test_invariants",
+        "test_readme",
+        "test_scoring_terminal",
+    }
 )
 
 
