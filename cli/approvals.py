@@ -34,7 +34,7 @@ def approve(
 ) -> None:
     """Approve a bid: the chair approves a shortlisted bid; the OPCC funds a chair-approved one.
 
-    Example: grants --as opcc approve CRG-2425-003 --amount 5,500
+    Example: grants --as opcc approve CRG-2425-003 --amount 2,000
     """
     from grants.approvals import approve as do_approve
     from grants.money import Money
@@ -90,7 +90,7 @@ def answer(
 ) -> None:
     """Answer the OPCC's question (the lead organisation or an officer); the bid goes back to the OPCC.
 
-    Example: grants --as wg-kcc answer CRG-2425-002 --text "Twelve secondary schools"
+    Example: grants --as wg-nhs answer CRG-2425-002 --text "Up to 120 frontline staff"
     """
     from grants.approvals import answer as do_answer
 
@@ -107,7 +107,7 @@ def vary(
 ) -> None:
     """Change a funded award up or down (OPCC); never below what is spent.
 
-    Example: grants --as opcc vary CRG-2425-003 4,500 --reason "Smaller venue"
+    Example: grants --as opcc vary CRG-2425-003 2,000 --reason "Smaller venue"
     """
     from grants.approvals import vary as do_vary
     from grants.money import Money

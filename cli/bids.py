@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import JsonFlag, WideFlag, call, console, print_json
-from cli.render import Grid, folding, text, whole
+from cli.render import Card, Grid, folding, styled, whole
 
 if TYPE_CHECKING:
     from grants.bids import BidFields, BidRow
@@ -81,7 +81,7 @@ def bid_new(
     """Create a draft bid (a member of the lead organisation, or an officer).
 
     Example: grants --as wg-police bid new --title "ASB case review training" --amount 6,000
-    --pcc-priority reduce-asb-and-crime --csa-priority preventing-neighbourhood-crime-and-asb
+    --pcc-priority asb-and-crime --csa-priority neighbourhood-crime-asb
     """
     from grants.bids import new_bid
 
@@ -199,8 +199,11 @@ def bid_list(
 
 
 @bid_app.command("show")
-def bid_show(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> None:
+def bid_show(ctx: typer.Context, reference: Ref, json_: JsonFlag = False, wide: WideFlag = False) -> None:
     """Show everything about a bid and what you may do with it now.
+
+    At a narrow terminal the text folds at words beside the labels; figures and dates are never
+    cut, and --wide (or a pipe) prints each value on one line.
 
     Example: grants --as wg-police bid show CRG-2425-001
     """
@@ -212,35 +215,41 @@ def bid_show(ctx: typer.Context, reference: Ref, json_: JsonFlag = False) -> Non
     if json_:
         print_json(data)
         return
-    from rich.panel import Panel
-    from rich.table import Table
+    console.print(bid_card(data, allowed, wide=wide))
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    for label, key in (
-        ("State", "status"),
-        ("Carried forward from", "carried_from"),
-        ("Organisation", "organisation_name"),
-        ("Pot", "pot"),
-        ("Requested", "amount_requested"),
-        ("Award", "award"),
-        ("Summary", "summary"),
-        ("PCC priorities", "pcc_priorities"),
-        ("CSA priorities", "csa_priorities"),
-        ("Outcomes", "outcomes"),
-        ("Measures", "measures"),
-        ("Delivery ends", "delivery_end"),
-        ("Why outside the year", "end_explanation"),
-        ("Contact", "contact"),
-        ("Submitted", "submitted_at"),
-    ):
+
+# The bid card's lines: (label, key in the bid's JSON, whether the value is a figure never cut).
+BID_CARD = (
+    ("State", "status", True),
+    ("Carried forward from", "carried_from", True),
+    ("Organisation", "organisation_name", False),
+    ("Pot", "pot", True),
+    ("Requested", "amount_requested", True),
+    ("Award", "award", True),
+    ("Summary", "summary", False),
+    ("PCC priorities", "pcc_priorities", False),
+    ("CSA priorities", "csa_priorities", False),
+    ("Outcomes", "outcomes", False),
+    ("Measures", "measures", False),
+    ("Delivery ends", "delivery_end", True),
+    ("Why outside the year", "end_explanation", False),
+    ("Contact", "contact", False),
+    ("Submitted", "submitted_at", True),
+)
+
+
+def bid_card(data: dict, allowed: list[str], wide: bool = False) -> Card:  # type: ignore[type-arg]
+    """A bid as `bid show` prints it: everything it has, and what the viewer may do now."""
+    card = Card(styled("[bold]{}[/] — {}", data["reference"], data["title"]), wide=wide)
+    for label, key, figure in BID_CARD:
         value = data.get(key)
         if value in (None, "", []):
             continue
-        grid.add_row(label, ", ".join(value) if isinstance(value, list) else str(value))
-    grid.add_row("You may", ", ".join(allowed) or "nothing now")
-    console.print(Panel(grid, title=text(f"{row.bid.reference} — {row.bid.title}"), expand=False))
+        if key == "submitted_at":  # an ISO time in UTC: to the minute on the card
+            value = f"{str(value)[:16].replace('T', ' ')} UTC"
+        card.add(label, ", ".join(value) if isinstance(value, list) else str(value), whole=figure)
+    card.add("You may", ", ".join(allowed) or "nothing now")
+    return card
 
 
 @bid_app.command("submit")
@@ -263,7 +272,7 @@ def bid_withdraw(
 ) -> None:
     """Withdraw a bid before it is decided (its lead or an officer).
 
-    Example: grants --as wg-police bid withdraw CRG-2425-001 --reason "Funded elsewhere"
+    Example: grants --as wg-police bid withdraw CRG-2425-008 --reason "Funded elsewhere"
     """
     from grants.lifecycle import withdraw
 

@@ -34,9 +34,9 @@ class SafeConsole(Console):
     def print(self, *objects: Any, **options: Any) -> None:
         """As Rich's, except that a table (cli.render.Grid) is never cropped to the console's
         width: piped it is printed at its natural width, so that no figure is cut."""
-        from cli.render import Grid
+        from cli.render import Card, Grid
 
-        if any(isinstance(o, Grid) for o in objects):
+        if any(isinstance(o, Grid | Card) for o in objects):
             options.setdefault("crop", False)
         super().print(*objects, **options)
 

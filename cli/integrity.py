@@ -95,7 +95,10 @@ def audit_verify(
 ) -> None:
     """Recompute the audit chain and the seals of the rows it binds; name what is broken (exit 4).
 
-    Example: grants audit verify --anchor 139:3f2a9c1b7d4e
+    With --anchor, give an audit head printed earlier (COUNT:HASH, such as 139:3f2a9c1b7d4e, from
+    a report kept elsewhere) to prove the chain still contains it.
+
+    Example: grants audit verify
     """
     from grants.audit_reading import verify
 

@@ -31,7 +31,7 @@ def member_add(
 ) -> None:
     """Add a member with an organisation and roles (officer).
 
-    Example: grants --as kcc-officer member add wg-police --name "Police lead" --org kent-police --roles member
+    Example: grants --as kcc-officer member add wg-housing --name "Housing lead" --org districts --roles member
     """
     from grants.partnerships import add_member
 

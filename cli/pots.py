@@ -63,7 +63,7 @@ def pot_transfer(
 ) -> None:
     """Move uncommitted money from one pot of the year to the other (officer).
 
-    Example: grants --as kcc-officer pot transfer 2,000 --from upfront --to tactical --reason "Upfront underspent"
+    Example: grants --as kcc-officer pot transfer 1,000 --from upfront --to tactical --reason "Upfront underspent"
     """
     from grants.budget import transfer
     from grants.money import Money, money_fields

@@ -148,6 +148,48 @@ class Grid:
         yield from console.render(table, options.update(width=max(options.max_width, needed)))
 
 
+class Card:
+    """One record as labelled lines (a bid's card), on the same terms as Grid: the title is a line
+    of its own, wrapped at words and never cut; each label has its value beside it. A value given
+    as `whole` (a reference, money, a date, a state) is never cut: the value column is at least as
+    wide as the widest of them, and text folds at words around them. Piped, or with `wide`, the
+    card is printed at its natural width, every value on one line."""
+
+    def __init__(self, title: str | Text, wide: bool = False) -> None:
+        self.title = title
+        self.wide = wide
+        self.rows: list[tuple[str, Any, bool]] = []
+
+    def add(self, label: str, value: Any, whole: bool = False) -> None:
+        self.rows.append((label, value, whole))
+
+    def _grid(self) -> Any:
+        from rich.cells import cell_len
+        from rich.table import Table
+
+        widest = max((cell_len(Grid._plain(v)) for _, v, w in self.rows if w), default=0)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold", min_width=widest)
+        for label, value, _ in self.rows:
+            grid.add_row(label, value)
+        return grid
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        from rich.measure import Measurement
+
+        title = self.title if not isinstance(self.title, str) else text(self.title, style="bold")
+        grid = self._grid()
+        if self.wide or not console.is_terminal:
+            unbounded = options.update(width=10**6)
+            natural = max(Measurement.get(console, unbounded, grid).maximum, 1)
+            yield from console.render(title, options.update(width=max(natural, options.max_width)))
+            yield from console.render(grid, options.update(width=natural))
+            return
+        yield from console.render(title, options)
+        yield from console.render(grid, options)
+
+
 def pots_json(year: Any, figures: list[Any], gate: Any = None) -> dict[str, Any]:
     from grants.pots import pots_json as figures_json
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from cli.common import JsonFlag, WideFlag, call, console, fail, note, print_document, print_json
-from cli.render import Grid, folding, styled, text, whole
-from grants.text import visible
+from cli.render import Grid, folding, whole
 from grants.wording import counted
-
-if TYPE_CHECKING:
-    from grants.scope import Scope
-    from grants.scoring import SheetResult
 
 scoring_app = typer.Typer(help="The working group's scoring of bids.", no_args_is_help=True)
 
@@ -24,105 +19,66 @@ Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
 FORMATS = ("table", "json", "csv", "markdown")
 
 
-def _show_form(form: Any) -> None:
-    from rich.panel import Panel
-    from rich.table import Table
+def interactive_terminal() -> bool:
+    """Both ends are a person's terminal, and one that can draw a screen (not TERM=dumb, as in an
+    editor's shell): the full-screen sheet can be shown and answered."""
+    import os
+    import sys
 
-    data = form.row.to_json()
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    for label, key in (
-        ("Lead organisation", "organisation_name"),
-        ("Amount", "amount_requested"),
-        ("Pot", "pot"),
-        ("PCC priorities", "pcc_priorities"),
-        ("CSA priorities", "csa_priorities"),
-        ("Outcomes", "outcomes"),
-        ("Measures", "measures"),
-        ("Summary", "summary"),
-    ):
-        value = data.get(key)
-        grid.add_row(label, ", ".join(value) if isinstance(value, list) else str(value or ""))
-    console.print(Panel(grid, title=text(f"{data['reference']} — {data['title']}"), expand=False))
+    return sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
 
 
-def _ask_score(criterion: Any) -> str:
-    from grants.errors import BadInput
-    from grants.scoring import parse_score
+def save_sheet(ctx: typer.Context, ref: str, given: dict[str, str], stance: str, comment: str) -> None:
+    """Submit one sheet (one transaction) and say what was recorded; a stance the scores
+    contradict, given as flags with nobody to ask, is saved with a warning."""
+    from grants.scoring import parse_stance, percent_text, stance_at_odds, submit_sheet
 
-    while True:
-        answer = str(
-            typer.prompt(visible(f"{criterion.title} ({criterion.key}, weight {criterion.weight}) 0–5 or na"))
-        )
-        try:
-            parse_score(criterion.key, answer)
-            return answer
-        except BadInput as error:
-            note(styled("[yellow]{}[/]", error))
-
-
-def _ask_stance() -> str:
-    while True:
-        answer = str(typer.prompt("Stance: support, oppose or abstain", default="support")).strip().lower()
-        if answer in ("support", "oppose", "abstain"):
-            return answer
-        note(styled("[yellow]answer support, oppose or abstain[/]"))
+    result = call(
+        ctx, lambda scope: submit_sheet(scope, ref, given, parse_stance(stance), comment), write=True
+    )
+    verb = "Re-scored" if result.replaced else "Scored"
+    console.print(f"{verb} {result.bid.reference}: {percent_text(result.percent)} ({stance}).")
+    odd = stance_at_odds(result.percent, parse_stance(stance))
+    if odd:
+        note(f"Warning: {odd}; if that is a slip, score {result.bid.reference} again.")
 
 
-def _submit(scope: Scope, reference: str, given: dict[str, str], stance: str, comment: str) -> SheetResult:
-    """Submit a sheet whose stance is still the words given (they are checked here, in the command's
-    transaction)."""
-    from grants.scoring import parse_stance, submit_sheet
+def cancelled(ref: str, saved: list[str], missing: list[str], declined: bool = False) -> typer.Exit:
+    """What a member is told when they stop answering (Ctrl-C, or no to submitting): nothing of
+    this sheet was saved. Off a terminal the input ran out: say which answers are missing."""
+    import sys
 
-    return submit_sheet(scope, reference, given, parse_stance(stance), comment)
-
-
-def _complete_sheet(
-    form: Any, given: dict[str, str], stance: str | None, comment: str | None
-) -> tuple[dict[str, str], str, str]:
-    """Prompt for whatever the flags did not give, then show the sheet and ask to confirm."""
-    _show_form(form)
-    if form.previous is not None:
-        note("You have scored this bid before; this sheet replaces yours (the old one stays in the history).")
-    for criterion in form.criteria:
-        if criterion.key not in given:
-            if criterion.description:
-                console.print(styled("[dim]{}[/]", criterion.description))
-            from grants.scoring import descriptors_of
-
-            meanings = descriptors_of(criterion)
-            if meanings:
-                console.print(styled("[dim]{}[/]", " · ".join(f"{n} {m}" for n, m in enumerate(meanings))))
-            given[criterion.key] = _ask_score(criterion)
-    stance = stance or _ask_stance()
-    if comment is None:
-        comment = typer.prompt("Comment (optional)", default="", show_default=False)
-    table = Grid([folding("Criterion"), whole("Score", right=True)], title="Your sheet")
-    for criterion in form.criteria:
-        table.add_row(criterion.title, given[criterion.key])
-    table.add_row("Stance", stance)
-    if comment:
-        table.add_row("Comment", comment)
-    console.print(table)
-    if not typer.confirm("Submit this sheet?", default=True):
-        fail("not submitted; nothing was recorded", 1)
-    return given, stance, comment
+    done = f" The sheets saved before it stand ({', '.join(saved)})." if saved else ""
+    if declined or sys.stdin.isatty():
+        note(f"{'Not submitted' if declined else 'Cancelled'}: nothing was saved for {ref}.{done}")
+        return typer.Exit(1)
+    note(
+        "no answer to the prompts; give every criterion with --criterion KEY=N|na "
+        f"(missing: {', '.join(missing)}) and --support, --oppose or --abstain. "
+        f"Nothing was saved for {ref}.{done}"
+    )
+    return typer.Exit(2)
 
 
 def score(
     ctx: typer.Context,
     reference: Annotated[str | None, typer.Argument(help="Bid reference (or use --next).")] = None,
-    next_: Annotated[bool, typer.Option("--next", help="Score the next bid waiting for your sheet.")] = False,
+    next_: Annotated[
+        bool, typer.Option("--next", help="Score the bids waiting for your sheet, in turn.")
+    ] = False,
     criterion: Annotated[
-        list[str] | None, typer.Option(help="KEY=N or KEY=na; repeat for each criterion.")
+        list[str] | None, typer.Option(help="KEY=N or KEY=na; once for each criterion.")
     ] = None,
     support: Annotated[bool, typer.Option("--support", help="You support the bid.")] = False,
     oppose: Annotated[bool, typer.Option("--oppose", help="You oppose the bid.")] = False,
     abstain: Annotated[bool, typer.Option("--abstain", help="You abstain.")] = False,
     comment: Annotated[str | None, typer.Option(help="A comment for the working group.")] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Ask line by line instead of the full-screen sheet.")
+    ] = False,
 ) -> None:
-    """Score a bid: prompts for each criterion on a terminal, or takes them all as flags.
+    """Score a bid: a full-screen sheet on a terminal (--plain: one question at a time), or all
+    the answers as flags. Re-scoring starts from your last sheet.
 
     Example: grants --as wg-police score CRG-2425-001 --criterion fit_pcc=4 --criterion fit_csa=4
     --criterion need=3 --criterion outcomes=4 --criterion value=na --criterion deliverable=5 --support
@@ -134,38 +90,56 @@ def score(
         fail("give one of --support, --oppose or --abstain", 2)
     if bool(reference) == next_:
         fail("name a bid to score, or give --next", 2)
+    flags = call(ctx, lambda scope: parse_criterion_flags(criterion or []), write=False)
+    stance = chosen[0] if chosen else None
+    saved: list[str] = []
     while True:
         ref = reference or call(ctx, next_for, write=False)
         if ref is None:
             console.print("No bid is waiting for your sheet.")
             return
-        given = call(ctx, lambda scope: parse_criterion_flags(criterion or []), write=False)
+        # Asked before any question: a conflict of interest or closed scoring refuses here.
         form = call(ctx, partial(sheet_form, reference=ref), write=False)
-        stance = chosen[0] if chosen else None
-        complete = stance is not None and all(c.key in given for c in form.criteria)
-        if stance is None or not complete:
-            try:
-                given, stance, comment_text = _complete_sheet(form, given, stance, comment)
-            except typer.Abort:
-                missing = [c.key for c in form.criteria if c.key not in given]
-                fail(
-                    "no answer to the prompts; give every criterion with --criterion KEY=N|na "
-                    f"(missing: {', '.join(missing) or 'none'}) and --support, --oppose or --abstain",
-                    2,
-                )
-        else:
-            comment_text = comment or ""
-        result = call(
-            ctx,
-            partial(_submit, reference=ref, given=given, stance=stance, comment=comment_text),
-            write=True,
-        )
-        from grants.scoring import percent_text
-
-        verb = "Re-scored" if result.replaced else "Scored"
-        console.print(f"{verb} {result.bid.reference}: {percent_text(result.percent)} ({stance}).")
-        if not next_ or complete or not typer.confirm("Score the next bid?", default=True):
+        given = dict(flags)
+        if stance is not None and all(c.key in given for c in form.criteria):
+            save_sheet(ctx, ref, given, stance, comment or "")
             return
+        if not plain and interactive_terminal():
+            from cli.sheet import score_on_sheet
+
+            return score_on_sheet(ctx, form, flags, stance, comment, sitting=next_)
+        _score_by_prompts(ctx, form, given, stance, comment, saved)
+        if not next_ or not _ask_or_cancel(lambda: typer.confirm("Score the next bid?", default=True)):
+            return
+
+
+def _ask_or_cancel(ask: Any) -> Any:
+    try:
+        return ask()
+    except (typer.Abort, KeyboardInterrupt):
+        return False
+
+
+def _score_by_prompts(
+    ctx: typer.Context,
+    form: Any,
+    given: dict[str, str],
+    stance: str | None,
+    comment: str | None,
+    saved: list[str],
+) -> None:
+    from cli.score_prompts import Declined, complete_sheet
+
+    ref = form.row.bid.reference
+    missing = [c.key for c in form.criteria if c.key not in given]
+    try:
+        given, stance, comment_text = complete_sheet(form, given, stance, comment)
+    except Declined:
+        raise cancelled(ref, saved, missing, declined=True) from None
+    except (typer.Abort, KeyboardInterrupt):
+        raise cancelled(ref, saved, missing) from None
+    save_sheet(ctx, ref, given, stance, comment_text)
+    saved.append(ref)
 
 
 # `scoring ranking`: at a narrow terminal these give way in this order (--wide keeps them).

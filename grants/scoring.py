@@ -110,6 +110,16 @@ def descriptors_of(criterion: Criterion) -> list[str]:
     return list(json.loads(criterion.descriptors or "[]"))
 
 
+# What 0–5 mean to a member scoring a criterion whose partnership described no scale of its own
+# (the Kent preset describes none): the scale `criteria edit --descriptors` suggests.
+GENERIC_MEANINGS = ("Not addressed", "Poor", "Weak", "Adequate", "Good", "Excellent")
+
+
+def score_meanings(criterion: Criterion) -> list[str]:
+    """What 0, 1, … 5 mean when scoring this criterion: its own descriptors, or the generic scale."""
+    return descriptors_of(criterion) or list(GENERIC_MEANINGS)
+
+
 def copy_criteria(session: Any, partnership_id: int, year: FundingYear, previous: FundingYear | None) -> None:
     """Give a new year the previous year's criteria, or the partnership's template (its file's),
     or, for a partnership made before templates, DESIGN §5's defaults."""
@@ -346,12 +356,59 @@ def declare_interest(scope: Scope, handle: str, reference: str, reason: str) -> 
 
 
 @dataclass(frozen=True)
+class Queue:
+    """The bids in scoring a member may score, in order, and which of them have their sheet."""
+
+    references: list[str]
+    saved: frozenset[str]
+
+    @property
+    def waiting(self) -> list[str]:
+        return [ref for ref in self.references if ref not in self.saved]
+
+    def place(self, reference: str) -> str:
+        """'bid 3 of 7; 4 waiting for your sheet' (the place is left out for a bid not in it)."""
+        total = len(self.references)
+        waiting = len(self.waiting)
+        rest = f"{waiting} waiting for your sheet" if waiting else "every one has your sheet"
+        if reference not in self.references:
+            return f"{total} bid{'s' if total != 1 else ''} to score; {rest}"
+        return f"bid {self.references.index(reference) + 1} of {total}; {rest}"
+
+
+@dataclass(frozen=True)
 class SheetForm:
-    """What a member needs in front of them to score a bid."""
+    """What a member needs in front of them to score a bid: the bid, the criteria, their last
+    sheet of it (to pre-fill), and their place in their queue."""
 
     row: BidRow
     criteria: list[Criterion]
     previous: ScoreSheet | None
+    queue: Queue
+
+    def earlier_answers(self) -> tuple[dict[str, str], Stance | None, str]:
+        """The member's last sheet as answers to start from: {'need': '4', 'value': 'na'},
+        stance and comment; nothing when this is their first sheet of the bid."""
+        if self.previous is None:
+            return {}, None, ""
+        scores = json.loads(self.previous.scores)
+        answers = {
+            c.key: ("na" if scores[c.key] is None else str(scores[c.key]))
+            for c in self.criteria
+            if c.key in scores
+        }
+        return answers, self.previous.stance, self.previous.comment
+
+    def percent_so_far(self, given: dict[str, str]) -> Fraction | None:
+        """The weighted percentage of the answers given so far (unusable ones left out): the live
+        figure while scoring, the same rule as the saved sheet's."""
+        scores: dict[str, int | None] = {}
+        for key, answer in given.items():
+            try:
+                scores[key] = parse_score(key, answer)
+            except BadInput:
+                continue
+        return sheet_percent(scores, {c.key: c.weight for c in self.criteria})
 
 
 def _scorable(scope: Scope, reference: str, *, lock: bool) -> tuple[Bid, Member]:
@@ -379,7 +436,7 @@ def sheet_form(scope: Scope, reference: str) -> SheetForm:
 
     bid, member = _scorable(scope, reference, lock=False)
     row, _ = bid_detail(scope, bid.reference)
-    return SheetForm(row, criteria_of(scope, row.year), own_sheet(scope, bid, member))
+    return SheetForm(row, criteria_of(scope, row.year), own_sheet(scope, bid, member), scoring_queue(scope))
 
 
 def parse_score(key: str, text: str) -> int | None:
@@ -398,8 +455,27 @@ def parse_criterion_flags(flags: list[str]) -> dict[str, str]:
         key, sep, value = flag.partition("=")
         if not sep or not key.strip():
             raise BadInput(f"--criterion {flag!r} should look like KEY=N or KEY=na, e.g. fit_pcc=4")
-        given[key.strip()] = value
+        key = key.strip()
+        if key in given:
+            raise BadInput(
+                f"--criterion {key} is given twice ({shown(given[key])} and {shown(value)}); give each criterion once"
+            )
+        given[key] = value
     return given
+
+
+def stance_at_odds(percent: Fraction | None, stance: Stance) -> str | None:
+    """Words for a stance the scores contradict (support at 0%, oppose at 100%), or None.
+
+    Not a refusal: a member may weigh what the criteria do not. But it is most often a slip (a
+    stance left at its default, a score typed in the wrong box), so a person at the keyboard is
+    asked to confirm it and a scripted sheet is saved with a warning.
+    """
+    if percent == 0 and stance == Stance.support:
+        return "the scores come to 0.0% but the stance is support"
+    if percent == 100 and stance == Stance.oppose:
+        return "the scores come to 100.0% but the stance is oppose"
+    return None
 
 
 def parse_stance(text: str) -> Stance:
@@ -470,24 +546,30 @@ def submit_sheet(
     return SheetResult(bid, sheet, percent, previous is not None)
 
 
-def next_for(scope: Scope) -> str | None:
-    """The first bid in scoring still waiting for the actor's sheet (not one they are recused from)."""
+def scoring_queue(scope: Scope) -> Queue:
+    """The actor's queue: the year's bids in scoring that they may score (not their own
+    organisation's, not one they declared an interest in), and which already have their sheet."""
     member = require(scope, Action.score)
     year = find_year(scope)
     done = select(ScoreSheet.bid_id).where(ScoreSheet.member_id == member.id, ScoreSheet.current)
     declared = select(Interest.bid_id).where(Interest.member_id == member.id)
-    return scope.session.execute(
-        select(Bid.reference)
+    rows = scope.session.execute(
+        select(Bid.reference, Bid.id.in_(done))
         .where(
             Bid.year_id == year.id,
             col(Bid.status).in_(SCORABLE),
             Bid.lead_organisation_id != member.organisation_id,
-            Bid.id.not_in(done),
             Bid.id.not_in(declared),
         )
         .order_by(Bid.sequence)
-        .limit(1)
-    ).scalar_one_or_none()
+    ).all()
+    return Queue([ref for ref, _ in rows], frozenset(ref for ref, saved in rows if saved))
+
+
+def next_for(scope: Scope) -> str | None:
+    """The first bid in scoring still waiting for the actor's sheet (not one they are recused from)."""
+    waiting = scoring_queue(scope).waiting
+    return waiting[0] if waiting else None
 
 
 # --- assessing bids --------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def test_interactive_sheet_can_be_abandoned(round_: Cli) -> None:
     answers = "\n".join(["4"] * 6 + ["support", "", "n"]) + "\n"
     result = round_("score", "CRG-2425-008", actor="wg-kfrs", input=answers)
     assert result.exit_code == 1
-    assert "not submitted; nothing was recorded" in result.stderr
+    assert result.stderr.strip() == "Not submitted: nothing was saved for CRG-2425-008."
     # No sheet of wg-kfrs is in, so scoring stays blind to them.
     assert round_("scoring", "sheets", "CRG-2425-008", "--json", actor="wg-kfrs").exit_code == 1
 

@@ -92,6 +92,16 @@ def _figures(demo: Cli, argv: list[str]) -> tuple[set[str], set[str]]:
     return references, money
 
 
+# A date as commands print it (2025-03-31, or 2024-04-15 07:57), and what is left of one cut short.
+DATE = re.compile(r"(?<![\d-])\d{4}-\d\d-\d\d(?![\d-])")
+DATE_START = re.compile(r"(?<![\d/-])\d{4}-\d{0,2}(?:-\d{0,2})?(?=…|[ \t│┃|]*$)", re.MULTILINE)
+
+
+def _cut_dates(output: str) -> list[str]:
+    """Dates printed in part: "2025-03" at the end of a line (its "-31" on the next), or "2025-0…"."""
+    return [m.group() for m in DATE_START.finditer(output) if not DATE.fullmatch(m.group())]
+
+
 def _tokens(output: str) -> set[str]:
     return set(REFERENCE.findall(output)) | set(MONEY_TOKEN.findall(output))
 
@@ -114,6 +124,7 @@ def test_every_reference_and_figure_is_whole(
     terminal = _run(demo_db, argv, monkeypatch, terminal=True)
     for output in (piped, terminal):
         assert references <= set(REFERENCE.findall(output)), (argv, references, output)
+        assert _cut_dates(output) == [], (argv, output)
     shown = _money_tokens(piped, argv)
     # What the --json gives is whole in the text: where a figure shows, it shows uncut (a
     # command's --json also gives figures its table does not show, such as a bid's spend).
@@ -191,3 +202,27 @@ def test_help_names_the_columns_that_give_way() -> None:
         for column in columns:
             if column.drop:
                 assert column.header in text, (words, column.header)
+
+
+def test_card_folds_text_and_never_cuts_a_figure_or_date() -> None:
+    from rich.console import Console
+
+    from cli.render import Card
+
+    def render(width: int, terminal: bool = True, wide: bool = False) -> str:
+        card = Card("CRG-2425-001 — A title long enough to need more than one line at this width", wide=wide)
+        card.add("Requested", "£26,440", whole=True)
+        card.add("Summary", "Training for partners on case reviews and the new legislation, over two days")
+        card.add("Submitted", "2024-04-15 07:57 UTC", whole=True)
+        console = Console(
+            width=width, force_terminal=terminal, no_color=True, record=True, file=open("/dev/null", "w")
+        )  # noqa: SIM115
+        console.print(card, crop=False)
+        return ANSI.sub("", console.export_text())
+
+    narrow = render(36)
+    assert "CRG-2425-001" in narrow and "£26,440" in narrow and "2024-04-15 07:57 UTC" in narrow
+    assert _cut_dates(narrow) == [] and "…" not in narrow
+    assert all(len(line.rstrip()) <= 36 for line in narrow.splitlines())
+    for whole_lines in (render(36, terminal=False), render(36, wide=True)):
+        assert "Training for partners on case reviews and the new legislation, over two days" in whole_lines

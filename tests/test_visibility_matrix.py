@@ -269,3 +269,26 @@ def test_reports_carry_no_sheet(world: tuple[Cli, dict[str, str]], viewer: str |
     ):
         result = _run(cli, viewer, *args)
         assert _sentinels(result.stdout + result.stderr) == set(), args
+
+
+# Every command that shows data (walked from the CLI by tests/test_json_output.py), as text and
+# as --json, with the bid whose sheets are all in while it is still in scoring: the JSON carries
+# no sheet the viewer may not see, exactly as the text does not.
+JSON_VIEWERS = ("wg-police", "wg-kfrs", "kcc-officer", "treasurer")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("viewer", JSON_VIEWERS)
+def test_every_json_output_follows_the_visibility_rules(world: tuple[Cli, dict[str, str]], viewer: str) -> None:
+    from tests.test_json_output import SHOWS
+
+    cli, refs = world
+    allowed = _allowed(viewer)
+    for name, argv in SHOWS:
+        args = [refs["scoring-all"] if a == "CRG-2425-001" else a for a in argv]
+        text = _run(cli, viewer, *args)
+        as_json = _run(cli, viewer, *args, "--json")
+        assert _sentinels(text.stdout) <= allowed, (name, viewer)
+        assert _sentinels(as_json.stdout) <= allowed, (name, viewer)
+        if as_json.exit_code in (0, 4):
+            json.loads(as_json.stdout)
