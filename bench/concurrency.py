@@ -106,7 +106,7 @@ def prepare(
             for scorer in SCORERS:
                 given, _, _ = demo_sheet(0, scorer, criteria)
                 scoring.submit_sheet(acting(scorer), bid.reference, given, Stance.support, "")
-            scoring.shortlist(officer, bid.reference, override=False, reason=None)
+            lifecycle.shortlist(officer, bid.reference, override=False, reason=None)
             approvals.approve(acting("chair"), bid.reference, note="load test")
             if fund:
                 approvals.approve(acting("opcc"), bid.reference)

@@ -256,7 +256,8 @@ class BidPlan:
     spent: int = 0
     outcome_summary: str = ""
     # (kind, from, to, amount, booked_on, actor, reason, created_at)
-    ledger: list[tuple[str, str, str, int, date, str, str, datetime]] = field(default_factory=list)
+    # (movement from grants.ledger, booked on, actor, when): written by grants.ledger.post_many.
+    ledger: list[tuple[Any, date, str, datetime]] = field(default_factory=list)
     # (paid_on, pence, supplier, invoice)
     payments: list[tuple[date, int, str, str]] = field(default_factory=list)
     submitted_at: datetime | None = None
@@ -363,6 +364,9 @@ def plan_bid(
     rng: random.Random, year: YearContext, sequence: int, pot: str, final: str, new_on: date, spend: int
 ) -> BidPlan:
     """One bid's content, and the steps, sheets, money and payments that take it to `final`."""
+    from grants import ledger
+    from grants.models import PotKind
+
     org, _, lead = rng.choice(
         [(org_key, None, handle) for handle, org_key in WORKING_GROUP]
         + [(key, None, handle) for key, _, handle in OTHER_ORGS]
@@ -515,7 +519,9 @@ def plan_bid(
     award = min(award, amount)
     paid = step(day, "opcc", "bid.approve", "funded", details=_money("award", award))
     ref = reference(year, sequence)
-    bid.ledger.append(("award", f"pot:{pot}", f"award:{ref}", award, paid.date(), "opcc", "award", paid))
+    bid.ledger.append(
+        (ledger.award_movement("award", PotKind(pot), ref, award, "award"), paid.date(), "opcc", paid)
+    )
     bid.award = award
     if final != "funded" and rng.random() < 0.05:  # the OPCC varies the award down before delivery
         new = max(100, award * rng.randrange(80, 96) // 10_000 * 100)
@@ -529,9 +535,8 @@ def plan_bid(
                 reason=reason,
                 details={"actor_role": "pcc", **_money("from", award), **_money("to", new)},
             )
-            bid.ledger.append(
-                ("vary", f"award:{ref}", f"pot:{pot}", award - new, moment.date(), "opcc", reason, moment)
-            )
+            varied = ledger.release_movement("vary", PotKind(pot), ref, award - new, reason)
+            bid.ledger.append((varied, moment.date(), "opcc", moment))
             bid.award = award = new
     if final == "funded":
         return bid
@@ -590,41 +595,26 @@ def plan_bid(
     underspend = award - bid.spent
     moment = step(close_day, "treasurer", "bid.close", "closed", details=_money("released", underspend))
     if underspend:
-        bid.ledger.append(
-            (
-                "release",
-                f"award:{ref}",
-                f"pot:{pot}",
-                underspend,
-                moment.date(),
-                "treasurer",
-                f"underspend of {ref} at close",
-                moment,
-            )
+        released = ledger.release_movement(
+            "release", PotKind(pot), ref, underspend, f"underspend of {ref} at close"
         )
+        bid.ledger.append((released, moment.date(), "treasurer", moment))
     return bid
 
 
 def _cancel(
     rng: random.Random, bid: BidPlan, step: Callable[..., datetime], day: date, ref: str, pot: str
 ) -> None:
+    from grants import ledger
+    from grants.models import PotKind
+
     reason = rng.choice(CANCEL_REASONS)
     who = rng.choice(("opcc", OFFICER))
     unspent = (bid.award or 0) - bid.spent
     moment = step(day, who, "bid.cancel", "cancelled", reason=reason, details=_money("released", unspent))
     if unspent:
-        bid.ledger.append(
-            (
-                "release",
-                f"award:{ref}",
-                f"pot:{pot}",
-                unspent,
-                moment.date(),
-                who,
-                f"cancelled: {reason}",
-                moment,
-            )
-        )
+        released = ledger.release_movement("release", PotKind(pot), ref, unspent, f"cancelled: {reason}")
+        bid.ledger.append((released, moment.date(), who, moment))
 
 
 def _money(prefix: str, pence: int) -> dict[str, Any]:
@@ -679,7 +669,7 @@ def _allocation(plans: list[BidPlan]) -> int:
     need = {"upfront": 0, "tactical": 0}
     biggest = {"upfront": 0, "tactical": 0}
     for plan in plans:
-        need[plan.pot] += max((e[3] for e in plan.ledger if e[0] == "award"), default=0)
+        need[plan.pot] += max((e[0].pence for e in plan.ledger if e[0].kind == "award"), default=0)
         biggest[plan.pot] = max(biggest[plan.pot], plan.amount)
     want = {k: max(need[k] * 108 // 100, biggest[k]) for k in need}
     pounds = max(39_661, -(-max(want["upfront"] * 3 // 2, want["tactical"] * 3) // 100))
@@ -690,75 +680,15 @@ def _allocation(plans: list[BidPlan]) -> int:
         pounds += max(1, pounds // 100)
 
 
-class Chain:
-    """The partnership's audit chain, extended in memory exactly as grants.audit_chain.record does."""
+def chain(connection: Any, partnership_id: int) -> Any:
+    """The partnership's audit chain, appended to by grants.audit_chain's bulk writer."""
+    from grants.audit_chain import BulkChain
 
-    def __init__(self, connection: Any, partnership_id: int) -> None:
-        from sqlalchemy import select
+    return BulkChain(connection, partnership_id, batch=SPEND_CHUNK)
 
-        from grants.models import Partnership
 
-        self.connection = connection
-        self.partnership_id = partnership_id
-        self.head, self.count = connection.execute(
-            select(Partnership.audit_head, Partnership.audit_count)
-            .where(Partnership.id == partnership_id)
-            .with_for_update()
-        ).one()
-        self.rows: list[dict[str, Any]] = []
-        self.written = 0
-
-    def add(
-        self,
-        at: datetime,
-        actor: str,
-        action: str,
-        subject: str,
-        *,
-        from_state: str | None = None,
-        to_state: str | None = None,
-        reason: str | None = None,
-        details: dict[str, Any] | None = None,
-        content_hash: str | None = None,
-    ) -> None:
-        from grants.audit_chain import canonical_json, chain_hash
-
-        # The fields grants.audit_chain.record stores; hashed by the same function (it reads attributes,
-        # so a plain namespace does, and is much cheaper to build than a table model).
-        event = SimpleNamespace(
-            partnership_id=self.partnership_id,
-            seq=self.count + 1,
-            at=at.isoformat(timespec="microseconds"),
-            actor=actor,
-            action=action,
-            subject=subject,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            details=canonical_json(details or {}),
-            content_hash=content_hash,
-            prev_hash=self.head,
-        )
-        event.hash = chain_hash(self.head, event)
-        self.head, self.count = event.hash, event.seq
-        self.rows.append(vars(event))
-        if len(self.rows) >= SPEND_CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        from sqlalchemy import insert, update
-
-        from grants.models import AuditEvent, Partnership
-
-        if self.rows:
-            self.connection.execute(insert(AuditEvent.__table__), self.rows)
-            self.written += len(self.rows)
-            self.rows = []
-        self.connection.execute(
-            update(Partnership)
-            .where(Partnership.id == self.partnership_id)
-            .values(audit_head=self.head, audit_count=self.count)
-        )
+def stamp(at: datetime) -> str:
+    return at.isoformat(timespec="microseconds")
 
 
 def write_year(
@@ -772,10 +702,10 @@ def write_year(
     """Insert the year's bids, sheets, payments, ledger entries and audit events in bulk."""
     from sqlalchemy import insert, select, update
 
+    from grants import ledger
     from grants.audit_chain import canonical_json
     from grants.bids import content_hash, content_of
-    from grants.ledger import payment_movement
-    from grants.models import Bid, LedgerEntry, Pot, PotKind, ScoreSheet, Spend, SpendImport, Stance
+    from grants.models import Bid, Pot, PotKind, ScoreSheet, Spend, SpendImport, Stance
     from grants.scoring import percent_text, sheet_percent
     from grants.spendfile import invoice_key
     from workflows.bid_lifecycle import BidStatus
@@ -848,30 +778,25 @@ def write_year(
     balance = {"upfront": 0, "tactical": 0}
     for plan in plans:
         bid_id = ids[reference(year, plan.sequence)]
-        for kind, source, target, pence, booked, actor, reason, moment in plan.ledger:
+        pot = ledger.pot_account(PotKind(plan.pot))
+        for movement, booked, actor, moment in plan.ledger:
             entries.append(
-                {
-                    "partnership_id": partnership_id,
-                    "year_id": year_id,
-                    "kind": kind,
-                    "from_account": source,
-                    "to_account": target,
-                    "amount_pence": pence,
-                    "bid_id": bid_id,
-                    "booked_on": booked,
-                    "actor_id": member_id[actor],
-                    "reason": reason,
-                    "created_at": moment,
-                }
+                ledger.entry_row(
+                    partnership_id,
+                    year_id,
+                    movement,
+                    actor_id=member_id[actor],
+                    on=booked,
+                    created_at=moment,
+                    bid_id=bid_id,
+                )
             )
-            if source.startswith("pot:"):
-                balance[plan.pot] -= pence
-            if target.startswith("pot:"):
-                balance[plan.pot] += pence
+            if movement.from_account == pot:
+                balance[plan.pot] -= movement.pence
+            if movement.to_account == pot:
+                balance[plan.pot] += movement.pence
         result.awarded_pence += plan.award or 0
-    if entries:
-        connection.execute(insert(LedgerEntry.__table__), entries)
-    result.ledger_entries += len(entries)
+    result.ledger_entries += ledger.post_many(connection, entries)
     # The pots' cached balances move with the ledger, by conditional update as debit_pot does.
     for kind, delta in balance.items():
         done = connection.execute(
@@ -941,23 +866,19 @@ def write_year(
             entries = []
             for plan, paid_on, pence, supplier, invoice in chunk:
                 ref = reference(year, plan.sequence)
-                movement = payment_movement(ref, pence, supplier, invoice)
+                movement = ledger.payment_movement(ref, pence, supplier, invoice)
                 entries.append(
-                    {
-                        "partnership_id": partnership_id,
-                        "year_id": year_id,
-                        "kind": movement.kind,
-                        "from_account": movement.from_account,
-                        "to_account": movement.to_account,
-                        "amount_pence": movement.pence,
-                        "bid_id": ids[ref],
-                        "booked_on": paid_on,
-                        "actor_id": treasurer,
-                        "reason": movement.reason,
-                        "created_at": moment,
-                    }
+                    ledger.entry_row(
+                        partnership_id,
+                        year_id,
+                        movement,
+                        actor_id=treasurer,
+                        on=paid_on,
+                        created_at=moment,
+                        bid_id=ids[ref],
+                    )
                 )
-            connection.execute(insert(LedgerEntry.__table__), entries)
+            ledger.post_many(connection, entries)
         result.spend_lines += len(lines)
         result.ledger_entries += len(lines)
         result.spend_imports += 1
@@ -989,13 +910,12 @@ def write_year(
     for n, item in enumerate(import_events):
         events.append((item.at, 0, n, None, item))
     events.sort(key=lambda e: (e[0], e[1], e[2]))
-    chain = Chain(connection, partnership_id)
+    events_chain = chain(connection, partnership_id)
     weights = year.criteria
     for _, _, _, ref, item in events:
         if ref is None:
-            chain.add(
-                item.at, item.actor, item.action, f"import {item.details['file']}", details=item.details
-            )
+            subject = f"import {item.details['file']}"
+            events_chain.add(item.actor, item.action, subject, at=stamp(item.at), details=item.details)
             continue
         digest, content = hashes[ref]
         details = item.details
@@ -1003,19 +923,19 @@ def write_year(
             details = {**details, **{k: v for k, v in content.items() if v not in ("", None)}}
         elif item.action == "score.submit":
             details = {**details, "percent": percent_text(sheet_percent(details["scores"], weights))}
-        chain.add(
-            item.at,
+        events_chain.add(
             item.actor,
             item.action,
             f"bid {ref}",
+            at=stamp(item.at),
             from_state=item.from_state,
             to_state=item.to_state,
             reason=item.reason,
             details=details,
             content_hash=digest,
         )
-    chain.flush()
-    result.audit_events += chain.written
+    events_chain.flush()
+    result.audit_events += events_chain.written
     result.bids += len(plans)
     result.states.update(plan.final for plan in plans)
 
@@ -1023,9 +943,10 @@ def write_year(
 def close_year(connection: Any, partnership_id: int, year_id: int, year: YearContext) -> int:
     """Close a year as a rollover does, for a grants without `grants.rollover`: what the pots hold
     goes back to the PCC (pot:X → returned) and the year closes."""
-    from sqlalchemy import insert, select, update
+    from sqlalchemy import select, update
 
-    from grants.models import FundingYear, LedgerEntry, Pot, YearStatus
+    from grants import ledger
+    from grants.models import FundingYear, Pot, YearStatus
 
     officer = year.members[OFFICER][0]
     moment = datetime(year.ends_on.year, year.ends_on.month, year.ends_on.day, 17, tzinfo=UTC)
@@ -1035,21 +956,19 @@ def close_year(connection: Any, partnership_id: int, year_id: int, year: YearCon
     ).all():
         returned[kind.value] = left
         if left:
-            connection.execute(
-                insert(LedgerEntry.__table__),
-                {
-                    "partnership_id": partnership_id,
-                    "year_id": year_id,
-                    "kind": "return",
-                    "from_account": f"pot:{kind.value}",
-                    "to_account": "returned",
-                    "amount_pence": left,
-                    "bid_id": None,
-                    "booked_on": year.ends_on,
-                    "actor_id": officer,
-                    "reason": f"{year.label} underspend returned to the PCC",
-                    "created_at": moment,
-                },
+            returned_entry = ledger.return_movement(kind, year.label, left)
+            ledger.post_many(
+                connection,
+                [
+                    ledger.entry_row(
+                        partnership_id,
+                        year_id,
+                        returned_entry,
+                        actor_id=officer,
+                        on=year.ends_on,
+                        created_at=moment,
+                    )
+                ],
             )
             connection.execute(
                 update(Pot).where(Pot.id == pot_id, Pot.uncommitted_pence == left).values(uncommitted_pence=0)
@@ -1059,18 +978,18 @@ def close_year(connection: Any, partnership_id: int, year_id: int, year: YearCon
         .where(FundingYear.id == year_id)
         .values(status=YearStatus.closed, closed_at=moment)
     )
-    chain = Chain(connection, partnership_id)
-    chain.add(
-        moment,
+    closing = chain(connection, partnership_id)
+    closing.add(
         OFFICER,
         "year.close",
         f"year {year.label}",
+        at=stamp(moment),
         from_state="open",
         to_state="closed",
         details={f"returned_{kind}_pence": pence for kind, pence in sorted(returned.items())}
         | {"returned_pence": sum(returned.values())},
     )
-    chain.flush()
+    closing.flush()
     return sum(1 for v in returned.values() if v)
 
 
@@ -1113,7 +1032,7 @@ def _setup_partnership(url: str, index: int) -> tuple[str, str]:
             ("opcc", "OPCC Commissioning Officer", "opcc", "pcc"),
             ("treasurer", f"{district} CSP Treasurer", "districts", "treasurer"),
             *((handle, f"Working Group: {org}", org, "member") for handle, org in WORKING_GROUP),
-            *((handle, f"Project lead: {org_name}", key, "member") for key, org_name, handle in OTHER_ORGS),
+            *((handle, f"Project lead: {org_name}", key, "partner") for key, org_name, handle in OTHER_ORGS),
         ]
         for handle, person, org, roles in people:
             partnerships.add_member(scope, handle=handle, name=person, organisation=org, roles=roles)
@@ -1156,7 +1075,7 @@ def generate(
         from grants.rollover import rollover
     except ImportError:
         rollover = None
-    from grants.scoring import DEFAULT_CRITERIA
+    from grants.reference import DEFAULT_CRITERIA
 
     for p in range(partnerships):
         slug, _ = _setup_partnership(url, p)
@@ -1243,7 +1162,7 @@ def generate(
             context, plans = following, next_plans
     # The events written in bulk carry no seals: one baseline event per partnership seals the rows
     # and state as generated (what `grants db upgrade` does for a database made before seals).
-    from grants.seals import baseline_all
+    from grants.audit_chain import baseline_all
 
     with session_scope(url, write=True) as session:
         baseline_all(session, "generated in bulk by bench.generate: the rows as generated are sealed")

@@ -48,16 +48,19 @@ class Run:
     peak_mb: float
     returncode: int
     cpu_seconds: float = 0.0  # the process's own user + system time: steadier on a busy machine
+    load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load average, before and after
 
     def line(self) -> str:
         return (
             f"{self.command}: {self.seconds:.2f} s ({self.cpu_seconds:.2f} s CPU), "
-            f"peak {self.peak_mb:.0f} MB (exit {self.returncode})"
+            f"peak {self.peak_mb:.0f} MB (exit {self.returncode}), "
+            f"load average {self.load[0]:.1f} → {self.load[1]:.1f}"
         )
 
 
 def measure(argv: list[str], *, env: dict[str, str] | None = None, stdout=subprocess.DEVNULL) -> Run:  # type: ignore[no-untyped-def]
     """Run one command in a fresh process; its wall time and its own peak RSS (wait4's rusage)."""
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -66,7 +69,8 @@ def measure(argv: list[str], *, env: dict[str, str] | None = None, stdout=subpro
     if process.returncode != 0:
         sys.stderr.write(process.stderr.read().decode() if process.stderr else "")
     shown = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(argv))
-    return Run(shown, seconds, usage.ru_maxrss / 1024, process.returncode, usage.ru_utime + usage.ru_stime)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(shown, seconds, usage.ru_maxrss / 1024, process.returncode, cpu, (load, os.getloadavg()[0]))
 
 
 def write_payments(path: Path, references: list[str], lines: int, seed: int, prefix: str = "INV") -> None:

@@ -12,9 +12,8 @@ from cli.common import call, fail, note, print_document
 from grants.wording import verb
 
 if TYPE_CHECKING:
-    from grants.papers.working_group import PaperSummary
+    from grants.papers.layout import PaperSummary
 
-Year = Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (default: standard output).")]
 
 

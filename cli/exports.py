@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.common import call, fail, note, print_document
-from cli.documents import Out, Year, check_format
+from cli.documents import Out, check_format
 
 export_app = typer.Typer(
     help="Exports: the ledger as an hledger journal, a workbook for the PCC.", no_args_is_help=True
@@ -70,7 +70,6 @@ def export_360giving(
     ctx: typer.Context,
     out: Out = None,
     fmt: Annotated[str, typer.Option("--format", help="json (a data package) or csv.")] = "json",
-    year: Year = None,
 ) -> None:
     """Export the year's awards as 360Giving open data: a JSON data package, or CSV with the
     standard's column titles. Grant ids are 360G-<funder prefix>-<bid reference>.
@@ -81,9 +80,9 @@ def export_360giving(
 
     check_format(fmt, FORMATS)
     if out is None:
-        print_document(call(ctx, lambda scope: package(scope, year), write=False).text(fmt), fmt)
+        print_document(call(ctx, lambda scope: package(scope), write=False).text(fmt), fmt)
         return
-    data = call(ctx, lambda scope: save_package(scope, out, fmt, year), write=False)
+    data = call(ctx, lambda scope: save_package(scope, out, fmt), write=False)
     note(f"Wrote {len(data.grants)} grants of {data.year} ({data.total}) to {out} as 360Giving {fmt}.")
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from collections.abc import Callable, Iterator, MutableMapping
+from functools import cache
+from types import ModuleType
 from typing import Annotated, Any
 
 # grants is an application, not a library: no pydantic plugin has anything to observe in its
@@ -12,6 +16,8 @@ from typing import Annotated, Any
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer  # noqa: E402
+import typer.main  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
 
 from cli import (
     approvals,
@@ -45,9 +51,165 @@ _APP_SETTINGS: dict[str, Any] = dict(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app = typer.Typer(**_APP_SETTINGS)
 
-GLOBAL_OPTIONS = ("--db", "--as", "--partnership", "--year")
+# Every top-level command and sub-app of `grants`, and the module whose register() adds it, in the
+# order `grants --help` lists them.
+COMMANDS: dict[str, ModuleType] = {
+    "init": setup,
+    "score": scoring,
+    "shortlist": scoring,
+    "decline": scoring,
+    "approve": approvals,
+    "reject": approvals,
+    "clarify": approvals,
+    "answer": approvals,
+    "vary": approvals,
+    "cancel": approvals,
+    "end-date": approvals,
+    "close": delivery,
+    "rollover": yearend,
+    "status": status,
+    "check": integrity,
+    "demo": demo,
+    "org": orgs,
+    "member": members,
+    "config": config,
+    "priority": priorities,
+    "year": years,
+    "pot": pots,
+    "bid": bids,
+    "scoring": scoring,
+    "criteria": criteria,
+    "delivery": delivery,
+    "spend": spend,
+    "report": reports,
+    "export": exports,
+    "workflow": workflow,
+    "audit": integrity,
+    "db": database,
+}
+
+DB_HELP = "Database URL or SQLite path (default: GRANTS_DATABASE_URL, then a file in your data folder)."
+AS_HELP = "Your member handle (GRANTS_USER)."
+PARTNERSHIP_HELP = "Partnership slug; optional when there is only one."
+YEAR_HELP = "Funding year such as 2024/25 (default: the open year)."
+
+
+def _keep(field: str) -> Callable[[typer.Context, str | None], None]:
+    """An option's callback that puts a value given after the command into the global options."""
+
+    def keep(ctx: typer.Context, value: str | None) -> None:
+        from grants.options import Options
+
+        if value is not None:
+            root = ctx.find_root()
+            given = root.obj if isinstance(root.obj, Options) else Options()
+            root.obj = dataclasses.replace(given, **{field: value})
+
+    return keep
+
+
+def _global_options_after_the_command(
+    db: Annotated[
+        str | None, typer.Option("--db", help=DB_HELP, callback=_keep("db"), hidden=True, expose_value=False)
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--as", help=AS_HELP, callback=_keep("actor"), hidden=True, expose_value=False),
+    ] = None,
+    partnership: Annotated[
+        str | None,
+        typer.Option(
+            "--partnership",
+            help=PARTNERSHIP_HELP,
+            callback=_keep("partnership"),
+            hidden=True,
+            expose_value=False,
+        ),
+    ] = None,
+    year: Annotated[
+        str | None,
+        typer.Option("--year", help=YEAR_HELP, callback=_keep("year"), hidden=True, expose_value=False),
+    ] = None,
+) -> None:
+    """The global options once more, for every command: `grants bid list --as chair` is
+    `grants --as chair bid list`. Never run: only its options are used."""
+
+
+@cache
+def _shared_options() -> tuple[Any, ...]:
+    """Click options for the global options, to add to each command and sub-app: hidden from their
+    help (the top-level help shows them) and given to no command function (their callbacks keep
+    the value for `options(ctx)`)."""
+    holder = typer.Typer(add_completion=False)
+    holder.command()(_global_options_after_the_command)
+    return tuple(typer.main.get_command(holder).params)
+
+
+def with_global_options(command: Any) -> Any:
+    """Let the global options stand after the command too. Click parses a group's options only
+    before its sub-command's name, so each command and sub-app gets its own copy of them (Click's
+    Command.params, the options a command parses); a command that has an option of the same name
+    keeps its own (`init --partnership NAME` names the partnership to create)."""
+    taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    command.params.extend(p for p in _shared_options() if not taken & set(p.opts))
+    for child in getattr(command, "commands", {}).values():
+        with_global_options(child)
+    return command
+
+
+def _build(module: ModuleType) -> dict[str, Any]:
+    """The Click commands a module's register() adds, converted by Typer (typer.main.get_command)."""
+    holder = typer.Typer(**_APP_SETTINGS)
+    holder.callback()(_unused_group_callback)  # a group, even for a module with one command
+    module.register(holder)
+    group: Any = typer.main.get_command(holder)
+    return {name: with_global_options(command) for name, command in group.commands.items()}
+
+
+def _unused_group_callback() -> None:
+    """Only makes Typer build a group of a module's commands."""
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """The commands of `grants` by name, each built from its module the first time it is looked up.
+
+    Click's Group keeps its sub-commands in `commands`, the mapping its get_command and
+    list_commands read (and Typer's "Did you mean" suggestions); this one is Click's documented
+    lazy loading of sub-commands ("Lazily Loading Subcommands") kept behind that mapping. Typer
+    turns a command's signature into Click options when it is built, a third of a command's
+    start-up when done for all fifty, so a line builds only the command it names."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built.update(_build(COMMANDS[name]))
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        raise TypeError(f"add {name} to COMMANDS in cli/main.py and to its module's register()")
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError(f"{name} stays: take it out of COMMANDS in cli/main.py")
+
+
+class GrantsGroup(TyperGroup):
+    """The top-level group (Typer's `cls=`): its commands are built when a line names them."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.commands = LazyCommands()
+
+
+app = typer.Typer(cls=GrantsGroup, **_APP_SETTINGS)
 
 
 def version_callback(value: bool) -> None:
@@ -61,29 +223,12 @@ def version_callback(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="Database URL or SQLite path (default: GRANTS_DATABASE_URL, "
-            "then a file in your data folder).",
-        ),
-    ] = None,
-    actor: Annotated[
-        str | None,
-        typer.Option("--as", envvar="GRANTS_USER", help="Your member handle (GRANTS_USER)."),
-    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    actor: Annotated[str | None, typer.Option("--as", envvar="GRANTS_USER", help=AS_HELP)] = None,
     partnership: Annotated[
-        str | None,
-        typer.Option(
-            "--partnership",
-            envvar="GRANTS_PARTNERSHIP",
-            help="Partnership slug; optional when there is only one.",
-        ),
+        str | None, typer.Option("--partnership", envvar="GRANTS_PARTNERSHIP", help=PARTNERSHIP_HELP)
     ] = None,
-    year: Annotated[
-        str | None, typer.Option("--year", help="Funding year such as 2024/25 (default: the open year).")
-    ] = None,
+    year: Annotated[str | None, typer.Option("--year", help=YEAR_HELP)] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -97,85 +242,6 @@ def main(
     ctx.obj = Options(db=db, actor=actor, partnership=partnership, year=year)
 
 
-# Each module holds one noun's sub-app or top-level commands; help lists them in this order.
-setup.register(app)
-orgs.register(app)
-members.register(app)
-config.register(app)
-priorities.register(app)
-years.register(app)
-pots.register(app)
-bids.register(app)
-scoring.register(app)
-criteria.register(app)
-approvals.register(app)
-delivery.register(app)
-spend.register(app)
-reports.register(app)
-exports.register(app)
-yearend.register(app)
-workflow.register(app)
-status.register(app)
-integrity.register(app)
-database.register(app)
-demo.register(app)
-
-
-def hoist_global_options(argv: list[str]) -> list[str]:
-    """Let global options stand anywhere: `grants bid list --as chair` works like `grants --as chair bid list`."""
-    front: list[str] = []
-    rest: list[str] = []
-    # `init --partnership NAME` names the partnership to create: it is init's own option there.
-    hoisted = (
-        GLOBAL_OPTIONS if "init" not in argv else tuple(o for o in GLOBAL_OPTIONS if o != "--partnership")
-    )
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            rest.extend(argv[i:])
-            break
-        name = arg.split("=", 1)[0]
-        if name in hoisted:
-            if "=" in arg:
-                front.append(arg)
-            elif i + 1 < len(argv):
-                front.extend(argv[i : i + 2])
-                i += 1
-            else:
-                front.append(arg)
-        else:
-            rest.append(arg)
-        i += 1
-    return front + rest
-
-
-def app_for(args: list[str]) -> typer.Typer:
-    """The application with only the command the line names, so that Typer builds one command's
-    options rather than all fifty (a third of every command's start-up); the whole application
-    for help, the version, or a name it does not know (which Typer then explains)."""
-    values = {"--db", "--as", "--partnership", "--year"}
-    words = iter(args)
-    for word in words:
-        if word in values:
-            next(words, None)
-            continue
-        if word.startswith("-"):
-            return app
-        commands = [
-            c for c in app.registered_commands if (c.name or getattr(c.callback, "__name__", None)) == word
-        ]
-        groups = [g for g in app.registered_groups if g.name == word]
-        if not commands and not groups:
-            return app
-        slim = typer.Typer(**_APP_SETTINGS)
-        slim.registered_callback = app.registered_callback
-        slim.registered_commands = commands
-        slim.registered_groups = groups
-        return slim
-    return app
-
-
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     for stream in (sys.stdout, sys.stderr):
@@ -184,5 +250,4 @@ def run(argv: list[str] | None = None) -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    app_for(args)(args=args, prog_name="grants")
+    app(args=list(sys.argv[1:] if argv is None else argv), prog_name="grants")

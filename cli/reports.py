@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import JsonFlag, WideFlag, call, console, fail, json_format, print_document, print_json
-from cli.documents import Meeting, Out, Template, Year, check_format, docx_options, paper_note, write_text
+from cli.documents import Meeting, Out, Template, check_format, docx_options, paper_note, write_text
 from cli.render import Col, Grid, folding, styled, whole
 from cli.yearend import render_statement
 from grants.wording import counted, verb
 
 if TYPE_CHECKING:
-    from grants.papers.working_group import PaperSummary
+    from grants.papers.layout import PaperSummary
     from grants.scope import Scope
 
 
@@ -164,7 +164,6 @@ def _markdown(r: Any) -> str:
 @report_app.command("reconcile")
 def report_reconcile(
     ctx: typer.Context,
-    year: Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")] = None,
     fmt: Format = "table",
     json_: JsonFlag = False,
     wide: WideFlag = False,
@@ -181,7 +180,7 @@ def report_reconcile(
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
     fmt = "json" if json_ else fmt
-    r = call(ctx, lambda scope: reconcile(scope, year), write=False)
+    r = call(ctx, lambda scope: reconcile(scope), write=False)
     if fmt == "json":
         print_json(r.to_json())
     elif fmt == "csv":
@@ -222,7 +221,6 @@ def report_reconcile(
 @report_app.command("working-group")
 def report_working_group(
     ctx: typer.Context,
-    year: Year = None,
     fmt: Annotated[str, typer.Option("--format", help="markdown, json or docx.")] = "markdown",
     out: Out = None,
     meeting: Meeting = None,
@@ -248,11 +246,11 @@ def report_working_group(
 
         def work(scope: Scope) -> PaperSummary:
             day = parse_date(meeting, "--meeting") if meeting is not None else None
-            return write_working_group(scope, out, label=year, meeting=day, template=template)
+            return write_working_group(scope, out, label=None, meeting=day, template=template)
 
         paper_note(call(ctx, work, write=False), out)
         return
-    report = call(ctx, lambda scope: working_group_report(scope, year), write=False)
+    report = call(ctx, lambda scope: working_group_report(scope), write=False)
     if fmt == "json":
         if out is None:
             print_json(report.to_json())
@@ -267,7 +265,6 @@ def report_working_group(
 @report_app.command("action-plan")
 def report_action_plan(
     ctx: typer.Context,
-    year: Year = None,
     fmt: Annotated[str, typer.Option("--format", help="markdown, json, csv or docx.")] = "markdown",
     out: Out = None,
     template: Template = None,
@@ -279,21 +276,21 @@ def report_action_plan(
 
     Example: grants report action-plan --format docx --out action-plan-2024-25.docx
     """
-    from grants.reports.working_group import action_plan
+    from grants.reports.action_plan import action_plan
 
     fmt = json_format(check_format(fmt, ("markdown", "json", "csv", "docx")), json_, "markdown")
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
     if fmt == "docx":
-        from grants.papers.working_group import write_action_plan
+        from grants.papers.action_plan import write_action_plan
 
         assert out is not None  # docx_options refused a Word paper without --out
 
         summary = call(
-            ctx, lambda scope: write_action_plan(scope, out, label=year, template=template), write=False
+            ctx, lambda scope: write_action_plan(scope, out, label=None, template=template), write=False
         )
         paper_note(summary, out)
         return
-    plan = call(ctx, lambda scope: action_plan(scope, year), write=False)
+    plan = call(ctx, lambda scope: action_plan(scope), write=False)
     if fmt == "json":
         if out is None:
             print_json(plan.to_json())
@@ -310,7 +307,6 @@ def report_action_plan(
 @report_app.command("year-end")
 def report_year_end(
     ctx: typer.Context,
-    year: Annotated[str | None, typer.Option("--year", help="The year (default: the open year).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or docx.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="The Word paper to write (docx).")] = None,
     template: Annotated[
@@ -327,12 +323,12 @@ def report_year_end(
     fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
     docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
     if fmt == "docx":
-        from grants.papers.working_group import write_year_end
+        from grants.papers.year_end import write_year_end
 
         assert out is not None  # docx_options refused a Word paper without --out
 
         summary = call(
-            ctx, lambda scope: write_year_end(scope, out, label=year, template=template), write=False
+            ctx, lambda scope: write_year_end(scope, out, label=None, template=template), write=False
         )
         paper_note(summary, out)
         return
@@ -341,7 +337,7 @@ def report_year_end(
 
     s, head = call(
         ctx,
-        lambda scope: (year_end(scope, year), audit_head(scope.session, scope.partnership.id)),
+        lambda scope: (year_end(scope), audit_head(scope.session, scope.partnership.id)),
         write=False,
     )
     if fmt == "json":

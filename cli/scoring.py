@@ -361,7 +361,7 @@ def shortlist(
 
     Example: grants --as kcc-officer shortlist CRG-2425-001
     """
-    from grants.scoring import shortlist as do_shortlist
+    from grants.lifecycle import shortlist as do_shortlist
 
     bid = call(
         ctx, lambda scope: do_shortlist(scope, reference, override=override, reason=reason), write=True
@@ -378,7 +378,7 @@ def decline(
 
     Example: grants --as kcc-officer decline CRG-2425-009 --reason "No consensus of support"
     """
-    from grants.scoring import decline as do_decline
+    from grants.lifecycle import decline as do_decline
 
     bid = call(ctx, lambda scope: do_decline(scope, reference, reason), write=True)
     console.print(f"Declined {bid.reference}: not shortlisted.")

@@ -25,36 +25,46 @@ def _example_epilog() -> str:
     )
 
 
+FromFile = Annotated[
+    str | None, typer.Option("--from", help="A partnership file (TOML) to create the partnership from.")
+]
+Preset = Annotated[str | None, typer.Option(help="A partnership shipped with grants: kent.")]
+PartnershipName = Annotated[
+    str | None, typer.Option("--partnership", help="The partnership's name (or change the file's).")
+]
+Slug = Annotated[str | None, typer.Option(help="Short name used in commands, e.g. kcsp.")]
+Officer = Annotated[str | None, typer.Option(help="Handle of the first officer, e.g. kcc-officer.")]
+OfficerName = Annotated[str | None, typer.Option(help="The first officer's name.")]
+OfficerOrg = Annotated[str | None, typer.Option(help="The first officer's organisation key.")]
+OfficerOrgName = Annotated[
+    str | None,
+    typer.Option(help="Name of the officer's organisation when it is new (a responsible authority)."),
+]
+Funder = Annotated[
+    str | None, typer.Option(help="Who gives the grant, e.g. Sussex Police and Crime Commissioner.")
+]
+FunderPrefix = Annotated[
+    str | None,
+    typer.Option(
+        "--funder-prefix",
+        "--grant-id-prefix",
+        help="360Giving grant-id prefix, unique per partnership (default: from the funder and slug).",
+    ),
+]
+
+
 def init(
     ctx: typer.Context,
-    from_file: Annotated[
-        str | None, typer.Option("--from", help="A partnership file (TOML) to create the partnership from.")
-    ] = None,
-    preset: Annotated[str | None, typer.Option(help="A partnership shipped with grants: kent.")] = None,
-    partnership: Annotated[
-        str | None, typer.Option("--partnership", help="The partnership's name (or change the file's).")
-    ] = None,
-    slug: Annotated[str | None, typer.Option(help="Short name used in commands, e.g. kcsp.")] = None,
-    officer: Annotated[
-        str | None, typer.Option(help="Handle of the first officer, e.g. kcc-officer.")
-    ] = None,
-    officer_name: Annotated[str | None, typer.Option(help="The first officer's name.")] = None,
-    officer_org: Annotated[str | None, typer.Option(help="The first officer's organisation key.")] = None,
-    officer_org_name: Annotated[
-        str | None,
-        typer.Option(help="Name of the officer's organisation when it is new (a responsible authority)."),
-    ] = None,
-    funder: Annotated[
-        str | None, typer.Option(help="Who gives the grant, e.g. Sussex Police and Crime Commissioner.")
-    ] = None,
-    funder_prefix: Annotated[
-        str | None,
-        typer.Option(
-            "--funder-prefix",
-            "--grant-id-prefix",
-            help="360Giving grant-id prefix, unique per partnership (default: from the funder and slug).",
-        ),
-    ] = None,
+    from_file: FromFile = None,
+    preset: Preset = None,
+    partnership: PartnershipName = None,
+    slug: Slug = None,
+    officer: Officer = None,
+    officer_name: OfficerName = None,
+    officer_org: OfficerOrg = None,
+    officer_org_name: OfficerOrgName = None,
+    funder: Funder = None,
+    funder_prefix: FunderPrefix = None,
 ) -> None:
     """Create (or upgrade) the database and a partnership: from a partnership file, a preset, or
     only the command line (then with no organisations but the officer's, and no priorities).
@@ -65,22 +75,12 @@ def init(
 
     Example: grants init --partnership "Wealden CSP" --slug wealden-csp --funder "Sussex PCC" --officer wdc-officer --officer-name "Officer" --officer-org wdc --officer-org-name "Wealden District Council"
     """
-    from grants import partnership_file
-    from grants.errors import BadInput
+    from grants.partnership_file import read_chosen
     from grants.partnerships import init_partnership, prepare_init
 
     def work() -> InitResult:
-        if from_file and preset:
-            raise BadInput("give --from FILE or --preset NAME, not both")
-        spec = (
-            partnership_file.read(from_file)
-            if from_file
-            else partnership_file.preset(preset)
-            if preset
-            else None
-        )
         spec = prepare_init(
-            spec,
+            read_chosen(from_file, preset),
             name=partnership,
             slug=slug,
             officer_handle=officer,
@@ -92,15 +92,18 @@ def init(
         )
         return init_partnership(options(ctx), spec)
 
-    result = guarded(work)
+    _report_init(guarded(work))
+
+
+def _report_init(result: InitResult) -> None:
+    from grants.clock import today
+    from grants.years import label_containing
+
     console.print(
         f"Created {result.partnership.name} ({result.partnership.slug}) with "
         f"{counted(result.organisations, 'organisation')} "
         f"({counted(result.authorities, 'responsible authority')}) and officer {result.officer.handle}."
     )
-    from grants.clock import today
-    from grants.years import label_containing
-
     note(
         f"Next: grants --as {result.officer.handle} year open {label_containing(today())} --allocation AMOUNT"
     )

@@ -9,7 +9,7 @@ visible (grants.text.visible): never as Textual or Rich markup.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
 from rich.text import Text
@@ -39,7 +39,7 @@ ANSWER_KEYS = (
     *(k.upper() for k in STANCE_KEYS),
     *("backspace", "delete", "left", "right", "up", "down", "enter"),
 )
-KEYS = "↑↓ move · 0–5 score · n na · s/o/a stance · Ctrl+S save · Tab bid · Esc leave"
+KEYS = "↑↓ move · 0–5/n score · s/o/a stance · PgUp/PgDn bid · Ctrl+S save · Esc leave"
 
 
 class Desk:
@@ -83,21 +83,26 @@ class Sitting:
     """What happened at the sheet: the sheets saved, in order (SheetResult, stance), and the bid
     the member left without saving, if they did."""
 
-    saved: list[tuple[Any, str]] = field(default_factory=list)
+    saved: list[tuple[SheetResult, str]] = field(default_factory=list)
     left: str | None = None
+
+
+def _sheet_screen(answer: Widget) -> SheetScreen:
+    """The screen an answer is on: answers are only ever composed by SheetScreen."""
+    return cast("SheetScreen", answer.screen)
 
 
 class Answer(Widget, can_focus=True):
     """A line of the sheet: the member moves to it with ↑/↓ (or Enter) and answers with a key."""
 
-    def take(self, key: str) -> bool:
-        """Answer with the key if it is one of this line's; False leaves the key to others."""
-        return False
-
     DEFAULT_CSS = """
     Answer { height: auto; padding: 0 1; }
     Answer:focus { background: $boost; }
     """
+
+    def take(self, key: str) -> bool:
+        """Answer with the key if it is one of this line's; False leaves the key to others."""
+        return False
 
     def on_focus(self) -> None:
         self.refresh(layout=True)
@@ -147,7 +152,7 @@ class CriterionAnswer(Answer):
         else:
             return False
         self.show()
-        self.screen.answered(self)  # type: ignore[attr-defined]
+        _sheet_screen(self).answered(self)
         return True
 
     def show(self) -> None:
@@ -179,9 +184,9 @@ class StanceAnswer(Answer):
     def choose(self, value: str, *, move_on: bool) -> None:
         self.value = value
         self.refresh(layout=True)
-        self.screen.answered(self)  # type: ignore[attr-defined]
+        _sheet_screen(self).answered(self)
         if move_on:  # on to the comment, so that what is typed next is not read as a stance
-            self.screen.action_move(1)  # type: ignore[attr-defined]
+            _sheet_screen(self).action_move(1)
 
     def take(self, key: str) -> bool:
         if key.lower() in STANCE_KEYS:
@@ -209,7 +214,7 @@ class CommentAnswer(Input):
     """The comment for the working group (optional)."""
 
     def on_input_changed(self) -> None:
-        self.screen.answered(self)  # type: ignore[attr-defined]
+        _sheet_screen(self).answered(self)
 
 
 def card(form: SheetForm) -> Text:
@@ -229,15 +234,29 @@ def card(form: SheetForm) -> Text:
     return out
 
 
+# How many bids of the queue the strip shows at once: at six characters each, with the "Queue"
+# label and the "…" on either side, they fit an 80-column terminal.
+QUEUE_WINDOW = 11
+
+
 def queue_strip(form: SheetForm, reference: str) -> Text:
-    """'Queue  001✓ 002✓ ▸003 004 …': every bid of the member's queue, saved ones ticked."""
+    """'Queue  001✓ 002✓ ▸003 004 …': the member's queue, saved ones ticked; a long queue shows
+    the bids around the one on screen, with '…' for the rest."""
+    refs = form.queue.references
+    at = refs.index(reference) if reference in refs else 0
+    start = max(0, min(at - QUEUE_WINDOW // 2, len(refs) - QUEUE_WINDOW))
+    shown = refs[start : start + QUEUE_WINDOW]
     strip = Text(no_wrap=True, overflow="ellipsis")
     strip.append("Queue ", "dim")
-    for ref in form.queue.references:
+    if start > 0:
+        strip.append(" …", "dim")
+    for ref in shown:
         mark = "✓" if ref in form.queue.saved else ""
         here = ref == reference
         strip.append(" ▸" if here else "  ")
         strip.append(f"{ref.rsplit('-', 1)[-1]}{mark}", "bold reverse" if here else "")
+    if start + QUEUE_WINDOW < len(refs):
+        strip.append("  …", "dim")
     return strip
 
 
@@ -370,7 +389,7 @@ class SheetScreen(Screen[None]):
             self.confirming = (given, stance)
             self.say(f"{odd[0].upper()}{odd[1:]}: Ctrl+S again saves it so; or change it.")
             return
-        self.app.save_sheet(self, given, stance, comment)  # type: ignore[attr-defined]
+        cast("ScoreSheetApp", self.app).save_sheet(self, given, stance, comment)
 
 
 class RefusedScreen(Screen[None]):
@@ -403,6 +422,8 @@ class ScoreSheetApp(App[Sitting]):
     BINDINGS = [
         Binding("escape,ctrl+c", "leave", "Leave", priority=True),
         Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("pageup", "scroll_bid(-1)", show=False, priority=True),
+        Binding("pagedown", "scroll_bid(1)", show=False, priority=True),
         *(Binding(key, f"answer('{key}')", show=False, priority=True) for key in ANSWER_KEYS),
     ]
 
@@ -448,6 +469,15 @@ class ScoreSheetApp(App[Sitting]):
             raise SkipAction()
         screen.action_move(moves[key])
 
+    def action_scroll_bid(self, step: int) -> None:
+        """The bid's text scrolls a page from wherever the focus is."""
+        if isinstance(self.screen, SheetScreen):
+            pane = self.screen.query_one("#bid", VerticalScroll)
+            if step > 0:
+                pane.scroll_page_down()
+            else:
+                pane.scroll_page_up()
+
     def action_save(self) -> None:
         if isinstance(self.screen, SheetScreen):
             self.screen.save()
@@ -479,21 +509,22 @@ class ScoreSheetApp(App[Sitting]):
         self.switch_screen(SheetScreen(form, *self.answers))
 
 
-def report(sitting: Sitting | None, reference: str, *, queue_done: bool) -> None:
-    """After the screen closes: each sheet saved, as the prompts say it; what was left unsaved."""
+def report(sitting: Sitting, *, queue_done: bool, broken: bool = False) -> None:
+    """After the screen closes: each sheet saved, as the prompts say it; what was left unsaved.
+    Leaving with nothing saved is exit 1, as declining at the prompts is; so is a sheet that
+    stopped on an error (Textual has shown it), after saying what was saved before it."""
     from cli.common import console, note
     from grants.scoring import percent_text
 
-    sitting = sitting or Sitting(left=reference)
     for result, stance in sitting.saved:
         verb = "Re-scored" if result.replaced else "Scored"
         console.print(f"{verb} {result.bid.reference}: {percent_text(result.percent)} ({stance}).")
     if sitting.left:
         note(f"Left {sitting.left}: nothing was saved for it.")
-        if not sitting.saved:
-            raise typer.Exit(1)
     elif queue_done:
         console.print("No bid is waiting for your sheet.")
+    if broken or (sitting.left and not sitting.saved):
+        raise typer.Exit(1)
 
 
 def score_on_sheet(
@@ -509,4 +540,8 @@ def score_on_sheet(
     from cli.common import options
 
     app = ScoreSheetApp(Desk(options(ctx)), form, flags, stance, comment, sitting=sitting)
-    report(app.run(), form.row.bid.reference, queue_done=sitting)
+    result = app.run()
+    if result is None:  # stopped by an error, not by a save or Esc: the sheet on screen was not saved
+        report(Sitting(app.record.saved, left="the sheet on the screen"), queue_done=False, broken=True)
+    else:
+        report(result, queue_done=sitting)

@@ -117,34 +117,41 @@ def spend_list(
     console.print(f"{counted(found.count, 'payment')}, {found.total} in all{refunds}{more}.")
 
 
+# The options of `spend import`.
+ExportFile = Annotated[Path, typer.Argument(help="A finance-system export, CSV or .xlsx, with a header row.")]
+ColumnNames = Annotated[
+    list[str] | None,
+    typer.Option(
+        help='Another system\'s column name for a field, e.g. --column date="Posting Date", '
+        "--column reference=Narrative (the reference may sit anywhere in that column's text)."
+    ),
+]
+SkipUnmatched = Annotated[
+    bool,
+    typer.Option(
+        help="Import the lines that name a grant project and skip the rest (other cost centres), "
+        "reporting how many and their total."
+    ),
+]
+Encoding = Annotated[
+    str | None,
+    typer.Option(help="The CSV's text encoding, e.g. cp1252 (default: detect UTF-8, UTF-16, Windows-1252)."),
+]
+Sheet = Annotated[
+    str | None, typer.Option(help="The sheet of an .xlsx workbook to read (default: the first).")
+]
+DryRun = Annotated[bool, typer.Option(help="Check the file and report; import nothing.")]
+
+
 @spend_app.command("import")
 def spend_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A finance-system export, CSV or .xlsx, with a header row.")],
-    column: Annotated[
-        list[str] | None,
-        typer.Option(
-            help='Another system\'s column name for a field, e.g. --column date="Posting Date", '
-            "--column reference=Narrative (the reference may sit anywhere in that column's text)."
-        ),
-    ] = None,
-    skip_unmatched: Annotated[
-        bool,
-        typer.Option(
-            help="Import the lines that name a grant project and skip the rest (other cost centres), "
-            "reporting how many and their total."
-        ),
-    ] = False,
-    encoding: Annotated[
-        str | None,
-        typer.Option(
-            help="The CSV's text encoding, e.g. cp1252 (default: detect UTF-8, UTF-16, Windows-1252)."
-        ),
-    ] = None,
-    sheet: Annotated[
-        str | None, typer.Option(help="The sheet of an .xlsx workbook to read (default: the first).")
-    ] = None,
-    dry_run: Annotated[bool, typer.Option(help="Check the file and report; import nothing.")] = False,
+    file: ExportFile,
+    column: ColumnNames = None,
+    skip_unmatched: SkipUnmatched = False,
+    encoding: Encoding = None,
+    sheet: Sheet = None,
+    dry_run: DryRun = False,
     json_: JsonFlag = False,
 ) -> None:
     """Import payments and refunds from a finance-system export (treasurer).
@@ -173,31 +180,40 @@ def spend_import(
             progress=progress,
         )
 
-    def work(scope: Scope) -> ImportResult:
-        if not err_console.is_terminal or json_:
-            return run(scope)
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-        size = file.stat().st_size if file.is_file() else 0
-        with Progress(
-            TextColumn("{task.description}", style="progress.description", markup=False),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task(f"Reading {file.name}", total=size)
-            return run(scope, lambda at: bar.update(task, completed=at))
-
     try:
-        result = call(ctx, work, write=True, passthrough=(BadImport,))
+        result = call(
+            ctx, lambda scope: _with_progress(file, json_, scope, run), write=True, passthrough=(BadImport,)
+        )
     except BadImport as error:
         _bad_rows(error, json_)
         raise typer.Exit(error.exit_code) from None
     if json_:
         print_json(result.to_json())
-        return
+    else:
+        _say_imported(result)
+
+
+def _with_progress(file: Path, json_: bool, scope: Scope, run: Callable[..., ImportResult]) -> ImportResult:
+    """Run the import with a progress bar over the file's bytes, on a terminal."""
+    if not err_console.is_terminal or json_:
+        return run(scope)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    size = file.stat().st_size if file.is_file() else 0
+    with Progress(
+        TextColumn("{task.description}", style="progress.description", markup=False),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"Reading {file.name}", total=size)
+        return run(scope, lambda at: bar.update(task, completed=at))
+
+
+def _say_imported(result: ImportResult) -> None:
+    """What an import did (or would do): counts, totals, refunds, skipped lines, late warnings."""
     verb = "Would import" if result.dry_run else "Imported"
     refunds = f" (after {counted(result.refunds, 'refund')} of {result.refunded})" if result.refunds else ""
     unmatched = (

@@ -3,12 +3,16 @@ policy, printed from the tables the engine runs on."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import JsonFlag, console, fail, json_format, print_json
+from cli.common import JsonFlag, WideFlag, console, fail, json_format, print_json
 from cli.render import Grid, folding, whole
+
+if TYPE_CHECKING:
+    from workflows.bid_lifecycle import BidStatus
+    from workflows.diagram import Move
 
 FORMATS = ("table", "json", "markdown")
 
@@ -29,11 +33,12 @@ def diagram(
         ),
     ] = "table",
     json_: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """Draw the bid lifecycle: its states grouped by stage, and each move out of a state with
     the roles that may make it and the rules it checks, from the table the engine runs on.
 
-    At a narrow terminal the Rules column gives way; piped, every column is printed whole.
+    At a narrow terminal the Rules column gives way; --wide, or a pipe, prints every column whole.
 
     Example: grants workflow diagram
 
@@ -53,7 +58,7 @@ def diagram(
     elif fmt == "dot":
         typer.echo(drawing.dot_diagram(), nl=False)
     else:
-        for table in lifecycle_tables(drawing.outline()):
+        for table in lifecycle_tables(drawing.outline(), wide=wide):
             console.print(table)
         console.print("lead: any member of the bid's lead organisation. A state with no move is an end.")
 
@@ -67,13 +72,15 @@ LIFECYCLE_COLUMNS = (
 )
 
 
-def lifecycle_tables(outline: list) -> list[Grid]:  # type: ignore[type-arg]
+def lifecycle_tables(
+    outline: list[tuple[str, list[tuple[BidStatus, list[Move]]]]], wide: bool = False
+) -> list[Grid]:
     """A table per stage: each state's moves, one a row, the state named on its first."""
     from workflows.diagram import rule_name
 
     tables = []
     for number, (stage, states) in enumerate(outline, start=1):
-        table = Grid(LIFECYCLE_COLUMNS, title=f"{number}. {stage}", compact=True)
+        table = Grid(LIFECYCLE_COLUMNS, title=f"{number}. {stage}", compact=True, wide=wide)
         for state, moves in states:
             if not moves:
                 table.add_row(state.value, "(end)", "", "", "")
@@ -83,7 +90,7 @@ def lifecycle_tables(outline: list) -> list[Grid]:  # type: ignore[type-arg]
                     move.action,
                     move.to.value,
                     ", ".join(r.value for r in move.roles),
-                    ", ".join(rule_name(g) for g in move.guards),
+                    ", ".join(rule_name(g).replace("-", " ") for g in move.guards),  # folds at words
                 )
         tables.append(table)
     return tables

@@ -92,32 +92,40 @@ def render_statement(s: Any) -> None:
         console.print(styled("[yellow]Blocks the rollover:[/] {}", blocker))
 
 
+YearToClose = Annotated[str, typer.Argument(help="The year to close, e.g. 2024/25.")]
+To = Annotated[str | None, typer.Option("--to", help="The year to open (the next one).")]
+Allocation = Annotated[
+    str | None, typer.Option(help="The next year's allocation (default: the same as this year's).")
+]
+WithdrawPending = Annotated[
+    bool, typer.Option(help="Withdraw bids still before a decision, with an audited reason.")
+]
+CarryForward = Annotated[
+    list[str] | None,
+    typer.Option(help="A project the PCC agreed to carry into the next year; repeat for several."),
+]
+Apply = Annotated[bool, typer.Option(help="Do it. Without --apply nothing changes.")]
+CloseEarly = Annotated[
+    bool,
+    typer.Option(
+        "--close-early",
+        "--early",
+        help="Close the year before its end date (31 March); needs --reason. Both go into the audit trail.",
+    ),
+]
+EarlyReason = Annotated[str | None, typer.Option(help="Why the year closes early (with --close-early).")]
+
+
 def rollover(
     ctx: typer.Context,
-    year: Annotated[str, typer.Argument(help="The year to close, e.g. 2024/25.")],
-    to: Annotated[str | None, typer.Option("--to", help="The year to open (the next one).")] = None,
-    allocation: Annotated[
-        str | None, typer.Option(help="The next year's allocation (default: the same as this year's).")
-    ] = None,
-    withdraw_pending: Annotated[
-        bool, typer.Option(help="Withdraw bids still before a decision, with an audited reason.")
-    ] = False,
-    carry_forward: Annotated[
-        list[str] | None,
-        typer.Option(help="A project the PCC agreed to carry into the next year; repeat for several."),
-    ] = None,
-    apply: Annotated[bool, typer.Option(help="Do it. Without --apply nothing changes.")] = False,
-    close_early: Annotated[
-        bool,
-        typer.Option(
-            "--close-early",
-            "--early",
-            help="Close the year before its end date (31 March); needs --reason. Both go into the audit trail.",
-        ),
-    ] = False,
-    reason: Annotated[
-        str | None, typer.Option(help="Why the year closes early (with --close-early).")
-    ] = None,
+    year: YearToClose,
+    to: To = None,
+    allocation: Allocation = None,
+    withdraw_pending: WithdrawPending = False,
+    carry_forward: CarryForward = None,
+    apply: Apply = False,
+    close_early: CloseEarly = False,
+    reason: EarlyReason = None,
     json_: JsonFlag = False,
 ) -> None:
     """Close a year: return what the pots hold to the PCC, carry agreed projects forward and open
@@ -144,10 +152,15 @@ def rollover(
             reason=reason,
         )
 
-    s = call(ctx, work, write=apply)
+    statement = call(ctx, work, write=apply)
     if json_:
-        print_json(s.to_json())
+        print_json(statement.to_json())
         return
+    _report_rollover(statement)
+
+
+def _report_rollover(s: Statement) -> None:
+    """The statement, and what was done or what to do next."""
     if s.already_closed:
         console.print(
             f"{s.year.label} is already closed"

@@ -3,22 +3,19 @@ variations and cancellations, each committing or releasing money in the ledger."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-
-from sqlalchemy import select
 
 from grants import clock, lifecycle
 from grants.bids import acting_roles, content_hash, find_bid, subject
 from grants.budget import commit_award, release_award
 from grants.errors import BadInput, Refused
-from grants.models import Bid, FundingYear, Interest, PotKind
+from grants.guards import award_within_requested
+from grants.models import Bid, FundingYear
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.permissions import require
-from grants.pots import pot_of, tactical_gate
 from grants.scope import Scope
 from grants.wording import about
 from grants.years import ensure_open, money_year
@@ -33,59 +30,6 @@ def _year(scope: Scope, bid: Bid) -> FundingYear:
     return money_year(scope.session, bid)
 
 
-def _tactical_open(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
-    if bid.pot != PotKind.tactical:
-        return True, ""
-    year = _year(scope, bid)
-    gate = tactical_gate(scope.session, year)
-    return gate.open, f"it is a tactical bid, and {gate.message(year)}"
-
-
-def _chair_not_conflicted(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
-    declared = scope.session.execute(
-        select(Interest.reason).where(Interest.bid_id == bid.id, Interest.member_id == scope.actor.id)
-    ).scalar_one_or_none()
-    return (
-        declared is None,
-        f"{scope.actor.handle} declared an interest in {bid.reference} ({declared}) and may not decide it",
-    )
-
-
-def award_within_requested(bid: Bid, award: Money) -> tuple[bool, str]:
-    """The award rule, for every path that sets an award (approve, vary): never more than the
-    amount requested. To go higher the lead asks for more before the award, and the chair decides."""
-    requested = Money(bid.amount_requested_pence)
-    return (
-        0 < award.pence <= requested.pence,
-        f"the award {award} is more than the {requested} requested; an award may be less, never more",
-    )
-
-
-def _award_within_requested(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-    return award_within_requested(bid, args["award"])
-
-
-def _award_within_uncommitted(scope: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-    # A friendly early answer; the conditional update in commit_award is what makes it safe.
-    award: Money = args["award"]
-    pot = pot_of(scope.session, _year(scope, bid), bid.pot)
-    left = Money(pot.uncommitted_pence)
-    return award.pence <= left.pence, f"the {bid.pot.value} pot has {left} uncommitted; the award is {award}"
-
-
-def _text_given(name: str) -> Callable[[Scope, Bid, dict[str, Any]], tuple[bool, str]]:
-    def compute(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-        return bool((args.get("text") or "").strip()), f"give the {name} for {bid.reference}"
-
-    return compute
-
-
-lifecycle.register_fact("tactical_pot_open", _tactical_open)
-lifecycle.register_fact("chair_not_conflicted", _chair_not_conflicted)
-lifecycle.register_fact("award_within_requested", _award_within_requested)
-lifecycle.register_fact("award_within_uncommitted", _award_within_uncommitted)
-lifecycle.register_fact("question_given", _text_given("question (--question)"))
-lifecycle.register_fact("answer_given", _text_given("answer (--text)"))
 
 
 @dataclass(frozen=True)

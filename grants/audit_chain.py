@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -60,6 +61,88 @@ def chain_hash(prev_hash: str, event: Any) -> str:
     return sha256(prev_hash + canonical_json(event_payload(event)))
 
 
+def event_row(
+    partnership_id: int,
+    seq: int,
+    prev_hash: str,
+    *,
+    at: str,
+    actor: str,
+    action: str,
+    subject: str,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    content_hash: str | None = None,
+    seals: str | None = None,
+) -> dict[str, Any]:
+    """One event's columns, its hash included: the one shape `record` and `BulkChain` write."""
+    row: dict[str, Any] = {
+        "partnership_id": partnership_id,
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "details": canonical_json(details or {}),
+        "content_hash": content_hash,
+        "seals": seals,
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = chain_hash(prev_hash, SimpleNamespace(**row))
+    return row
+
+
+class BulkChain:
+    """`record` in bulk, for the benchmark data generator: events appended to the partnership's
+    chain (its head's row locked), hashed as `record` hashes them, written by executemany. They
+    carry no seals: the generator seals everything it wrote with one baseline event at the end
+    (grants.seals.baseline_all), as an upgraded database is sealed."""
+
+    def __init__(self, connection: Any, partnership_id: int, *, batch: int = 20_000) -> None:
+        self.connection, self.partnership_id, self.batch = connection, partnership_id, batch
+        self.head, self.count = connection.execute(
+            select(Partnership.audit_head, Partnership.audit_count)
+            .where(Partnership.id == partnership_id)
+            .with_for_update()
+        ).one()
+        self.rows: list[dict[str, Any]] = []
+        self.written = 0
+
+    def add(self, actor: str, action: str, subject: str, *, at: str, **fields: Any) -> None:
+        row = event_row(
+            self.partnership_id,
+            self.count + 1,
+            self.head,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            **fields,
+        )
+        self.head, self.count = row["hash"], row["seq"]
+        self.rows.append(row)
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        from sqlalchemy import insert
+
+        if self.rows:
+            self.connection.execute(insert(table_of(AuditEvent)), self.rows)
+            self.written += len(self.rows)
+            self.rows = []
+        self.connection.execute(
+            update(Partnership)
+            .where(Partnership.id == self.partnership_id)
+            .values(audit_head=self.head, audit_count=self.count)
+        )
+
+
 def record(
     session: Session,
     partnership_id: int,
@@ -74,11 +157,12 @@ def record(
     content_hash: str | None = None,
     at: str | None = None,
     seal_rows: bool = True,
+    presealed: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the partnership's chain, holding the chain head's row lock. The event
     seals the rows the command wrote since the event before (unless `seal_rows` is false: a later
     event of the same command seals them) and the state it leaves (see grants.seals), so every
-    write is flushed first."""
+    write is flushed first. `presealed`: see grants.seals.make."""
     from grants import seals
 
     head, count = session.execute(
@@ -87,24 +171,30 @@ def record(
         .with_for_update()
     ).one()
     session.flush()
-    sealed = seals.make(session, partnership_id, count, rows=seal_rows)
+    sealed = seals.make(session, partnership_id, count, rows=seal_rows, presealed=presealed)
     event = AuditEvent(
-        partnership_id=partnership_id,
-        seq=count + 1,
-        at=at or now_stamp(),
-        actor=actor,
-        action=action,
-        subject=subject,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        details=canonical_json(details or {}),
-        content_hash=content_hash,
-        seals=sealed,
-        prev_hash=head,
-        hash="",
+        **event_row(
+            partnership_id,
+            count + 1,
+            head,
+            at=at or now_stamp(),
+            actor=actor,
+            action=action,
+            subject=subject,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            details=details,
+            content_hash=content_hash,
+            seals=sealed,
+        )
     )
-    event.hash = chain_hash(head, event)
+    _append_at_head(session, partnership_id, event)
+    return event
+
+
+def _append_at_head(session: Session, partnership_id: int, event: AuditEvent) -> None:
+    """Insert the event and move the partnership's chain head to it."""
     session.flush()  # the command's own rows first: an error below is the event's
     session.add(event)
     try:
@@ -112,9 +202,10 @@ def record(
     except IntegrityError as error:
         # Only a change made outside grants puts an event where the head says the next one goes
         # (the head wound back): say so, instead of a traceback, and write nothing.
+        count = event.seq - 1
         raise IntegrityFailed(
             f"the audit trail is out of step with its head: the partnership records {count} events, "
-            f"but event #{count + 1} cannot be added after them (it exists already, or the partnership "
+            f"but event #{event.seq} cannot be added after them (it exists already, or the partnership "
             "is gone); the database was changed outside grants and nothing was written. Run "
             "`grants audit verify` to see where, and restore a backup"
         ) from error
@@ -125,7 +216,6 @@ def record(
         .execution_options(synchronize_session=False)
     )
     session.flush()
-    return event
 
 
 @dataclass(frozen=True)
@@ -268,3 +358,28 @@ def with_head(markdown: str, head: AuditHead | None) -> str:
     if head is None:
         return markdown
     return f"{markdown}\n---\n\n{head.line()}\n"
+
+
+def baseline(session: Session, partnership_id: int, why: str) -> AuditEvent:
+    """One event sealing every row and the state as they stand (after an upgrade)."""
+    return record(
+        session,
+        partnership_id,
+        "grants",
+        "audit.baseline",
+        "audit seals",
+        reason=why,
+        details={"why": why},
+    )
+
+
+def baseline_all(session: Session, why: str) -> int:
+    """A baseline for every partnership whose newest event is unsealed; how many were sealed."""
+    from grants import seals
+
+    done = 0
+    for (partnership_id,) in session.execute(select(Partnership.id).order_by(Partnership.id)).all():
+        if seals.needs_baseline(session, partnership_id):
+            baseline(session, partnership_id, why)
+            done += 1
+    return done

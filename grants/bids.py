@@ -16,9 +16,10 @@ from grants.identity import roles_for_bid
 from grants.models import Bid, FundingYear, Member, Organisation, PotKind, ReferenceItem, ReferenceKind
 from grants.money import Money
 from grants.partnerships import clean_text, find_organisation
+from grants.priorities import KIND_TEXT
 from grants.scope import Scope
 from grants.years import ensure_open, find_year, in_year, year_code
-from workflows.bid_lifecycle import EDITABLE, GUARDS, BidStatus, Role
+from workflows.bid_lifecycle import EDITABLE, GUARDS, BidStatus, Role, allowed_triggers
 from workflows.policy import Action
 
 TEXT_LIMITS = {"title": 200, "summary": 5000, "outcomes": 3000, "measures": 3000, "end_explanation": 1000}
@@ -85,14 +86,13 @@ def _priorities(session: Session, year: FundingYear, kind: ReferenceKind, keys: 
     retired = [item.key for item in items if item.retired_at is not None and item.key in wanted]
     if retired:
         raise BadInput(
-            f"{kind.value.replace('_', ' ')} {', '.join(map(repr, retired))} was retired for {year.label}; "
+            f"{KIND_TEXT[kind]} {', '.join(map(repr, retired))} was retired for {year.label}; "
             f"`grants year show {year.label}` lists those in use"
         )
     unknown = [k for k in wanted if k not in known]
     if unknown:
-        label = kind.value.replace("_", " ")
         raise BadInput(
-            f"unknown {label} {', '.join(repr(u) for u in unknown)} for {year.label}; "
+            f"unknown {KIND_TEXT[kind]} {', '.join(repr(u) for u in unknown)} for {year.label}; "
             f"`grants year show {year.label}` lists them"
         )
     return ",".join(dict.fromkeys(wanted))
@@ -181,7 +181,7 @@ def _check_clarified_amount(scope: Scope, bid: Bid, asked: Money) -> None:
             f"{bid.reference} is in clarification: the chair approved it at {asked}, so its amount may "
             f"go down, not up to {amount}; to ask for more, withdraw it and bid again"
         )
-    from grants.lifecycle import amount_within_pot
+    from grants.pots import amount_within_pot
 
     within, why = amount_within_pot(scope, bid)
     if not within:
@@ -196,7 +196,7 @@ def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
     org = (
         find_organisation(scope, org_key)
         if org_key
-        else scope.session.get(Organisation, actor.organisation_id)
+        else scope.session.get_one(Organisation, actor.organisation_id)
     )
     from grants.permissions import require
 
@@ -247,7 +247,7 @@ def new_bid(scope: Scope, org_key: str | None, fields: BidFields) -> Bid:
 def edit_bid(scope: Scope, reference: str, fields: BidFields) -> tuple[Bid, dict[str, Any]]:
     """Change a bid's content: only in draft or clarification, by its lead or an officer."""
     bid = find_bid(scope, reference, lock=True)
-    year = scope.session.get(FundingYear, bid.year_id)
+    year = scope.session.get_one(FundingYear, bid.year_id)
     ensure_open(year)
     from grants.permissions import require
 
@@ -371,7 +371,6 @@ def list_bids(
 
 def bid_detail(scope: Scope, reference: str) -> tuple[BidRow, list[str]]:
     """One bid with everything about it, and the triggers the acting member may fire now."""
-    from grants.lifecycle import allowed_for
     from grants.years import money_year
 
     bid = find_bid(scope, reference)
@@ -389,3 +388,10 @@ def parse_status(text: str) -> BidStatus:
         raise BadInput(
             f"state {text!r} is not a bid state; states are: {', '.join(s.value for s in BidStatus)}"
         ) from error
+
+
+def allowed_for(scope: Scope, bid: Bid) -> list[str]:
+    """The triggers the acting member may fire on this bid now (by state and role)."""
+    if scope.actor_or_none is None:
+        return []
+    return allowed_triggers(bid.status, set(acting_roles(scope, bid)))

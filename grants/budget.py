@@ -22,18 +22,7 @@ def commit_award(
     """Move money from the bid's pot to its award account; refused with the figures when short."""
     pot = pot_of(scope.session, year, bid.pot)
     debit_pot(scope.session, pot, amount, what=f"the {'award' if kind == 'award' else 'increase'}")
-    ledger.post(
-        scope.session,
-        year,
-        kind,
-        ledger.pot_account(bid.pot),
-        ledger.award_account(bid.reference),
-        amount,
-        actor_id=scope.actor.id,
-        on=scope.today,
-        reason=reason,
-        bid_id=bid.id,
-    )
+    _post(scope, year, bid, ledger.award_movement(kind, bid.pot, bid.reference, amount.pence, reason))
 
 
 def release_award(
@@ -60,16 +49,20 @@ def release_award(
         return
     pot = pot_of(scope.session, year, bid.pot)
     credit_pot(scope.session, pot, amount)
+    _post(scope, year, bid, ledger.release_movement(kind, bid.pot, bid.reference, amount.pence, reason))
+
+
+def _post(scope: Scope, year: FundingYear, bid: Bid, movement: ledger.Movement) -> None:
     ledger.post(
         scope.session,
         year,
-        kind,
-        ledger.award_account(bid.reference),
-        ledger.pot_account(bid.pot),
-        amount,
+        movement.kind,
+        movement.from_account,
+        movement.to_account,
+        Money(movement.pence),
         actor_id=scope.actor.id,
         on=scope.today,
-        reason=reason,
+        reason=movement.reason,
         bid_id=bid.id,
     )
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from grants import ledger
@@ -415,16 +415,45 @@ NAMED_ROWS_KEPT = 17
 EMPTY_DIGEST = "0" * 64
 
 
+# What a spend entry and its payment share, in the order of the two queries' columns.
+_PAYMENT_KEY = ("bid_id", "booked_on", "amount", "from_account", "to_account", "actor_id", "reason")
+
+
 def check_payment_entries(session: Session, partnership: Partnership) -> list[Problem]:
     """Each payment has its ledger entry award:BID → spent:BID, the same amount, date, actor and
     wording, and each spend entry its payment (the seals only count spend entries: this binds
     them, through the payments they mirror)."""
-    from sqlalchemy import String, case, literal, literal_column
+    entries, payments = _spend_entries(partnership), _payments_as_entries(partnership)
+    problems = []
+    for what, rows in (
+        ("a spend ledger entry with no payment to match", entries.except_(payments)),
+        ("a payment with no ledger entry to match", payments.except_(entries)),
+    ):
+        for row in session.execute(rows.limit(20)):
+            fields = dict(zip(_PAYMENT_KEY, row, strict=False))
+            if what.startswith("a spend ledger entry"):
+                named = ", ".join(f"ledger entry #{i}" for i in _entry_ids(session, partnership, fields))
+            else:
+                named = "payment"
+            problems.append(
+                Problem(
+                    "payment-entries",
+                    named,
+                    f"{what} ({named}): {Money(int(fields['amount']))} {fields['from_account']} → "
+                    f"{fields['to_account']} on {fields['booked_on']} ({fields['reason']!r}, {row[-1]} of them) "
+                    "— changed outside grants",
+                )
+            )
+    return problems
 
-    from grants.models import Bid, LedgerEntry, Spend
 
-    key = ("bid_id", "booked_on", "amount", "from_account", "to_account", "actor_id", "reason")
-    entries = (
+def _spend_entries(partnership: Partnership) -> Select[Any]:
+    """The partnership's spend ledger entries, grouped by what a payment determines, counted."""
+    from sqlalchemy import literal_column
+
+    from grants.models import LedgerEntry
+
+    return (
         select(
             LedgerEntry.bid_id,
             LedgerEntry.booked_on,
@@ -438,8 +467,16 @@ def check_payment_entries(session: Session, partnership: Partnership) -> list[Pr
         .where(LedgerEntry.partnership_id == partnership.id, LedgerEntry.kind == "spend")
         .group_by(*[literal_column(str(i)) for i in range(1, 8)])
     )
+
+
+def _payments_as_entries(partnership: Partnership) -> Select[Any]:
+    """The partnership's payments as the spend entries they should have, grouped and counted alike."""
+    from sqlalchemy import String, case, literal, literal_column
+
+    from grants.models import Bid, Spend
+
     sep = literal(" from ", String)
-    payments = (
+    return (
         select(
             Spend.bid_id,
             Spend.paid_on,
@@ -458,39 +495,26 @@ def check_payment_entries(session: Session, partnership: Partnership) -> list[Pr
         .where(Bid.partnership_id == partnership.id, Spend.amount_pence > 0)
         .group_by(*[literal_column(str(i)) for i in range(1, 8)])
     )
-    problems = []
-    for what, rows in (
-        ("a spend ledger entry with no payment to match", entries.except_(payments)),
-        ("a payment with no ledger entry to match", payments.except_(entries)),
-    ):
-        for row in session.execute(rows.limit(20)):
-            fields = dict(zip(key, row, strict=False))
-            if what.startswith("a spend ledger entry"):
-                ids = session.execute(
-                    select(LedgerEntry.id)
-                    .where(
-                        LedgerEntry.partnership_id == partnership.id,
-                        LedgerEntry.kind == "spend",
-                        LedgerEntry.bid_id == fields["bid_id"],
-                        LedgerEntry.booked_on == fields["booked_on"],
-                        LedgerEntry.amount_pence == fields["amount"],
-                    )
-                    .order_by(LedgerEntry.id)
-                    .limit(5)
-                ).scalars()
-                named = ", ".join(f"ledger entry #{i}" for i in ids)
-            else:
-                named = "payment"
-            problems.append(
-                Problem(
-                    "payment-entries",
-                    named,
-                    f"{what} ({named}): {Money(int(fields['amount']))} {fields['from_account']} → "
-                    f"{fields['to_account']} on {fields['booked_on']} ({fields['reason']!r}, {row[-1]} of them) "
-                    "— changed outside grants",
-                )
+
+
+def _entry_ids(session: Session, partnership: Partnership, fields: dict[str, Any]) -> list[int]:
+    """The ids of up to five spend entries with these fields, to name in a problem."""
+    from grants.models import LedgerEntry
+
+    return list(
+        session.execute(
+            select(LedgerEntry.id)
+            .where(
+                LedgerEntry.partnership_id == partnership.id,
+                LedgerEntry.kind == "spend",
+                LedgerEntry.bid_id == fields["bid_id"],
+                LedgerEntry.booked_on == fields["booked_on"],
+                LedgerEntry.amount_pence == fields["amount"],
             )
-    return problems
+            .order_by(LedgerEntry.id)
+            .limit(5)
+        ).scalars()
+    )
 
 
 def check_sealed_state(session: Session, partnership: Partnership) -> list[Problem]:

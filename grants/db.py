@@ -182,6 +182,22 @@ def is_busy(error: BaseException) -> bool:
     )
 
 
+# What a PostgreSQL driver says when it cannot reach the server at all.
+_UNREACHABLE = (
+    "connection refused",
+    "connection failed",
+    "could not connect",
+    "timeout expired",
+    "timed out",
+    "could not translate host name",
+    "name or service not known",
+    "no route to host",
+    "network is unreachable",
+    "server closed the connection",
+    "connection to server",
+)
+
+
 def unavailable(error: BaseException, url: str) -> GrantsError:
     """Turn a driver's error about the database itself into a message that names its real cause
     (DESIGN §8): the database's state is exit 5 (busy, server unreachable, read-only file, full
@@ -190,44 +206,52 @@ def unavailable(error: BaseException, url: str) -> GrantsError:
     orig = getattr(error, "orig", error)
     lines = str(orig).strip().splitlines()
     reason = " ".join(lines[0].split()) if lines else type(orig).__name__
+    if is_busy(error):
+        return DatabaseUnavailable(
+            f"the database {redact(url)} is busy (another command holds it); try again in a moment"
+        )
+    if is_sqlite(url):
+        return _sqlite_unavailable(str(orig).lower(), sqlite_file(url) or redact(url), reason)
+    return _postgres_unavailable(error, url, reason)
+
+
+def _sqlite_unavailable(text: str, path: Path | str, reason: str) -> GrantsError:
+    """A SQLite file that cannot be used, by what the driver said and the state of its file system."""
+    if "not a database" in text:
+        return BadInput(
+            f"{path} is not a grants database (not even a SQLite file); check --db or "
+            "GRANTS_DATABASE_URL. Nothing was changed"
+        )
+    # SQLite often says only `unable to open database file` or `disk I/O error`: the file
+    # system says which it is.
+    state = file_system_state(Path(path)) if isinstance(path, Path) else None
+    if state == "read-only" or "readonly" in text or "read-only" in text:
+        return DatabaseUnavailable(
+            f"the database file {path} is read-only (its permissions, or a read-only disk): {reason}. "
+            "Nothing was changed; make it and its folder writable (SQLite writes its -wal and -shm "
+            "files beside it), or use a copy"
+        )
+    if state == "full" or "disk is full" in text:
+        return DatabaseUnavailable(
+            f"the disk holding the database {path} is full: {reason}. Nothing was changed; free "
+            "some space and run the command again"
+        )
+    if "unable to open" in text:
+        return DatabaseUnavailable(
+            f"cannot open the database file {path}: {reason}. Check that it and its folder can be "
+            "read and written"
+        )
+    if "disk i/o error" in text:
+        return DatabaseUnavailable(f"the disk holding the database {path} failed to read or write: {reason}")
+    return DatabaseUnavailable(f"cannot use the database {path}: {reason}")
+
+
+def _postgres_unavailable(error: BaseException, url: str, reason: str) -> GrantsError:
+    """A PostgreSQL server that cannot be used: a refused login, no such database, or no server."""
+    orig = getattr(error, "orig", error)
     text = str(orig).lower()
     sqlstate = getattr(orig, "sqlstate", None) or ""
     where = redact(url)
-    if is_busy(error):
-        return DatabaseUnavailable(
-            f"the database {where} is busy (another command holds it); try again in a moment"
-        )
-    if is_sqlite(url):
-        path = sqlite_file(url) or where
-        if "not a database" in text:
-            return BadInput(
-                f"{path} is not a grants database (not even a SQLite file); check --db or "
-                "GRANTS_DATABASE_URL. Nothing was changed"
-            )
-        # SQLite often says only `unable to open database file` or `disk I/O error`: the file
-        # system says which it is.
-        state = file_system_state(Path(path)) if isinstance(path, Path) else None
-        if state == "read-only" or "readonly" in text or "read-only" in text:
-            return DatabaseUnavailable(
-                f"the database file {path} is read-only (its permissions, or a read-only disk): {reason}. "
-                "Nothing was changed; make it and its folder writable (SQLite writes its -wal and -shm "
-                "files beside it), or use a copy"
-            )
-        if state == "full" or "disk is full" in text:
-            return DatabaseUnavailable(
-                f"the disk holding the database {path} is full: {reason}. Nothing was changed; free "
-                "some space and run the command again"
-            )
-        if "unable to open" in text:
-            return DatabaseUnavailable(
-                f"cannot open the database file {path}: {reason}. Check that it and its folder can be "
-                "read and written"
-            )
-        if "disk i/o error" in text:
-            return DatabaseUnavailable(
-                f"the disk holding the database {path} failed to read or write: {reason}"
-            )
-        return DatabaseUnavailable(f"cannot use the database {path}: {reason}")
     if sqlstate in ("28P01", "28000") or any(
         marker in text for marker in ("authentication failed", "no password supplied", 'role "')
     ):
@@ -240,22 +264,7 @@ def unavailable(error: BaseException, url: str) -> GrantsError:
             f"the PostgreSQL server has no database {make_url(url).database!r} ({where}): {reason}. "
             f"Create it with `createdb {make_url(url).database}`, or check the name in the URL"
         )
-    if isinstance(error, OperationalError) and any(
-        marker in text
-        for marker in (
-            "connection refused",
-            "connection failed",
-            "could not connect",
-            "timeout expired",
-            "timed out",
-            "could not translate host name",
-            "name or service not known",
-            "no route to host",
-            "network is unreachable",
-            "server closed the connection",
-            "connection to server",
-        )
-    ):
+    if isinstance(error, OperationalError) and any(marker in text for marker in _UNREACHABLE):
         return DatabaseUnavailable(
             f"cannot connect to the PostgreSQL server of {where}: {reason}. Check that the server is "
             "running and reachable, and the host and port in the URL"

@@ -19,13 +19,6 @@ from workflows.bid_lifecycle import BidStatus
 OUTCOME_LIMIT = 4000
 
 
-def _outcome_given(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-    return bool((args.get("outcome") or "").strip()), f"give the outcome (--outcome) of {bid.reference}"
-
-
-lifecycle.register_fact("outcome_given", _outcome_given)
-
-
 @dataclass(frozen=True)
 class Step:
     """A delivery step: the bid, the state it left, and any underspend released."""

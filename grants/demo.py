@@ -351,9 +351,9 @@ def _shortlisting(url: str, progress: Callable[[str], None]) -> int:
     for reference, proposal in zip(_references(url), PROPOSALS, strict=True):
         with open_scope(Options(db=url, actor=OFFICER), write=True) as scope:
             if proposal.recommended:
-                scoring.shortlist(scope, reference, override=False, reason=None)
+                lifecycle.shortlist(scope, reference, override=False, reason=None)
             else:
-                scoring.decline(
+                lifecycle.decline(
                     scope, reference, "No consensus of support at the working group of 29 April 2024"
                 )
         steps += 1
@@ -381,7 +381,7 @@ def _tactical(url: str, progress: Callable[[str], None]) -> int:
             lifecycle.open_scoring(scope, [tactical], every_submitted=False)
         steps = 3 + score_proposals(url, [tactical], first_position=len(PROPOSALS))
         with open_scope(as_officer, write=True) as scope:
-            scoring.shortlist(scope, tactical, override=False, reason=None)
+            lifecycle.shortlist(scope, tactical, override=False, reason=None)
     days = (date(2024, 7, 1), date(2024, 7, 1), date(2024, 7, 1), date(2024, 7, 8))
     return steps + 1 + decide(url, [tactical], clarify=None, days=days)
 
@@ -485,7 +485,7 @@ def score_proposals(url: str, references: list[str], *, first_position: int = 0)
                 if not permissions.allows(scope, Action.score, bid):
                     continue
                 criteria = [
-                    c.key for c in scoring.criteria_of(scope, scope.session.get(FundingYear, bid.year_id))
+                    c.key for c in scoring.criteria_of(scope, scope.session.get_one(FundingYear, bid.year_id))
                 ]
                 given, stance, comment = demo_sheet(position, scorer, criteria)
                 scoring.submit_sheet(scope, reference, given, Stance(stance), comment)

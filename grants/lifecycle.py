@@ -1,17 +1,19 @@
-"""Moving bids through the declared lifecycle: facts for the guards, the audit, the errors."""
+"""Moving bids through the declared lifecycle: the guards' facts (from the table in grants.guards),
+the audit, the errors; and the triggers that are no more than a move (open scoring, shortlist,
+decline, withdraw)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from grants.bids import acting_roles, content_hash, find_bid, missing_fields, subject
+from grants.bids import acting_roles, content_hash, find_bid, subject
 from grants.errors import BadInput, Refused
-from grants.models import Bid, FundingYear, YearStatus
-from grants.money import Money
+from grants.guards import FACTS
+from grants.models import Bid
 from grants.scope import Scope, now
 from grants.wording import about
 from grants.years import ensure_open, money_year
@@ -29,73 +31,7 @@ class Facts:
     details: dict[str, str]
 
 
-# A fact computer returns (holds, message when it does not).
-FactComputer = Callable[[Scope, Bid, dict[str, Any]], tuple[bool, str]]
-
-
-def _required_fields(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
-    year = scope.session.get(FundingYear, bid.year_id)
-    missing = missing_fields(bid, year)
-    return not missing, f"{bid.reference} cannot be submitted yet: it needs {', '.join(missing)}"
-
-
-def _year_open(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
-    year = money_year(scope.session, bid)
-    return year.status == YearStatus.open, f"the year {year.label} is closed"
-
-
-def _amount_within_pot(scope: Scope, bid: Bid, _: dict[str, Any]) -> tuple[bool, str]:
-    return amount_within_pot(scope, bid)
-
-
-def amount_within_pot(scope: Scope, bid: Bid) -> tuple[bool, str]:
-    """The pot-size rule, at submission and for a change during clarification."""
-    from grants.pots import pot_figures
-
-    year = scope.session.get(FundingYear, bid.year_id)
-    size = next(f.allocated for f in pot_figures(scope.session, year) if f.kind == bid.pot)
-    amount = Money(bid.amount_requested_pence)
-    return (
-        0 < amount.pence <= size.pence,
-        f"{bid.reference} asks for {amount}, more than the whole {bid.pot.value} pot of {size}",
-    )
-
-
-def _reason_given(_: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-    return bool(
-        (args.get("reason") or "").strip()
-    ), f"give a reason (--reason) to {args['trigger']} {bid.reference}"
-
-
-FACTS: dict[str, FactComputer] = {
-    "required_fields_present": _required_fields,
-    "year_open": _year_open,
-    "amount_within_pot": _amount_within_pot,
-    "reason_given": _reason_given,
-}
-
-
-def register_fact(name: str, computer: FactComputer) -> None:
-    """Later capabilities (scoring, budget) add the facts their guards need."""
-    FACTS[name] = computer
-
-
-# The modules that register the facts of later capabilities; loaded on first need so that firing
-# any trigger works whichever service module the caller happened to import.
-FACT_MODULES = ("grants.scoring", "grants.approvals", "grants.delivery")
-
-
-def _load_fact_modules() -> None:
-    import importlib
-
-    for name in FACT_MODULES:
-        importlib.import_module(name)
-
-
 def compute_facts(scope: Scope, bid: Bid, guards: Iterable[str], args: dict[str, Any]) -> Facts:
-    guards = list(guards)
-    if any(guard not in FACTS for guard in guards):
-        _load_fact_modules()
     values: dict[str, bool] = {}
     details: dict[str, str] = {}
     for guard in guards:
@@ -188,8 +124,12 @@ def open_scoring(scope: Scope, references: list[str], *, every_submitted: bool) 
     return [fire(scope, ref, "open_scoring")[0] for ref in references]
 
 
-def allowed_for(scope: Scope, bid: Bid) -> list[str]:
-    """The triggers the acting member may fire on this bid now (by state and role)."""
-    if scope.actor_or_none is None:
-        return []
-    return wf.allowed_triggers(bid.status, set(acting_roles(scope, bid)))
+def shortlist(scope: Scope, reference: str, *, override: bool, reason: str | None) -> Bid:
+    if override and not (reason or "").strip():
+        raise BadInput("--override needs --reason: the reason for overriding the consensus rule is audited")
+    details = {"override": True} if override else {}
+    return fire(scope, reference, "shortlist", reason=reason, override=override, details=details)[0]
+
+
+def decline(scope: Scope, reference: str, reason: str) -> Bid:
+    return fire(scope, reference, "decline", reason=reason)[0]

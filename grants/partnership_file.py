@@ -314,22 +314,9 @@ def parse_share(text: str) -> Fraction | None:
     return share if 0 <= share < 1 else None
 
 
-def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
-    """Check a partnership file whole; BadInput listing every problem with its line, or the spec."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise BadInput(f"{source} is not valid TOML: {error}; fix it and try again") from error
-    reader = _Reader(text, source)
-    top = reader.table(data, (), _TOP) or {}
-
-    name = _text(reader, top.get("name"), ("name",), 200)
-    slug = _pattern(
-        reader, top.get("slug"), ("slug",), KEY, "use lower-case letters, digits and '-', e.g. kcsp"
-    )
-
-    funder = reader.table(top["funder"], ("funder",), _FUNDER) if "funder" in top else None
-    funder = funder or {}
+def _read_funder(reader: _Reader, top: dict[str, Any]) -> tuple[str, str | None, str]:
+    """The funder's name, org-id and 360Giving grant id prefix."""
+    funder = (reader.table(top["funder"], ("funder",), _FUNDER) if "funder" in top else None) or {}
     funder_name = _text(reader, funder.get("name"), ("funder", "name"), 200)
     org_id = _text(reader, funder.get("org_id"), ("funder", "org_id"), 80) if "org_id" in funder else None
     prefix = _pattern(
@@ -341,9 +328,12 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
     )
     if prefix.upper().startswith("360G-"):
         reader.problem(("funder", "grant_id_prefix"), "leave out 360G-: grants adds it to every id")
+    return funder_name, org_id, prefix
 
-    rules_data = reader.table(top["rules"], ("rules",), _RULES) if "rules" in top else None
-    rules_data = rules_data or {}
+
+def _read_rules(reader: _Reader, top: dict[str, Any]) -> tuple[Fraction | None, int, int, int]:
+    """The terms-of-reference rules: tactical share, quorum, consensus threshold, moderation spread."""
+    rules_data = (reader.table(top["rules"], ("rules",), _RULES) if "rules" in top else None) or {}
     share = None
     if "tactical_share" in rules_data:
         share = parse_share(rules_data["tactical_share"])
@@ -362,7 +352,11 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
     quorum = bounded("quorum", 1, 100, "a number of responsible authorities")
     consensus = bounded("consensus_threshold", 0, 100, "a percentage")
     spread = bounded("moderation_spread", 0, 100, "a number of points")
+    return share, quorum, consensus, spread
 
+
+def _read_organisations(reader: _Reader, top: dict[str, Any], quorum: int) -> list[OrganisationSpec]:
+    """The partner organisations, each key once, with enough responsible authorities for the quorum."""
     organisations: list[OrganisationSpec] = []
     for i, entry in enumerate(reader.array(top.get("organisations", []), ("organisations",))):
         path: tuple[Any, ...] = ("organisations", i)
@@ -387,83 +381,104 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
             ("rules", "quorum"),
             f"a quorum of {quorum} responsible authorities cannot be met: the file has {authorities}",
         )
+    return organisations
 
+
+def _read_member(
+    reader: _Reader,
+    row: dict[str, Any],
+    path: tuple[Any, ...],
+    organisations: list[OrganisationSpec],
+    members: list[MemberSpec],
+) -> MemberSpec:
+    """One member: a new handle, an organisation of the file, and roles that organisation allows."""
     keys = {o.key for o in organisations}
+    handle = _pattern(
+        reader,
+        row.get("handle"),
+        (*path, "handle"),
+        HANDLE,
+        "use 1–40 lower-case letters, digits, '.', '-' or '_'",
+    )
+    if handle and any(m.handle == handle for m in members):
+        reader.problem((*path, "handle"), f"member {handle!r} is listed twice; give each handle once")
+    org_key = row.get("organisation")
+    if isinstance(org_key, str) and org_key not in keys:
+        reader.problem(
+            (*path, "organisation"),
+            f"there is no organisation {shown(org_key)} in this file; known: {', '.join(sorted(keys)) or 'none'}",
+        )
+    roles = row.get("roles", [])
+    org_spec = next((o for o in organisations if o.key == org_key), None)
+    if "member" in roles and org_spec is not None and not org_spec.responsible_authority:
+        reader.problem(
+            (*path, "roles"),
+            f"{org_spec.name} is not a responsible authority, so {row.get('handle')} cannot be a "
+            'scoring working-group member; give roles = ["partner"] (may lead and edit bids, never scores)',
+        )
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        reader.problem(
+            (*path, "roles"),
+            f"unknown role {', '.join(map(repr, unknown))}; roles are: {', '.join(ROLES)}",
+        )
+    elif "roles" in row and not roles:
+        reader.problem((*path, "roles"), f"give at least one role: {', '.join(ROLES)}")
+    return MemberSpec(
+        handle,
+        _text(reader, row.get("name"), (*path, "name"), 200),
+        org_key if isinstance(org_key, str) else "",
+        tuple(r for r in ROLES if r in roles),
+    )
+
+
+def _read_members(
+    reader: _Reader, top: dict[str, Any], organisations: list[OrganisationSpec]
+) -> list[MemberSpec]:
     members: list[MemberSpec] = []
     for i, entry in enumerate(reader.array(top.get("members", []), ("members",))):
         path = ("members", i)
         row = reader.table(entry, path, _MEMBER)
-        if row is None:
-            continue
-        handle = _pattern(
-            reader,
-            row.get("handle"),
-            (*path, "handle"),
-            HANDLE,
-            "use 1–40 lower-case letters, digits, '.', '-' or '_'",
-        )
-        if handle and any(m.handle == handle for m in members):
-            reader.problem((*path, "handle"), f"member {handle!r} is listed twice; give each handle once")
-        org_key = row.get("organisation")
-        if isinstance(org_key, str) and org_key not in keys:
-            reader.problem(
-                (*path, "organisation"),
-                f"there is no organisation {shown(org_key)} in this file; known: {', '.join(sorted(keys)) or 'none'}",
-            )
-        roles = row.get("roles", [])
-        org_spec = next((o for o in organisations if o.key == org_key), None)
-        if "member" in roles and org_spec is not None and not org_spec.responsible_authority:
-            reader.problem(
-                (*path, "roles"),
-                f"{org_spec.name} is not a responsible authority, so {row.get('handle')} cannot be a "
-                'scoring working-group member; give roles = ["partner"] (may lead and edit bids, never scores)',
-            )
-        unknown = [r for r in roles if r not in ROLES]
-        if unknown:
-            reader.problem(
-                (*path, "roles"),
-                f"unknown role {', '.join(map(repr, unknown))}; roles are: {', '.join(ROLES)}",
-            )
-        elif "roles" in row and not roles:
-            reader.problem((*path, "roles"), f"give at least one role: {', '.join(ROLES)}")
-        members.append(
-            MemberSpec(
-                handle,
-                _text(reader, row.get("name"), (*path, "name"), 200),
-                org_key if isinstance(org_key, str) else "",
-                tuple(r for r in ROLES if r in roles),
-            )
-        )
+        if row is not None:
+            members.append(_read_member(reader, row, path, organisations, members))
+    return members
 
+
+def _read_criterion(
+    reader: _Reader, row: dict[str, Any], path: tuple[Any, ...], criteria: list[CriterionSpec]
+) -> CriterionSpec:
+    """One scoring criterion: a new key, a weight from 1 to 100, and six descriptors or none."""
+    key = _pattern(
+        reader, row.get("key"), (*path, "key"), CRITERION_KEY, "use lower-case letters, digits and '_'"
+    )
+    if key and any(c.key == key for c in criteria):
+        reader.problem((*path, "key"), f"criterion {key!r} is listed twice; give each key once")
+    weight = row.get("weight", 0)
+    if "weight" in row and not 1 <= weight <= 100:
+        reader.problem((*path, "weight"), f"{weight} is out of range; give a whole number from 1 to 100")
+    descriptors = tuple(_text(reader, d, (*path, "descriptors"), 300) for d in row.get("descriptors", []))
+    if descriptors and len(descriptors) != MAX_SCORE + 1:
+        reader.problem(
+            (*path, "descriptors"),
+            f"has {len(descriptors)} texts; give six, saying what a score of 0, 1, 2, 3, 4 and 5 means",
+        )
+    return CriterionSpec(
+        key,
+        _text(reader, row.get("title"), (*path, "title"), 200),
+        weight if isinstance(weight, int) else 0,
+        _text(reader, row.get("description", ""), (*path, "description"), 1000, required=False),
+        descriptors,
+    )
+
+
+def _read_criteria(reader: _Reader, top: dict[str, Any]) -> list[CriterionSpec]:
+    """The criteria, whose weights sum to 100."""
     criteria: list[CriterionSpec] = []
     for i, entry in enumerate(reader.array(top.get("criteria", []), ("criteria",))):
         path = ("criteria", i)
         row = reader.table(entry, path, _CRITERION)
-        if row is None:
-            continue
-        key = _pattern(
-            reader, row.get("key"), (*path, "key"), CRITERION_KEY, "use lower-case letters, digits and '_'"
-        )
-        if key and any(c.key == key for c in criteria):
-            reader.problem((*path, "key"), f"criterion {key!r} is listed twice; give each key once")
-        weight = row.get("weight", 0)
-        if "weight" in row and not 1 <= weight <= 100:
-            reader.problem((*path, "weight"), f"{weight} is out of range; give a whole number from 1 to 100")
-        descriptors = tuple(_text(reader, d, (*path, "descriptors"), 300) for d in row.get("descriptors", []))
-        if descriptors and len(descriptors) != MAX_SCORE + 1:
-            reader.problem(
-                (*path, "descriptors"),
-                f"has {len(descriptors)} texts; give six, saying what a score of 0, 1, 2, 3, 4 and 5 means",
-            )
-        criteria.append(
-            CriterionSpec(
-                key,
-                _text(reader, row.get("title"), (*path, "title"), 200),
-                weight if isinstance(weight, int) else 0,
-                _text(reader, row.get("description", ""), (*path, "description"), 1000, required=False),
-                descriptors,
-            )
-        )
+        if row is not None:
+            criteria.append(_read_criterion(reader, row, path, criteria))
     if "criteria" in top and not criteria and not reader.problems:
         reader.problem(("criteria",), "lists no criterion; add at least one [[criteria]]")
     total = sum(c.weight for c in criteria)
@@ -472,7 +487,11 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
             ("criteria",),
             f"the weights sum to {total} ({' + '.join(str(c.weight) for c in criteria)}); they must sum to 100",
         )
+    return criteria
 
+
+def _read_priorities(reader: _Reader, top: dict[str, Any]) -> dict[ReferenceKind, tuple[ItemSpec, ...]]:
+    """The PCC priorities, partnership priorities and themes: each a list of keys and titles."""
     priorities: dict[ReferenceKind, tuple[ItemSpec, ...]] = {}
     for table, kind in PRIORITY_TABLES.items():
         items: list[ItemSpec] = []
@@ -488,16 +507,42 @@ def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
                 reader.problem((*path, "key"), f"{key!r} is listed twice in {table}; give each key once")
             items.append(ItemSpec(key, _text(reader, row.get("title"), (*path, "title"), 300)))
         priorities[kind] = tuple(items)
+    return priorities
 
-    if reader.problems:
-        reader.problems.sort(key=lambda problem: problem[0])
-        count = len(reader.problems)
-        listed = "\n".join(f"  {text}" for _, text in reader.problems)
-        raise BadInput(
-            f"{source} has {counted(count, 'problem')}; nothing was created. "
-            f"Fix {'them' if count > 1 else 'it'} and run the command again:\n{listed}"
-        )
-    assert share is not None
+
+def _refuse_problems(reader: _Reader, source: str) -> None:
+    """BadInput listing every problem found, in the order of the file's lines."""
+    if not reader.problems:
+        return
+    reader.problems.sort(key=lambda problem: problem[0])
+    count = len(reader.problems)
+    listed = "\n".join(f"  {text}" for _, text in reader.problems)
+    raise BadInput(
+        f"{source} has {counted(count, 'problem')}; nothing was created. "
+        f"Fix {'them' if count > 1 else 'it'} and run the command again:\n{listed}"
+    )
+
+
+def parse(text: str, source: str = "the partnership file") -> PartnershipSpec:
+    """Check a partnership file whole; BadInput listing every problem with its line, or the spec."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise BadInput(f"{source} is not valid TOML: {error}; fix it and try again") from error
+    reader = _Reader(text, source)
+    top = reader.table(data, (), _TOP) or {}
+    name = _text(reader, top.get("name"), ("name",), 200)
+    slug = _pattern(
+        reader, top.get("slug"), ("slug",), KEY, "use lower-case letters, digits and '-', e.g. kcsp"
+    )
+    funder_name, org_id, prefix = _read_funder(reader, top)
+    share, quorum, consensus, spread = _read_rules(reader, top)
+    organisations = _read_organisations(reader, top, quorum)
+    members = _read_members(reader, top, organisations)
+    criteria = _read_criteria(reader, top)
+    priorities = _read_priorities(reader, top)
+    _refuse_problems(reader, source)
+    assert share is not None  # a missing or unreadable share is one of the problems refused above
     return PartnershipSpec(
         name=name,
         slug=slug,
@@ -533,6 +578,15 @@ def preset_text(name: str) -> str:
 
 def preset(name: str) -> PartnershipSpec:
     return parse(preset_text(name), f"preset {name}")
+
+
+def read_chosen(path: str | None, preset_name: str | None) -> PartnershipSpec | None:
+    """The partnership file or the preset `init` was given (one at most), read and checked."""
+    if path and preset_name:
+        raise BadInput("give --from FILE or --preset NAME, not both")
+    if path:
+        return read(path)
+    return preset(preset_name) if preset_name else None
 
 
 def example_text() -> str:

@@ -112,7 +112,7 @@ def _bootstrap_session(url: str) -> Iterator[Session]:
         refuse_newer(before, url)
         schema.upgrade(session.connection())
         if before is not None:
-            from grants.seals import baseline_all
+            from grants.audit_chain import baseline_all
 
             baseline_all(session, f"upgraded from schema {before}: the rows as they stood are sealed")
         yield session
@@ -141,7 +141,7 @@ def _removed_if_failed(url: str) -> Iterator[None]:
 def blank_spec(*, name: str, slug: str, funder: str, funder_prefix: str | None) -> PartnershipSpec:
     """A partnership without a file: no organisations, priorities or members of anyone's; DESIGN §5's
     criteria and default rules, which the officer changes afterwards."""
-    from grants.scoring import DEFAULT_CRITERIA
+    from grants.reference import DEFAULT_CRITERIA
 
     return PartnershipSpec(
         name=name,
@@ -194,42 +194,47 @@ def prepare_init(
     spec = replace(spec, **changes)
     check_prefix(spec.grant_id_prefix)
     if officer_handle or officer_name or officer_org:
-        if not (officer_handle and officer_name and officer_org):
-            raise BadInput(
-                "give all three of --officer, --officer-name and --officer-org for the first officer"
-            )
-        check_handle(officer_handle)
-        if any(m.handle == officer_handle for m in spec.members):
-            raise BadInput(
-                f"member {officer_handle!r} is in the partnership file already; leave out --officer"
-            )
-        keys = [o.key for o in spec.organisations]
-        organisations = spec.organisations
-        if officer_org not in keys:
-            if not officer_org_name:
-                raise BadInput(
-                    f"organisation {officer_org!r} is not in the partnership"
-                    + (f" ({', '.join(keys)})" if keys else "")
-                    + "; choose one with --officer-org, or name a new one with --officer-org-name"
-                )
-            organisations = (
-                *organisations,
-                OrganisationSpec(
-                    check_slug(officer_org, "organisation key"),
-                    clean_text(officer_org_name, "organisation name"),
-                    responsible_authority=True,
-                ),
-            )
-        officer = MemberSpec(
-            officer_handle, clean_text(officer_name, "officer name"), officer_org, ("officer",)
-        )
-        spec = replace(spec, organisations=organisations, members=(*spec.members, officer))
+        spec = _with_officer(spec, officer_handle, officer_name, officer_org, officer_org_name)
     if not any("officer" in m.roles for m in spec.members):
         raise BadInput(
             "the partnership needs an officer to manage it: give --officer, --officer-name and "
             '--officer-org, or a member with roles = ["officer"] in the partnership file'
         )
     return spec
+
+
+def _with_officer(
+    spec: PartnershipSpec,
+    handle: str | None,
+    name: str | None,
+    org: str | None,
+    org_name: str | None,
+) -> PartnershipSpec:
+    """The spec with the command line's first officer, in an organisation of the spec or a new one."""
+    if not (handle and name and org):
+        raise BadInput("give all three of --officer, --officer-name and --officer-org for the first officer")
+    check_handle(handle)
+    if any(m.handle == handle for m in spec.members):
+        raise BadInput(f"member {handle!r} is in the partnership file already; leave out --officer")
+    keys = [o.key for o in spec.organisations]
+    organisations = spec.organisations
+    if org not in keys:
+        if not org_name:
+            raise BadInput(
+                f"organisation {org!r} is not in the partnership"
+                + (f" ({', '.join(keys)})" if keys else "")
+                + "; choose one with --officer-org, or name a new one with --officer-org-name"
+            )
+        organisations = (
+            *organisations,
+            OrganisationSpec(
+                check_slug(org, "organisation key"),
+                clean_text(org_name, "organisation name"),
+                responsible_authority=True,
+            ),
+        )
+    officer = MemberSpec(handle, clean_text(name, "officer name"), org, ("officer",))
+    return replace(spec, organisations=organisations, members=(*spec.members, officer))
 
 
 def check_prefix(prefix: str) -> str:
@@ -246,25 +251,7 @@ def check_prefix(prefix: str) -> str:
 def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
     """Create or upgrade the database, then the partnership as the spec (prepare_init) describes it."""
     with _removed_if_failed(options.url), _bootstrap_session(options.url) as session:
-        exists = session.execute(
-            select(Partnership).where(Partnership.slug == spec.slug)
-        ).scalar_one_or_none()
-        if exists is not None:
-            raise Refused(
-                f"partnership {spec.slug!r} already exists; the database is upgraded and nothing else "
-                "changed. Officers add members with `grants member add`"
-            )
-        clash = session.execute(
-            select(Partnership.slug).where(
-                func.lower(Partnership.funder_prefix) == spec.grant_id_prefix.lower()
-            )
-        ).scalar_one_or_none()
-        if clash is not None:
-            raise Refused(
-                f"the 360Giving grant-id prefix {spec.grant_id_prefix!r} is used by partnership {clash!r} "
-                "in this database; grant ids must be unique, so give this partnership its own "
-                "(grant_id_prefix in the file, or --funder-prefix)"
-            )
+        _refuse_taken(session, spec)
         partnership = Partnership(
             slug=spec.slug,
             name=spec.name,
@@ -281,60 +268,14 @@ def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
         )
         session.add(partnership)
         session.flush()
-        orgs: dict[str, Organisation] = {}
-        for o in spec.organisations:
-            orgs[o.key] = Organisation(
-                partnership_id=partnership.id,
-                key=o.key,
-                name=o.name,
-                responsible_authority=o.responsible_authority,
-                org_id=o.org_id,
-            )
-            session.add(orgs[o.key])
-            session.flush()
-        officer = None
-        for m in spec.members:
-            member = Member(
-                partnership_id=partnership.id,
-                handle=m.handle,
-                name=m.name,
-                organisation_id=orgs[m.organisation].id,
-                roles=",".join(m.roles),
-                created_at=clock.now(),
-            )
-            session.add(member)
-            session.flush()
-            if officer is None and "officer" in m.roles:
-                officer = member
-        for kind, items in spec.priorities.items():
-            for position, item in enumerate(items, start=1):
-                session.add(
-                    ReferenceItem(
-                        partnership_id=partnership.id,
-                        kind=kind,
-                        key=item.key,
-                        title=item.title,
-                        position=position,
-                    )
-                )
-        for position, c in enumerate(spec.criteria, start=1):
-            session.add(
-                Criterion(
-                    partnership_id=partnership.id,
-                    year_id=None,
-                    key=c.key,
-                    title=c.title,
-                    weight=c.weight,
-                    description=c.description,
-                    descriptors=json.dumps(list(c.descriptors), ensure_ascii=False),
-                    position=position,
-                )
-            )
+        partnership_id = id_of(partnership)
+        orgs = _add_organisations(session, partnership_id, spec)
+        officer = _add_members(session, partnership_id, spec, orgs)
+        _add_reference_data(session, partnership_id, spec)
         session.flush()
-        assert officer is not None  # prepare_init makes sure
         audit_chain.record(
             session,
-            partnership.id,
+            partnership_id,
             officer.handle,
             "partnership.init",
             f"partnership {spec.slug}",
@@ -352,6 +293,91 @@ def init_partnership(options: Options, spec: PartnershipSpec) -> InitResult:
         )
         authorities = sum(o.responsible_authority for o in spec.organisations)
         return InitResult(partnership, officer, len(orgs), authorities)
+
+
+def _refuse_taken(session: Session, spec: PartnershipSpec) -> None:
+    """Refused when the database has the partnership already, or another with its grant-id prefix."""
+    exists = session.execute(select(Partnership).where(Partnership.slug == spec.slug)).scalar_one_or_none()
+    if exists is not None:
+        raise Refused(
+            f"partnership {spec.slug!r} already exists; the database is upgraded and nothing else "
+            "changed. Officers add members with `grants member add`"
+        )
+    clash = session.execute(
+        select(Partnership.slug).where(func.lower(Partnership.funder_prefix) == spec.grant_id_prefix.lower())
+    ).scalar_one_or_none()
+    if clash is not None:
+        raise Refused(
+            f"the 360Giving grant-id prefix {spec.grant_id_prefix!r} is used by partnership {clash!r} "
+            "in this database; grant ids must be unique, so give this partnership its own "
+            "(grant_id_prefix in the file, or --funder-prefix)"
+        )
+
+
+def _add_organisations(session: Session, partnership_id: int, spec: PartnershipSpec) -> dict[str, Organisation]:
+    orgs: dict[str, Organisation] = {}
+    for o in spec.organisations:
+        orgs[o.key] = Organisation(
+            partnership_id=partnership_id,
+            key=o.key,
+            name=o.name,
+            responsible_authority=o.responsible_authority,
+            org_id=o.org_id,
+        )
+        session.add(orgs[o.key])
+        session.flush()
+    return orgs
+
+
+def _add_members(
+    session: Session, partnership_id: int, spec: PartnershipSpec, orgs: dict[str, Organisation]
+) -> Member:
+    """The spec's members; returns the first officer (prepare_init makes sure there is one)."""
+    officer = None
+    for m in spec.members:
+        member = Member(
+            partnership_id=partnership_id,
+            handle=m.handle,
+            name=m.name,
+            organisation_id=id_of(orgs[m.organisation]),
+            roles=",".join(m.roles),
+            created_at=clock.now(),
+        )
+        session.add(member)
+        session.flush()
+        if officer is None and "officer" in m.roles:
+            officer = member
+    if officer is None:  # pragma: no cover - prepare_init refuses a spec without one
+        raise BadInput("the partnership needs an officer to manage it")
+    return officer
+
+
+def _add_reference_data(session: Session, partnership_id: int, spec: PartnershipSpec) -> None:
+    """The priorities and the criteria template, which each year copies when it opens."""
+    for kind, items in spec.priorities.items():
+        for position, item in enumerate(items, start=1):
+            session.add(
+                ReferenceItem(
+                    partnership_id=partnership_id,
+                    kind=kind,
+                    key=item.key,
+                    title=item.title,
+                    position=position,
+                )
+            )
+    for position, c in enumerate(spec.criteria, start=1):
+        session.add(
+            Criterion(
+                partnership_id=partnership_id,
+                year_id=None,
+                key=c.key,
+                title=c.title,
+                weight=c.weight,
+                description=c.description,
+                descriptors=json.dumps(list(c.descriptors), ensure_ascii=False),
+                position=position,
+            )
+        )
 
 
 def rules_details(rules: Rules) -> dict[str, object]:
@@ -660,7 +686,7 @@ def edit_member(
         member.organisation_id = id_of(org)
     if roles is not None or organisation is not None:
         wanted = parse_roles(roles) if roles is not None else tuple(r for r in parse_roles(member.roles))
-        check_member_kind(member.handle, wanted, scope.session.get(Organisation, member.organisation_id))
+        check_member_kind(member.handle, wanted, scope.session.get_one(Organisation, member.organisation_id))
     if roles is not None:
         new_roles = roles_text(parse_roles(roles))
         if new_roles != member.roles and member.id == scope.actor.id:
@@ -677,10 +703,10 @@ def edit_member(
         member.roles = new_roles
     after = {
         "name": member.name,
-        "organisation": scope.session.get(Organisation, member.organisation_id).key,
+        "organisation": scope.session.get_one(Organisation, member.organisation_id).key,
         "roles": member.roles,
     }
-    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    changes: dict[str, list[object]] = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if not changes:
         raise BadInput(f"nothing to change: give --name, --org or --roles for {member.handle}")
     scope.session.add(member)

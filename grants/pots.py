@@ -18,6 +18,8 @@ from workflows.bid_lifecycle import PRE_DECISION
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
 
+    from grants.scope import Scope
+
 
 def pots_of(session: Session, year: FundingYear) -> dict[PotKind, Pot]:
     pots = session.execute(select(Pot).where(Pot.year_id == year.id)).scalars()
@@ -188,3 +190,16 @@ def debit_pot(session: Session, pot: Pot, amount: Money, *, what: str) -> None:
 
 def pot_balance(session: Session, pot_id: int) -> Money:
     return Money(int(session.execute(select(Pot.uncommitted_pence).where(Pot.id == pot_id)).scalar_one()))
+
+
+def amount_within_pot(scope: Scope, bid: Bid) -> tuple[bool, str]:
+    """The pot-size rule, at submission and for a change during clarification."""
+    from grants.pots import pot_figures
+
+    year = scope.session.get_one(FundingYear, bid.year_id)
+    size = next(f.allocated for f in pot_figures(scope.session, year) if f.kind == bid.pot)
+    amount = Money(bid.amount_requested_pence)
+    return (
+        0 < amount.pence <= size.pence,
+        f"{bid.reference} asks for {amount}, more than the whole {bid.pot.value} pot of {size}",
+    )

@@ -212,21 +212,8 @@ def _function(name: str, body: str, *, returns: str = "trigger") -> str:
     )
 
 
-def triggers_sql(group: str) -> list[str]:
-    """The triggers of the module docstring, for logins of `group`. Run as the tables' owner."""
-    checked = _function(
-        CHECKED_FUNCTION,
-        f"""
-BEGIN
-    -- A login of the group that is no superuser: the owner and superusers are not checked.
-    RETURN pg_has_role(session_user, {literal(group)}, 'MEMBER')
-       AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user);
-END""",
-        returns="boolean",
-    )
-    actor = _function(
-        "grants_actor_is_login",
-        """
+# A row names its writer: the login itself (an audit event's handle) or the login's member.
+_ACTOR_IS_LOGIN = """
 DECLARE
     named text := to_jsonb(NEW) ->> TG_ARGV[0];
 BEGIN
@@ -242,11 +229,10 @@ BEGIN
         END IF;
     END IF;
     RETURN NEW;
-END""",
-    )
-    handle_fixed = _function(
-        "grants_member_handle_fixed",
-        """
+END"""
+
+# A member's handle is a database login: it never changes, and no login changes its own roles.
+_MEMBER_HANDLE_FIXED = """
 BEGIN
     IF grants_login_is_checked()
        AND (NEW.handle IS DISTINCT FROM OLD.handle OR NEW.partnership_id IS DISTINCT FROM OLD.partnership_id) THEN
@@ -261,11 +247,10 @@ BEGIN
             session_user USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
-END""",
-    )
-    appended_at_head = _function(
-        "grants_audit_at_head",
-        """
+END"""
+
+# An audit event is appended only at the head of the partnership's chain.
+_AUDIT_AT_HEAD = """
 BEGIN
     IF grants_login_is_checked() AND NOT EXISTS (
         SELECT 1 FROM partnership p
@@ -275,11 +260,10 @@ BEGIN
             session_user, NEW.seq USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
-END""",
-    )
-    taken_into_head = _function(
-        "grants_audit_in_head",
-        """
+END"""
+
+# ...and by the commit the head has moved to it (a deferred constraint trigger).
+_AUDIT_IN_HEAD = """
 BEGIN
     IF grants_login_is_checked() AND NOT EXISTS (
         SELECT 1 FROM partnership p WHERE p.id = NEW.partnership_id AND p.audit_count >= NEW.seq
@@ -288,11 +272,10 @@ BEGIN
             session_user, NEW.seq USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NULL;
-END""",
-    )
-    head_moves = _function(
-        "grants_audit_head_moves",
-        """
+END"""
+
+# The head moves only to the event just recorded after it.
+_AUDIT_HEAD_MOVES = """
 BEGIN
     IF grants_login_is_checked()
        AND (NEW.audit_head, NEW.audit_count) IS DISTINCT FROM (OLD.audit_head, OLD.audit_count)
@@ -304,11 +287,68 @@ BEGIN
             session_user, OLD.audit_count, NEW.audit_count USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
+END"""
+
+# The trigger functions that need nothing from the deployment, in the order they are created.
+_TRIGGER_FUNCTIONS: Mapping[str, str] = {
+    "grants_actor_is_login": _ACTOR_IS_LOGIN,
+    "grants_member_handle_fixed": _MEMBER_HANDLE_FIXED,
+    "grants_audit_at_head": _AUDIT_AT_HEAD,
+    "grants_audit_in_head": _AUDIT_IN_HEAD,
+    "grants_audit_head_moves": _AUDIT_HEAD_MOVES,
+}
+
+# The triggers on one table each, after the actor triggers of ATTRIBUTED: (trigger, table, the
+# CREATE statement with {name} and {table} to fill in).
+_TABLE_TRIGGERS: tuple[tuple[str, str, str], ...] = (
+    (
+        "member_handle_fixed",
+        "member",
+        "CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION grants_member_handle_fixed()",
+    ),
+    (
+        "funding_year_stays_closed",
+        "funding_year",
+        "CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION grants_year_stays_closed()",
+    ),
+    (
+        "audit_event_at_head",
+        "audit_event",
+        "CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION grants_audit_at_head()",
+    ),
+    (
+        "audit_event_in_head",
+        "audit_event",
+        "CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON {table} DEFERRABLE INITIALLY DEFERRED "
+        "FOR EACH ROW EXECUTE FUNCTION grants_audit_in_head()",
+    ),
+    (
+        "partnership_audit_head_moves",
+        "partnership",
+        "CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION grants_audit_head_moves()",
+    ),
+)
+
+
+def _checked_function(group: str) -> str:
+    """Whether the session's login is one the triggers check: a login of `group`, not a superuser."""
+    return _function(
+        CHECKED_FUNCTION,
+        f"""
+BEGIN
+    -- A login of the group that is no superuser: the owner and superusers are not checked.
+    RETURN pg_has_role(session_user, {literal(group)}, 'MEMBER')
+       AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user);
 END""",
+        returns="boolean",
     )
+
+
+def _year_stays_closed_function() -> str:
+    """A closed year never reopens or changes."""
     from grants.models import YearStatus
 
-    year_stays_closed = _function(
+    return _function(
         "grants_year_stays_closed",
         f"""
 BEGIN
@@ -319,53 +359,32 @@ BEGIN
     RETURN NEW;
 END""",
     )
-    statements = [
-        checked,
-        actor,
-        handle_fixed,
-        appended_at_head,
-        taken_into_head,
-        head_moves,
-        year_stays_closed,
+
+
+def _trigger(name: str, table: str, create: str) -> list[str]:
+    """(Re)create one trigger: drop it if there, then create it."""
+    return [
+        f"DROP TRIGGER IF EXISTS {quoted(name)} ON {quoted(table)}",
+        create.format(name=quoted(name), table=quoted(table)),
     ]
 
-    def trigger(name: str, table: str, create: str) -> None:
-        statements.append(f"DROP TRIGGER IF EXISTS {quoted(name)} ON {quoted(table)}")
-        statements.append(create.format(name=quoted(name), table=quoted(table)))
 
+def triggers_sql(group: str) -> list[str]:
+    """The triggers of the module docstring, for logins of `group`. Run as the tables' owner."""
+    statements = [
+        _checked_function(group),
+        *(_function(name, body) for name, body in _TRIGGER_FUNCTIONS.items()),
+        _year_stays_closed_function(),
+    ]
     for table, (column, kind, events) in ATTRIBUTED.items():
-        trigger(
+        statements += _trigger(
             f"{table}_actor_is_login",
             table,
             "CREATE TRIGGER {name} BEFORE " + events + " ON {table} FOR EACH ROW "
             f"EXECUTE FUNCTION grants_actor_is_login({literal(column)}, {literal(kind)})",
         )
-    trigger(
-        "member_handle_fixed",
-        "member",
-        "CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION grants_member_handle_fixed()",
-    )
-    trigger(
-        "funding_year_stays_closed",
-        "funding_year",
-        "CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION grants_year_stays_closed()",
-    )
-    trigger(
-        "audit_event_at_head",
-        "audit_event",
-        "CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION grants_audit_at_head()",
-    )
-    trigger(
-        "audit_event_in_head",
-        "audit_event",
-        "CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON {table} DEFERRABLE INITIALLY DEFERRED "
-        "FOR EACH ROW EXECUTE FUNCTION grants_audit_in_head()",
-    )
-    trigger(
-        "partnership_audit_head_moves",
-        "partnership",
-        "CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION grants_audit_head_moves()",
-    )
+    for name, table, create in _TABLE_TRIGGERS:
+        statements += _trigger(name, table, create)
     return statements
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from grants import clock, ledger, lifecycle
 from grants.errors import BadInput, NotFound, Refused, shown
-from grants.models import AuditEvent, Bid, FundingYear, PotKind, YearStatus
+from grants.models import AuditEvent, Bid, FundingYear, PotKind, YearStatus, id_of
 from grants.money import Money, money_fields
 from grants.partnerships import clean_text
 from grants.permissions import require
@@ -263,7 +263,7 @@ def _preview(
             f"{', '.join(_unclosed(b, year) for b in unclosed)} (close them with "
             "`grants close`, or carry them forward with --carry-forward REF when the PCC has agreed)"
         )
-    carrying = {b.reference: Money((b.award_pence or 0) - b.spent_pence) for b in carried_bids}
+    carrying = {b.reference: _unspent(b) for b in carried_bids}
     figures = pot_figures(session, year)
     statement = Statement(
         year,
@@ -310,12 +310,7 @@ def rollover(
     year = find_year(scope, label)
     if year.status == YearStatus.closed:
         return _closed_statement(scope, year)
-    following = next_label(year.label)
-    if to is not None and to.strip() != following:
-        year_bounds(to)
-        raise BadInput(f"{year.label} rolls over into {following}, not {to.strip()}")
-    if allocation is not None and allocation.pence <= 0:
-        raise BadInput(f"the allocation must be more than zero, not {allocation}")
+    following = _next_year_label(year, to, allocation)
     next_allocation = allocation or Money(year.allocation_pence)
     statement, pending, carried_bids = _preview(
         scope, year, carry=carry_forward or [], withdraw_pending=withdraw_pending, close_early=close_early
@@ -327,25 +322,59 @@ def rollover(
         return statement
     if statement.blockers:
         raise Refused(f"{year.label} cannot be rolled over yet: " + "; ".join(statement.blockers))
+    actor_id = id_of(actor)
+    _close_year(scope, year, statement, pending, carried_bids, actor_id)
+    _open_next_year(scope, year, following, next_allocation, carried_bids, actor_id)
+    _audit_rollover(scope, year, statement, following, next_allocation)
+    statement.applied = True
+    statement.pots = pot_figures(scope.session, year)
+    statement.projects = _projects(scope, year, {})
+    return statement
 
+
+def _next_year_label(year: FundingYear, to: str | None, allocation: Money | None) -> str:
+    """The label of the year after `year`, checked against --to; and the new allocation checked."""
+    following = next_label(year.label)
+    if to is not None and to.strip() != following:
+        year_bounds(to)
+        raise BadInput(f"{year.label} rolls over into {following}, not {to.strip()}")
+    if allocation is not None and allocation.pence <= 0:
+        raise BadInput(f"the allocation must be more than zero, not {allocation}")
+    return following
+
+
+def _unspent(bid: Bid) -> Money:
+    """What a carried project takes with it: its award less what it has spent."""
+    return Money((bid.award_pence or 0) - bid.spent_pence)
+
+
+def _close_year(
+    scope: Scope,
+    year: FundingYear,
+    statement: Statement,
+    pending: list[Bid],
+    carried_bids: list[Bid],
+    actor_id: int,
+) -> None:
+    """Withdraw the undecided bids, take the carried projects' money out of the year, return what
+    the pots hold to the PCC, and close the year."""
     session = scope.session
     withdrawal = f"withdrawn at the rollover of {year.label}: no decision before the year ended"
     for bid in pending:
         lifecycle.fire(scope, bid.reference, "withdraw", reason=withdrawal)
         statement.withdrawn.append(bid.reference)
-    today = scope.today
+    following = next_label(year.label)
     for bid in carried_bids:
-        amount = Money((bid.award_pence or 0) - bid.spent_pence)
-        if amount.pence:
+        if _unspent(bid).pence:
             ledger.post(
                 session,
                 year,
                 "carry",
                 ledger.award_account(bid.reference),
                 ledger.CARRIED,
-                amount,
-                actor_id=actor.id,
-                on=today,
+                _unspent(bid),
+                actor_id=actor_id,
+                on=scope.today,
                 reason=f"carried forward into {following}",
                 bid_id=bid.id,
             )
@@ -353,39 +382,56 @@ def rollover(
     for figures in statement.pots:
         if figures.balance.pence:
             debit_pot(session, pots[figures.kind], figures.balance, what="the return")
+            returned = ledger.return_movement(figures.kind, year.label, figures.balance.pence)
             ledger.post(
                 session,
                 year,
-                "return",
-                ledger.pot_account(figures.kind),
-                ledger.RETURNED,
+                returned.kind,
+                returned.from_account,
+                returned.to_account,
                 figures.balance,
-                actor_id=actor.id,
-                on=today,
-                reason=f"underspend of {year.label} returned to the PCC",
+                actor_id=actor_id,
+                on=scope.today,
+                reason=returned.reason,
             )
     year.status = YearStatus.closed
     year.closed_at = clock.now()
     session.flush()
+
+
+def _open_next_year(
+    scope: Scope,
+    year: FundingYear,
+    following: str,
+    allocation: Money,
+    carried_bids: list[Bid],
+    actor_id: int,
+) -> None:
+    """Open the next year with its allocation, and bring the carried projects' money into it."""
+    session = scope.session
     starts_on, ends_on = year_bounds(following)
-    new_year = create_year(scope, following, starts_on, ends_on, next_allocation, None, actor.id)
+    new_year = create_year(scope, following, starts_on, ends_on, allocation, None, actor_id)
     for bid in carried_bids:
-        amount = Money((bid.award_pence or 0) - bid.spent_pence)
-        if amount.pence:
+        if _unspent(bid).pence:
             ledger.post(
                 session,
                 new_year,
                 "carry",
                 ledger.CARRIED,
                 ledger.award_account(bid.reference),
-                amount,
-                actor_id=actor.id,
-                on=max(today, starts_on),
+                _unspent(bid),
+                actor_id=actor_id,
+                on=max(scope.today, starts_on),
                 reason=f"carried forward from {year.label}",
                 bid_id=bid.id,
             )
         bid.carried_to_year_id = new_year.id
     session.flush()
+
+
+def _audit_rollover(
+    scope: Scope, year: FundingYear, statement: Statement, following: str, allocation: Money
+) -> None:
     scope.audit(
         "year.rollover",
         f"year {year.label}",
@@ -397,10 +443,6 @@ def rollover(
             "carried": {ref: amount.pence for ref, amount in statement.carried},
             "withdrawn_bids": statement.withdrawn,
             "next_year": following,
-            **money_fields("next_allocation", next_allocation),
+            **money_fields("next_allocation", allocation),
         },
     )
-    statement.applied = True
-    statement.pots = pot_figures(session, year)
-    statement.projects = _projects(scope, year, {})
-    return statement

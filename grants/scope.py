@@ -33,6 +33,8 @@ class Scope:
     _actor: Member | None = field(default=None, repr=False)
     # Events of this command, recorded when its work is done (see `audit`).
     _pending: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list, repr=False)
+    # Digests of rows the command hashed as it wrote them, for the seal of its last event.
+    _presealed: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def actor(self) -> Member:
@@ -59,7 +61,11 @@ class Scope:
         from dataclasses import replace
 
         return Scope(
-            self.session, replace(self.options, actor=handle), self.partnership, _pending=self._pending
+            self.session,
+            replace(self.options, actor=handle),
+            self.partnership,
+            _pending=self._pending,
+            _presealed=self._presealed,
         )
 
     def audit(self, action: str, subject: str, **fields: object) -> None:
@@ -72,9 +78,17 @@ class Scope:
         day = self.today
         if day != wall_clock().date():
             details = fields.get("details")
-            fields["details"] = {**(details if isinstance(details, dict) else {}), "effective_on": day.isoformat()}
+            fields["details"] = {
+                **(details if isinstance(details, dict) else {}),
+                "effective_on": day.isoformat(),
+            }
         fields.setdefault("at", audit_chain.now_stamp())
         self._pending.append((self.actor.handle, action, subject, fields))
+
+    def preseal(self, table: str, digest: Any) -> None:
+        """The command wrote these rows of a sealed table and hashed them as it went (a
+        grants.seals.RangeDigest): its last event's seal takes the digest if the count agrees."""
+        self._presealed[table] = digest
 
     def record_pending(self) -> list[AuditEvent]:
         """Append the command's events to the chain, in the order they happened; the last one
@@ -88,6 +102,7 @@ class Scope:
                 action,
                 subject,
                 seal_rows=i == last,
+                presealed=self._presealed if i == last else None,
                 **fields,
             )
             for i, (handle, action, subject, fields) in enumerate(self._pending)

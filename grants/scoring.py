@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from grants import clock, lifecycle
+from grants import clock
 from grants.audit_chain import canonical_json
 from grants.bids import BidRow, content_hash, find_bid, subject
 from grants.errors import BadInput, NotFound, Refused, shown
@@ -27,6 +26,7 @@ from grants.models import (
     Organisation,
     ScoreSheet,
     Stance,
+    id_of,
 )
 from grants.money import Money
 from grants.partnerships import clean_text
@@ -41,32 +41,6 @@ from workflows.policy import Action
 MAX_SCORE = 5
 CRITERION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 COMMENT_LIMIT = 2000
-
-# (key, title, weight, description): DESIGN §5's defaults.
-DEFAULT_CRITERIA: tuple[tuple[str, str, int, str], ...] = (
-    (
-        "fit_pcc",
-        "Fit with the PCC's priorities",
-        25,
-        "How well it delivers the PCC's priorities for the year.",
-    ),
-    (
-        "fit_csa",
-        "Fit with the CSA priorities",
-        20,
-        "How well it serves the Community Safety Agreement's priorities.",
-    ),
-    ("need", "Evidence of need", 15, "Data or experience showing the problem it addresses."),
-    (
-        "outcomes",
-        "Outcomes and how they are measured",
-        15,
-        "Clear outcomes and a credible way to measure them.",
-    ),
-    ("value", "Value for money", 15, "What it achieves for what it costs."),
-    ("deliverable", "Deliverability within the year", 10, "Whether it can be delivered before 31 March."),
-)
-
 
 # --- the maths -------------------------------------------------------------------------------
 
@@ -116,37 +90,9 @@ GENERIC_MEANINGS = ("Not addressed", "Poor", "Weak", "Adequate", "Good", "Excell
 
 
 def score_meanings(criterion: Criterion) -> list[str]:
-    """What 0, 1, … 5 mean when scoring this criterion: its own descriptors, or the generic scale."""
-    return descriptors_of(criterion) or list(GENERIC_MEANINGS)
-
-
-def copy_criteria(session: Any, partnership_id: int, year: FundingYear, previous: FundingYear | None) -> None:
-    """Give a new year the previous year's criteria, or the partnership's template (its file's),
-    or, for a partnership made before templates, DESIGN §5's defaults."""
-    source = Criterion.year_id == previous.id if previous is not None else Criterion.year_id.is_(None)
-    rows = [
-        (c.key, c.title, c.weight, c.description, c.position, c.descriptors)
-        for c in session.execute(
-            select(Criterion).where(
-                Criterion.partnership_id == partnership_id, source, Criterion.removed_at.is_(None)
-            )
-        ).scalars()
-    ]
-    if not rows and previous is None:
-        rows = [(k, t, w, d, i, "[]") for i, (k, t, w, d) in enumerate(DEFAULT_CRITERIA, start=1)]
-    for key, title, weight, description, position, descriptors in rows:
-        session.add(
-            Criterion(
-                partnership_id=partnership_id,
-                year_id=year.id,
-                key=key,
-                title=title,
-                weight=weight,
-                description=description,
-                descriptors=descriptors,
-                position=position,
-            )
-        )
+    """What 0, 1, … 5 mean when scoring this criterion: its own six descriptors, or the generic scale."""
+    own = descriptors_of(criterion)
+    return own if len(own) == MAX_SCORE + 1 else list(GENERIC_MEANINGS)
 
 
 def criteria_in(scope: Scope, year: FundingYear | None, *, removed: bool = False) -> list[Criterion]:
@@ -227,38 +173,8 @@ def set_criterion(
         )
     if weight is not None and not 1 <= weight <= 100:
         raise BadInput(f"weight {weight} is out of range; give a whole number from 1 to 100")
-    existing = {c.key: c for c in criteria_in(scope, year)}
-    criterion = existing.get(key)
-    created = criterion is None
-    label = year.label if year else "the template"
-    removed = next((c for c in criteria_in(scope, year, removed=True) if c.key == key), None)
-    if created and removed is not None and not must_exist:
-        # Adding back a removed criterion brings its row back (a key is unique within its year).
-        if not title or weight is None:
-            raise BadInput(f"a new criterion needs --title and --weight (there is no criterion {key!r} yet)")
-        criterion, created = removed, True
-        criterion.removed_at = None
-        criterion.position = max((c.position for c in existing.values()), default=0) + 1
-    if created and must_exist:
-        raise NotFound(f"{label} has no criterion {key!r}; known: {', '.join(existing) or 'none'}")
-    if criterion is None:
-        if not title or weight is None:
-            raise BadInput(f"a new criterion needs --title and --weight (there is no criterion {key!r} yet)")
-        criterion = Criterion(
-            partnership_id=scope.partnership.id,
-            year_id=year.id if year else None,
-            key=key,
-            title="",
-            weight=weight,
-            description="",
-            position=max((c.position for c in existing.values()), default=0) + 1,
-        )
-    before = {
-        "title": criterion.title,
-        "weight": criterion.weight,
-        "description": criterion.description,
-        "descriptors": json.loads(criterion.descriptors or "[]"),
-    }
+    criterion, created = _criterion_to_set(scope, year, key, title, weight, must_exist)
+    before = _criterion_fields(criterion)
     if title is not None:
         criterion.title = clean_text(title, "criterion title")
     if weight is not None:
@@ -267,12 +183,7 @@ def set_criterion(
         criterion.description = clean_text(description, "criterion description", limit=1000, required=False)
     if descriptors is not None:
         criterion.descriptors = json.dumps(parse_descriptors(descriptors), ensure_ascii=False)
-    after = {
-        "title": criterion.title,
-        "weight": criterion.weight,
-        "description": criterion.description,
-        "descriptors": json.loads(criterion.descriptors or "[]"),
-    }
+    after = _criterion_fields(criterion)
     if not created and before == after:
         raise BadInput(f"nothing to change: give --title, --weight, --description or --descriptors for {key}")
     scope.session.add(criterion)
@@ -283,6 +194,54 @@ def set_criterion(
         details={"before": None if created else before, "after": after},
     )
     return criterion, created
+
+
+def _criterion_to_set(
+    scope: Scope,
+    year: FundingYear | None,
+    key: str,
+    title: str | None,
+    weight: int | None,
+    must_exist: bool,
+) -> tuple[Criterion, bool]:
+    """The criterion `key` of the year (or template), and whether it is new: an existing one, a
+    removed one brought back, or a new row; `must_exist` refuses the last two."""
+    existing = {c.key: c for c in criteria_in(scope, year)}
+    criterion = existing.get(key)
+    if criterion is not None:
+        return criterion, False
+    if must_exist:
+        label = year.label if year else "the template"
+        raise NotFound(f"{label} has no criterion {key!r}; known: {', '.join(existing) or 'none'}")
+    if not title or weight is None:
+        raise BadInput(f"a new criterion needs --title and --weight (there is no criterion {key!r} yet)")
+    position = max((c.position for c in existing.values()), default=0) + 1
+    removed = next((c for c in criteria_in(scope, year, removed=True) if c.key == key), None)
+    if removed is not None:
+        # Adding back a removed criterion brings its row back (a key is unique within its year).
+        removed.removed_at = None
+        removed.position = position
+        return removed, True
+    criterion = Criterion(
+        partnership_id=scope.partnership.id,
+        year_id=year.id if year else None,
+        key=key,
+        title="",
+        weight=weight,
+        description="",
+        position=position,
+    )
+    return criterion, True
+
+
+def _criterion_fields(criterion: Criterion) -> dict[str, Any]:
+    """What `criterion.set` records before and after a change."""
+    return {
+        "title": criterion.title,
+        "weight": criterion.weight,
+        "description": criterion.description,
+        "descriptors": json.loads(criterion.descriptors or "[]"),
+    }
 
 
 def remove_criterion(scope: Scope, key: str) -> tuple[Criterion, FundingYear | None, int]:
@@ -498,7 +457,7 @@ def submit_sheet(
 ) -> SheetResult:
     """Record the actor's sheet for a bid in scoring; a re-score replaces it and keeps history."""
     bid, member = _scorable(scope, reference, lock=False)  # serial already: see declare_interest
-    criteria = criteria_of(scope, scope.session.get(FundingYear, bid.year_id))
+    criteria = criteria_of(scope, scope.session.get_one(FundingYear, bid.year_id))
     keys = [c.key for c in criteria]
     unknown = sorted(set(given) - set(keys))
     if unknown:
@@ -692,16 +651,48 @@ def year_rules(year: FundingYear) -> tuple[int, int, int]:
     return year.quorum_authorities, year.consensus_threshold, year.moderation_spread
 
 
+@dataclass(frozen=True)
+class _Room:
+    """What every bid of one assessment is judged against: the year's rules and criteria, the
+    partnership's responsible authorities, who could still score, and the interests declared."""
+
+    quorum_needed: int
+    threshold: int
+    spread_limit: int
+    weights: dict[str, int]
+    authorities: dict[int, Organisation]
+    scorers: list[tuple[Member, Organisation]]
+    interests: set[tuple[int, int]]
+
+
 def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessment]:
     """Mean, spread, quorum, consensus and flags for each bid, from the current, eligible sheets."""
     if not bids:
         return []
     ids = [bid.id for bid, _ in bids]
-    year = scope.session.get(FundingYear, bids[0][0].year_id)
+    room = _room(scope, scope.session.get_one(FundingYear, bids[0][0].year_id), ids)
+    sheets: dict[int, list[tuple[ScoreSheet, Member, Organisation]]] = {}
+    for sheet, member, org in scope.session.execute(
+        select(ScoreSheet, Member, Organisation)
+        .join(Member, Member.id == ScoreSheet.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(col(ScoreSheet.bid_id).in_(ids), ScoreSheet.current)
+        .order_by(Member.handle)
+    ):
+        sheets.setdefault(sheet.bid_id, []).append((sheet, member, org))
+    results = []
+    for bid, lead in bids:
+        a = Assessment(bid, lead)
+        _count_sheets(a, sheets.get(id_of(bid), []), room)
+        _judge(a, room)
+        results.append(a)
+    return results
+
+
+def _room(scope: Scope, year: FundingYear, ids: list[int | None]) -> _Room:
     quorum_needed, threshold, spread_limit = year_rules(year)
-    weights = {c.key: c.weight for c in criteria_of(scope, year)}
     authorities = {
-        org.id: org
+        id_of(org): org
         for org in scope.session.execute(
             select(Organisation).where(
                 Organisation.partnership_id == scope.partnership.id,
@@ -730,78 +721,75 @@ def assess(scope: Scope, bids: list[tuple[Bid, Organisation]]) -> list[Assessmen
             select(Interest.bid_id, Interest.member_id).where(col(Interest.bid_id).in_(ids))
         )
     }
-    declared = Counter(bid_id for bid_id, _ in interests)
-    sheets: dict[int, list[tuple[ScoreSheet, Member, Organisation]]] = {}
-    for sheet, member, org in scope.session.execute(
-        select(ScoreSheet, Member, Organisation)
-        .join(Member, Member.id == ScoreSheet.member_id)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(col(ScoreSheet.bid_id).in_(ids), ScoreSheet.current)
-        .order_by(Member.handle)
-    ):
-        sheets.setdefault(sheet.bid_id, []).append((sheet, member, org))
-    results = []
-    for bid, lead in bids:
-        a = Assessment(bid, lead)
-        for sheet, member, org in sheets.get(bid.id, []):
-            counts = policy.permitted(
-                Action.score,
-                roles_for_bid(member, bid.lead_organisation_id),
-                {
-                    "responsible_authority": org.responsible_authority,
-                    "not_lead_organisation": org.id != bid.lead_organisation_id,
-                    "no_interest_declared": (bid.id, member.id) not in interests,
-                },
-            )
-            if not counts:  # the policy's scoring rule, applied to sheets already in
-                a.recused.append(member.handle)
-                continue
-            scores = json.loads(sheet.scores)
-            a.sheets.append(
-                SheetView(
-                    member.handle,
-                    org.key,
-                    org.responsible_authority,
-                    scores,
-                    sheet.stance,
-                    sheet.comment,
-                    sheet_percent(scores, weights),
-                    sheet.version,
-                )
-            )
-        percents = [s.percent for s in a.sheets if s.percent is not None]
-        if percents:
-            a.mean = sum(percents, Fraction(0)) / len(percents)
-            a.spread = max(percents) - min(percents)
-        represented = {s.organisation for s in a.sheets if s.responsible_authority}
-        a.authorities = sorted(represented)
-        a.missing_authorities = sorted(
-            org.key
-            for org in authorities.values()
-            if org.key not in represented and org.id != bid.lead_organisation_id
+    weights = {c.key: c.weight for c in criteria_of(scope, year)}
+    return _Room(quorum_needed, threshold, spread_limit, weights, authorities, scorers, interests)
+
+
+def _count_sheets(a: Assessment, sheets: list[tuple[ScoreSheet, Member, Organisation]], room: _Room) -> None:
+    """Take in the bid's current sheets that the scoring policy counts; the others are recusals."""
+    bid = a.bid
+    for sheet, member, org in sheets:
+        counts = policy.permitted(
+            Action.score,
+            roles_for_bid(member, bid.lead_organisation_id),
+            {
+                "responsible_authority": org.responsible_authority,
+                "not_lead_organisation": org.id != bid.lead_organisation_id,
+                "no_interest_declared": (bid.id, member.id) not in room.interests,
+            },
         )
-        a.still_to_score = [
-            f"{member.handle} ({org.key})"
-            for member, org in scorers
-            if org.key not in represented
-            and org.id != bid.lead_organisation_id
-            and (bid.id, member.id) not in interests
-        ]
-        a.quorum_needed = quorum_needed
-        a.quorum = len(represented) >= quorum_needed
-        opposed = any(s.stance == Stance.oppose for s in a.sheets)
-        a.consensus = a.quorum and not opposed and a.mean is not None and a.mean >= threshold
-        if not a.quorum:
-            a.flags.append("no quorum")
-        if opposed:
-            a.flags.append("opposed")
-        if a.spread is not None and a.spread > spread_limit:
-            a.flags.append("moderate")
-        if declared.get(bid.id):
-            a.flags.append("interest declared")
-        a.recommendation = "shortlist" if a.consensus else "more sheets needed" if not a.quorum else "decline"
-        results.append(a)
-    return results
+        if not counts:  # the policy's scoring rule, applied to sheets already in
+            a.recused.append(member.handle)
+            continue
+        scores = json.loads(sheet.scores)
+        a.sheets.append(
+            SheetView(
+                member.handle,
+                org.key,
+                org.responsible_authority,
+                scores,
+                sheet.stance,
+                sheet.comment,
+                sheet_percent(scores, room.weights),
+                sheet.version,
+            )
+        )
+
+
+def _judge(a: Assessment, room: _Room) -> None:
+    """The bid's mean and spread, quorum, consensus, flags and recommendation from its sheets."""
+    bid = a.bid
+    percents = [s.percent for s in a.sheets if s.percent is not None]
+    if percents:
+        a.mean = sum(percents, Fraction(0)) / len(percents)
+        a.spread = max(percents) - min(percents)
+    represented = {s.organisation for s in a.sheets if s.responsible_authority}
+    a.authorities = sorted(represented)
+    a.missing_authorities = sorted(
+        org.key
+        for org in room.authorities.values()
+        if org.key not in represented and org.id != bid.lead_organisation_id
+    )
+    a.still_to_score = [
+        f"{member.handle} ({org.key})"
+        for member, org in room.scorers
+        if org.key not in represented
+        and org.id != bid.lead_organisation_id
+        and (bid.id, member.id) not in room.interests
+    ]
+    a.quorum_needed = room.quorum_needed
+    a.quorum = len(represented) >= room.quorum_needed
+    opposed = any(s.stance == Stance.oppose for s in a.sheets)
+    a.consensus = a.quorum and not opposed and a.mean is not None and a.mean >= room.threshold
+    if not a.quorum:
+        a.flags.append("no quorum")
+    if opposed:
+        a.flags.append("opposed")
+    if a.spread is not None and a.spread > room.spread_limit:
+        a.flags.append("moderate")
+    if any(bid_id == bid.id for bid_id, _ in room.interests):
+        a.flags.append("interest declared")
+    a.recommendation = "shortlist" if a.consensus else "more sheets needed" if not a.quorum else "decline"
 
 
 def quorum_shortfall(a: Assessment) -> str:
@@ -839,7 +827,7 @@ def consensus_message(scope: Scope, a: Assessment) -> str:
         reasons.append(
             f"{counted(len(opposing), 'sheet')} {verb(len(opposing), 'opposes', 'oppose')}"
         )
-    threshold = scope.session.get(FundingYear, a.bid.year_id).consensus_threshold
+    threshold = scope.session.get_one(FundingYear, a.bid.year_id).consensus_threshold
     if a.mean is None or a.mean < threshold:
         mean = f"its mean {percent_text(a.mean)}" if sees else "its mean"
         reasons.append(f"{mean} is below the {threshold}% threshold")
@@ -848,41 +836,6 @@ def consensus_message(scope: Scope, a: Assessment) -> str:
         "--override with --reason"
     )
 
-
-def _assessment_fact(check: str) -> Callable[[Scope, Bid, dict[str, Any]], tuple[bool, str]]:
-    def compute(scope: Scope, bid: Bid, args: dict[str, Any]) -> tuple[bool, str]:
-        a = assess(scope, [(bid, scope.session.get_one(Organisation, bid.lead_organisation_id))])[0]
-        reason = (args.get("reason") or "").strip()
-        if check == "quorum":
-            return a.quorum, quorum_message(scope, a)
-        if check == "consensus":
-            return a.consensus or (bool(args.get("override")) and bool(reason)), consensus_message(scope, a)
-        limit = scope.session.get(FundingYear, bid.year_id).moderation_spread
-        diverges = "moderate" in a.flags
-        from grants.visibility import Viewer
-
-        by = f" by {percent_text(a.spread)[:-1]} points" if Viewer.of(scope).sees_sheets(bid) else ""
-        return (not diverges or bool(reason)), (
-            f"the sheets of {bid.reference} diverge{by} (more than {limit}): record the moderation with --reason"
-        )
-
-    return compute
-
-
-lifecycle.register_fact("quorum_met", _assessment_fact("quorum"))
-lifecycle.register_fact("consensus_or_override", _assessment_fact("consensus"))
-lifecycle.register_fact("moderation_noted", _assessment_fact("moderation"))
-
-
-def shortlist(scope: Scope, reference: str, *, override: bool, reason: str | None) -> Bid:
-    if override and not (reason or "").strip():
-        raise BadInput("--override needs --reason: the reason for overriding the consensus rule is audited")
-    details = {"override": True} if override else {}
-    return lifecycle.fire(scope, reference, "shortlist", reason=reason, override=override, details=details)[0]
-
-
-def decline(scope: Scope, reference: str, reason: str) -> Bid:
-    return lifecycle.fire(scope, reference, "decline", reason=reason)[0]
 
 
 def bid_sheets(scope: Scope, reference: str) -> Assessment:

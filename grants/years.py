@@ -13,9 +13,10 @@ from sqlmodel import Session, col
 
 from grants import clock, ledger
 from grants.errors import BadInput, NotFound, Refused, shown
-from grants.models import Bid, FundingYear, LedgerEntry, Pot, PotKind, ReferenceItem, YearStatus
+from grants.models import Bid, Criterion, FundingYear, LedgerEntry, Pot, PotKind, ReferenceItem, YearStatus
 from grants.money import Money, money_fields, split_allocation
 from grants.permissions import require
+from grants.reference import DEFAULT_CRITERIA
 from grants.scope import Scope
 from workflows.policy import Action
 
@@ -183,24 +184,8 @@ def create_year(
     )
     session.add(year)
     session.flush()
-    for kind, amount in ((PotKind.upfront, upfront), (PotKind.tactical, tactical)):
-        pot = Pot(year_id=year.id, kind=kind, uncommitted_pence=amount.pence)
-        session.add(pot)
-        if amount.pence:
-            ledger.post(
-                session,
-                year,
-                "allocation",
-                ledger.FUNDER,
-                ledger.pot_account(kind),
-                amount,
-                actor_id=actor_id,
-                on=starts_on,
-                reason=f"{label} allocation",
-            )
+    _fund_pots(session, year, {PotKind.upfront: upfront, PotKind.tactical: tactical}, actor_id)
     previous = copy_reference_data(session, scope.partnership.id, year)
-    from grants.scoring import copy_criteria
-
     copy_criteria(
         session, scope.partnership.id, year, session.get(FundingYear, previous) if previous else None
     )
@@ -220,6 +205,24 @@ def create_year(
         },
     )
     return year
+
+
+def _fund_pots(session: Session, year: FundingYear, amounts: dict[PotKind, Money], actor_id: int) -> None:
+    """The year's pots, each funded from the funder in the ledger on the year's first day."""
+    for kind, amount in amounts.items():
+        session.add(Pot(year_id=year.id, kind=kind, uncommitted_pence=amount.pence))
+        if amount.pence:
+            ledger.post(
+                session,
+                year,
+                "allocation",
+                ledger.FUNDER,
+                ledger.pot_account(kind),
+                amount,
+                actor_id=actor_id,
+                on=year.starts_on,
+                reason=f"{year.label} allocation",
+            )
 
 
 def copy_reference_data(session: Session, partnership_id: int, year: FundingYear) -> int | None:
@@ -329,6 +332,35 @@ def project_figures(
             None if own_year == year.id else own_label,
         )
     return found
+
+
+def copy_criteria(session: Any, partnership_id: int, year: FundingYear, previous: FundingYear | None) -> None:
+    """Give a new year the previous year's criteria, or the partnership's template (its file's),
+    or, for a partnership made before templates, DESIGN §5's defaults."""
+    source = Criterion.year_id == previous.id if previous is not None else Criterion.year_id.is_(None)
+    rows = [
+        (c.key, c.title, c.weight, c.description, c.position, c.descriptors)
+        for c in session.execute(
+            select(Criterion).where(
+                Criterion.partnership_id == partnership_id, source, Criterion.removed_at.is_(None)
+            )
+        ).scalars()
+    ]
+    if not rows and previous is None:
+        rows = [(k, t, w, d, i, "[]") for i, (k, t, w, d) in enumerate(DEFAULT_CRITERIA, start=1)]
+    for key, title, weight, description, position, descriptors in rows:
+        session.add(
+            Criterion(
+                partnership_id=partnership_id,
+                year_id=year.id,
+                key=key,
+                title=title,
+                weight=weight,
+                description=description,
+                descriptors=descriptors,
+                position=position,
+            )
+        )
 
 
 def list_years(scope: Scope) -> list[FundingYear]:

@@ -11,7 +11,7 @@ import typer.main
 import typer.testing
 from typer.testing import CliRunner
 
-from cli.main import app, hoist_global_options
+from cli.main import app
 
 os.environ.pop("GRANTS_DATABASE_URL", None)
 os.environ.pop("GRANTS_USER", None)
@@ -97,7 +97,7 @@ class Cli:
         if actor:
             argv += ["--as", actor]
         runner = CliRunner()
-        return runner.invoke(app, hoist_global_options([*argv, *args]), input=input, env=env)
+        return runner.invoke(app, [*argv, *args], input=input, env=env)
 
     def snapshot(self) -> str:
         """Every row of the SQLite database as SQL text: equal snapshots mean nothing changed."""

@@ -34,7 +34,7 @@ def refused(cli: Cli, *args: str, actor: str, code: int = 1) -> str:
 @pytest.fixture
 def with_tactical(shortlisted: Cli) -> Cli:
     """The shortlisted demo plus a tactical bid shortlisted while the upfront bids wait."""
-    from grants import lifecycle, scoring
+    from grants import lifecycle
     from grants.demo import add_proposals, score_proposals
     from grants.demo_data import PROPOSALS, TACTICAL_PROPOSAL
     from grants.scope import Options, open_scope
@@ -46,7 +46,7 @@ def with_tactical(shortlisted: Cli) -> Cli:
         lifecycle.open_scoring(scope, [reference], every_submitted=False)
     score_proposals(url, [reference], first_position=len(PROPOSALS))
     with open_scope(Options(db=url, actor="kcc-officer"), write=True) as scope:
-        scoring.shortlist(scope, reference, override=False, reason=None)
+        lifecycle.shortlist(scope, reference, override=False, reason=None)
     return shortlisted
 
 

@@ -125,7 +125,7 @@ def test_unknown_priority_is_bad_input(setup: Cli) -> None:
         "bid", "new", "--title", "X", "--amount", "100", "--pcc-priority", "world-peace", actor="wg-police"
     )
     assert result.exit_code == 2
-    assert "unknown pcc priority 'world-peace' for 2024/25" in result.stderr
+    assert "unknown PCC priority 'world-peace' for 2024/25" in result.stderr
 
 
 def test_edit_only_in_draft(setup: Cli) -> None:

@@ -99,7 +99,7 @@ def prepare(url: str) -> Groups:
                 for scorer in SCORERS[:4]:
                     given, _, _ = demo_sheet(0, scorer, criteria)
                     scoring.submit_sheet(acting(scorer), bid.reference, given, Stance.support, "")
-                scoring.shortlist(officer, bid.reference, override=False, reason=None)
+                lifecycle.shortlist(officer, bid.reference, override=False, reason=None)
                 if stage == "deciding":
                     continue
                 approvals.approve(acting("chair"), bid.reference, note="concurrency test")

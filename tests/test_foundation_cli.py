@@ -7,6 +7,9 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+from typer.testing import CliRunner
+
 from tests.conftest import Cli
 
 
@@ -270,15 +273,84 @@ def test_every_command_has_help_with_an_example() -> None:
 
 
 def test_the_line_builds_only_the_command_it_names() -> None:
-    from cli.main import app, app_for
+    import typer.main
 
-    slim = app_for(["--db", "x.sqlite", "--as", "chair", "approve", "CRG-2425-001"])
-    assert [c.name for c in slim.registered_commands] == ["approve"] and slim.registered_groups == []
-    group = app_for(["--year", "2024/25", "spend", "import", "f.csv"])
-    assert [g.name for g in group.registered_groups] == ["spend"] and group.registered_commands == []
-    assert slim.registered_callback is app.registered_callback
-    for whole in (["--help"], ["--version"], [], ["no-such-command"]):
-        assert app_for(whole) is app
+    from cli.main import COMMANDS, app
+
+    group = typer.main.get_command(app)
+    assert group.commands._built == {}  # type: ignore[attr-defined]
+    approve = group.commands["approve"]
+    built = set(group.commands._built)  # type: ignore[attr-defined]
+    assert approve.name == "approve" and built == {n for n, m in COMMANDS.items() if m is COMMANDS["approve"]}
+    assert list(group.commands) == list(COMMANDS)  # help, and "Did you mean", know every name
+
+
+def test_every_module_registers_exactly_the_commands_the_table_gives_it() -> None:
+    import typer
+    import typer.main
+
+    from cli.main import COMMANDS
+
+    for module in set(COMMANDS.values()):
+        holder = typer.Typer()
+        holder.callback()(lambda: None)
+        module.register(holder)
+        names = set(typer.main.get_command(holder).commands)  # type: ignore[attr-defined]
+        assert names == {n for n, m in COMMANDS.items() if m is module}, module.__name__
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ["--as", "kcc-officer", "--year", "2024/25", "bid", "list", "--json"],
+        ["bid", "list", "--json", "--as", "kcc-officer", "--year", "2024/25"],
+        ["bid", "--as", "kcc-officer", "list", "--year=2024/25", "--json"],
+    ],
+)
+def test_global_options_stand_before_or_after_the_command(demo: Cli, line: list[str]) -> None:
+    from cli.main import app
+
+    result = CliRunner().invoke(app, ["--db", demo.url, *line])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 10
+
+
+def test_a_global_option_after_a_report_names_its_year(demo: Cli) -> None:
+    result = demo("report", "reconcile", "--year", "2023/24", actor="kcc-officer")
+    assert result.exit_code == 3
+    assert "kcsp has no year 2023/24" in result.stderr
+    shown = demo("report", "reconcile", "--format", "json", "--year", "2024/25", actor="kcc-officer")
+    assert json.loads(shown.stdout)["year"] == "2024/25"
+
+
+def test_init_keeps_its_own_partnership_option(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cli.main import app
+
+    url = str(tmp_path / "x.sqlite")
+    made = CliRunner().invoke(
+        app,
+        [
+            "init",
+            "--partnership",
+            "Wealden CSP",
+            "--slug",
+            "wealden",
+            "--funder",
+            "Sussex PCC",
+            "--officer",
+            "wdc-officer",
+            "--officer-name",
+            "Officer",
+            "--officer-org",
+            "wdc",
+            "--officer-org-name",
+            "Wealden DC",
+            "--db",
+            url,
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    assert "Created Wealden CSP (wealden)" in made.stdout
 
 
 def test_a_slim_line_runs_like_the_whole_application(tmp_path) -> None:  # type: ignore[no-untyped-def]

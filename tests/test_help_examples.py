@@ -5,7 +5,8 @@ Each example runs in-process on its own copy of a demo template (tests/conftest.
 folder of its own for the files it writes. The year-end demo (what `grants demo` builds) is where an
 example runs unless the bid it acts on is elsewhere in its life then: STAGE names the demo stage
 its command's examples need, and PREPARE the steps an example needs first (a draft to edit, a
-question to answer, a file to import); both are about the demo's data, never about the example."""
+question to answer, a file to import); both are about the demo's data, never about the example.
+What each example prints is checked for the slips of tests/test_wording.py."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import typer.main
 
 from cli.main import app
 from tests.conftest import Cli, demo_copy
+from tests.test_wording import slips
 
 
 def examples() -> list[tuple[str, str]]:
@@ -188,6 +190,8 @@ def test_every_help_example_runs_on_the_demo(
             assert done.exit_code == 0, (step, done.output)
     result = cli(*words)
     assert result.exit_code == 0, (example, result.output)
+    # What a command says when it works is held to the same words as its refusals.
+    assert slips(result.stdout + result.stderr) == [], example
     if target is not None:
         target.write_text(result.stdout)
         assert target.stat().st_size > 0

@@ -95,8 +95,8 @@ STEPS = 30
 CHAOS: dict[str, Callable[[Any, str, Money, date], object]] = {
     "submit": lambda scope, ref, _, __: lifecycle.submit(scope, ref),
     "open_scoring": lambda scope, ref, _, __: lifecycle.open_scoring(scope, [ref], every_submitted=False),
-    "shortlist": lambda scope, ref, _, __: scoring.shortlist(scope, ref, override=True, reason="Override"),
-    "decline": lambda scope, ref, _, __: scoring.decline(scope, ref, "Declined"),
+    "shortlist": lambda scope, ref, _, __: lifecycle.shortlist(scope, ref, override=True, reason="Override"),
+    "decline": lambda scope, ref, _, __: lifecycle.decline(scope, ref, "Declined"),
     "approve": lambda scope, ref, amount, __: approvals.approve(scope, ref, amount or None),
     "clarify": lambda scope, ref, _, __: approvals.clarify(scope, ref, "Why?"),
     "answer": lambda scope, ref, _, __: approvals.answer(scope, ref, "Because."),
@@ -488,7 +488,7 @@ class GrantsMachine(RuleBasedStateMachine):
         self.run(
             "shortlist",
             actor,
-            lambda scope: scoring.shortlist(scope, self.ref(info), override=override, reason=reason or None),
+            lambda scope: lifecycle.shortlist(scope, self.ref(info), override=override, reason=reason or None),
         )
 
     @precondition(lambda self: self.has({S.scoring}))
@@ -496,7 +496,7 @@ class GrantsMachine(RuleBasedStateMachine):
     def decline(self, pick: int, aim: int, actor_pick: int, actor_aim: int, reason: str) -> None:
         info = self.bid(pick, aim, {S.scoring})
         actor = self.who(actor_pick, actor_aim, (OFFICER,))
-        self.run("decline", actor, lambda scope: scoring.decline(scope, self.ref(info), reason))
+        self.run("decline", actor, lambda scope: lifecycle.decline(scope, self.ref(info), reason))
 
     # -- decisions --
 

@@ -829,7 +829,7 @@ def test_priority_add_edit_retire_in_the_open_year(kcsp: Cli) -> None:
     chosen = kcsp(
         "bid", "new", "--title", "T", "--amount", "100", "--pcc-priority", "vawg", actor="wg-police"
     )
-    assert chosen.exit_code == 2 and "pcc priority 'vawg' was retired for 2024/25" in chosen.stderr
+    assert chosen.exit_code == 2 and "PCC priority 'vawg' was retired for 2024/25" in chosen.stderr
     twice = kcsp("priority", "add", "pcc", "retail-crime", "--title", "X", actor=officer)
     assert twice.exit_code == 1
     bad_kind = kcsp("priority", "add", "csa", "x", "--title", "X", actor=officer)

@@ -346,3 +346,44 @@ def test_a_dumb_terminal_gets_the_prompts(monkeypatch) -> None:  # type: ignore[
     assert interactive_terminal()
     monkeypatch.setenv("TERM", "dumb")
     assert not interactive_terminal()
+
+
+def test_sheet_page_keys_scroll_the_bid_from_any_line(round_: Cli) -> None:
+    def look(app: ScoreSheetApp) -> None:
+        pane = app.screen.query_one("#bid")
+        assert pane.scroll_y > 0  # the bid's card is taller than the screen at 80×24
+        assert isinstance(app.screen.focused, CriterionAnswer)  # the focus stayed where it was
+
+    drive(round_, "wg-kfrs", "CRG-2425-001", ["pagedown"], look=look)
+
+
+def test_score_command_says_what_was_saved_before_the_sheet_broke(round_: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import cli.scoring
+
+    desk = Desk(Options(db=round_.url, actor="wg-kfrs"))
+    saved = desk.save("CRG-2425-001", dict.fromkeys(KEYS, "4"), "support", "")
+
+    def broken(self: ScoreSheetApp) -> None:  # Textual returns None when the app stops on an error
+        self.record.saved.append((saved, "support"))
+
+    monkeypatch.setattr(cli.scoring, "interactive_terminal", lambda: True)
+    monkeypatch.setattr(ScoreSheetApp, "run", broken)
+    result = round_("score", "--next", actor="wg-kfrs")
+    assert result.exit_code == 1
+    assert result.stdout == "Scored CRG-2425-001: 80.0% (support).\n"
+    assert result.stderr == "Left the sheet on the screen: nothing was saved for it.\n"
+
+
+def test_queue_strip_of_a_long_queue_keeps_the_bid_on_screen_in_view() -> None:
+    from types import SimpleNamespace
+
+    from cli.sheet import queue_strip
+    from grants.scoring import Queue
+
+    refs = [f"CRG-2425-{n:03}" for n in range(1, 41)]
+    form = SimpleNamespace(queue=Queue(refs, frozenset(refs[:20])))
+    middle = queue_strip(form, "CRG-2425-021").plain
+    assert middle == "Queue  …  016✓  017✓  018✓  019✓  020✓ ▸021  022  023  024  025  026  …"
+    assert len(middle) <= 78
+    assert queue_strip(form, "CRG-2425-001").plain.startswith("Queue  ▸001✓  002✓")
+    assert queue_strip(form, "CRG-2425-040").plain.endswith("038  039 ▸040")

@@ -226,3 +226,29 @@ def test_card_folds_text_and_never_cuts_a_figure_or_date() -> None:
     assert all(len(line.rstrip()) <= 36 for line in narrow.splitlines())
     for whole_lines in (render(36, terminal=False), render(36, wide=True)):
         assert "Training for partners on case reviews and the new legislation, over two days" in whole_lines
+
+
+@pytest.mark.parametrize(("argv", "has_wide"), COMMANDS, ids=[" ".join(a) for a, _ in COMMANDS])
+def test_help_says_which_columns_give_way(
+    demo_db: Cli, argv: list[str], has_wide: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by running the command: every table it prints with a column that may give way is
+    named in its --help, which offers --wide."""
+    made: list[Grid] = []
+    original = Grid.__init__
+
+    def recording(self: Grid, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(Grid, "__init__", recording)
+    _run(demo_db, argv, monkeypatch, terminal=True)
+    giving_way = [c.header for grid in made for c in grid.columns if c.drop]
+    if not giving_way:
+        return
+    words = [w for w in argv if not w.startswith("CRG-") and w != "2024/25"]
+    runner = typer.testing.CliRunner()
+    text = " ".join(runner.invoke(app, [*words, "--help"], env={"COLUMNS": "200"}).output.split())
+    assert has_wide and "--wide" in text, argv
+    for header in giving_way:
+        assert header in text, (argv, header)

@@ -30,6 +30,7 @@ SLIPS: dict[str, re.Pattern[str]] = {
     "an before a consonant sound": re.compile(r"(?<![\w'’-])an (?!h|[A-Z]{2})[b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z]\w"),
     "naive plural in -ys": re.compile(r"\b\w*[b-df-hj-np-tv-z]ys\b"),
     "doubled word": re.compile(r"\b(\w{2,}) \1\b", re.IGNORECASE),
+    "initialism in lower case": re.compile(r"\b(?:pcc|csa|opcc) priorit"),
     "one with a plural": re.compile(r"(?<![\d,.£-])\b1 (bids|projects|payments|lines|rows|sheets|days|problems)\b"),
 }
 # In the code's own text: an article or a plural written around a value that only the value
@@ -64,6 +65,7 @@ def slips(text: str) -> list[str]:
         ("Csa prioritys", "naive plural in -ys"),
         ("the the bid", "doubled word"),
         ("1 bids", "one with a plural"),
+        ("unknown pcc priority 'world-peace'", "initialism in lower case"),
         ("line 3: lines 3–4: the 2 new payments", "range that is not one"),
     ],
 )
@@ -234,7 +236,7 @@ def test_every_commands_messages_have_no_slips(
     for actor, reference in (("kcc-officer", BAD["reference"]), ("wg-police", draft)):
         result = cli(*_argv(words, required, reference), actor=actor)
         assert result.exception is None or isinstance(result.exception, SystemExit), (name, result.output)
-        said = result.stderr
+        said = result.stderr + result.stdout
         assert slips(said) == [], (name, actor, said)
         for typed in BAD.values():
             assert typed.upper() not in said, (name, "upper-cased the input", said)

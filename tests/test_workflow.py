@@ -365,3 +365,12 @@ def test_workflows_imports_no_database_cli_or_grants() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == []
+
+
+def test_every_guard_of_the_transition_table_has_its_fact_in_the_one_table() -> None:
+    """The guards are named in workflows/ and their facts declared in grants.guards, nowhere else."""
+    from grants.guards import FACTS
+
+    in_transitions = {guard for t in TRANSITIONS for guard in t.guards}
+    assert set(FACTS) == set(wf.GUARDS)
+    assert in_transitions <= set(FACTS)

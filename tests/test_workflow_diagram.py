@@ -43,6 +43,10 @@ def test_the_table_shows_every_state_by_stage_and_every_move_with_its_roles(
     text = _diagram(monkeypatch, terminal=terminal)
     if terminal:
         assert max(len(line) for line in text.splitlines()) <= 80
+    words = set(text.split())
+    for row in TRANSITIONS:  # each rule's words whole, folded at spaces, never mid-word
+        for guard in row.guards:
+            assert all(w in words or f"{w}," in words for w in rule_name(guard).split("-")), guard
     sections = re.split(r"^\s*\d\. ", text, flags=re.MULTILINE)[1:]
     assert [s.splitlines()[0].strip() for s in sections] == [stage for stage, _ in STAGES]
     for section, (_, states) in zip(sections, STAGES, strict=True):

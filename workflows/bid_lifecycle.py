@@ -72,6 +72,8 @@ STAGES: tuple[tuple[str, tuple[BidStatus, ...]], ...] = (
 SCORED = frozenset(set(S) - {S.draft, S.submitted, S.withdrawn})
 # Bids that have left scoring (shortlisted or not, and everything after): decided on their sheets.
 LEFT_SCORING = frozenset(SCORED - SCORABLE)
+# The Working Group's decision on a bid in scoring: recommended (shortlisted) or not.
+SHORTLISTING_OUTCOMES = frozenset({S.shortlisted, S.not_shortlisted})
 
 # Guard name → the rule it stands for. Each guard is a boolean fact the caller computes; the caller
 # may give more exact words for a refusal, otherwise the refusal quotes the rule.

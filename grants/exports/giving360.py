@@ -28,9 +28,9 @@ from grants.audit_chain import AuditHead, audit_head
 from grants.errors import Refused
 from grants.models import Bid, FundingYear, LedgerEntry, Organisation, Partnership
 from grants.money import Money
-from grants.reports.working_group import programme_title
 from grants.scope import Scope
 from grants.writing.files import write_whole
+from grants.writing.prose import programme_title
 from grants.years import find_year
 from workflows.bid_lifecycle import AWARDED, BidStatus
 

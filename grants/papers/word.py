@@ -230,6 +230,7 @@ class Paper:
 
 def _repeat_as_header(row: object) -> None:
     """A long table repeats its header row on every page."""
+    # python-docx makes its get_or_add_* element methods when the class is made: mypy cannot see them.
     tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
     element = tr_pr.makeelement(qn("w:tblHeader"), {qn("w:val"): "true"})
     tr_pr.append(element)

@@ -3,12 +3,13 @@ and the ledger checks. Every figure is an SQL aggregate; no Python loop walks th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import col
+from sqlalchemy import Row, func, select
+from sqlmodel import Session, col
 
 from grants import ledger
 from grants.audit_chain import AuditHead, audit_head
@@ -17,7 +18,7 @@ from grants.models import Bid, FundingYear, Organisation, PotKind, Spend
 from grants.money import Money, money_fields
 from grants.pots import POT_FIGURES, PotFigures, pot_figures, pots_json, pots_total_json
 from grants.scope import Scope
-from grants.years import find_year, in_year, project_figures
+from grants.years import ProjectFigures, find_year, in_year, project_figures
 
 FIGURES = (*POT_FIGURES, "uncommitted")
 
@@ -110,6 +111,27 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
     session = scope.session
     account_flows = ledger.flows(session, year.id)
     figures = project_figures(session, year, account_flows)
+    rows = _project_rows(session, year)
+    # The payments are summed once, above, for every project; the whole-partnership check of
+    # payments against spend (check_spend_rows, in `grants check`) would sum them again.
+    checks = tuple(check for check in LEDGER_CHECKS if check is not check_spend_rows)
+    problems = list(run_checks(session, scope.partnership, checks))
+    projects = []
+    for row in rows:
+        project, found = _project(row, figures[row[0]], year)
+        projects.append(project)
+        problems += found
+    return Reconciliation(
+        year,
+        projects,
+        pot_figures(session, year, account_flows),
+        problems,
+        audit_head(session, scope.partnership.id),
+    )
+
+
+def _project_rows(session: Session, year: FundingYear) -> Sequence[Row[Any]]:
+    """Each awarded project of the year with its payments summed: count, last date, total, refunds."""
     payments = (
         select(
             col(Spend.bid_id).label("bid_id"),
@@ -123,7 +145,7 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
         .group_by(Spend.bid_id)
         .subquery()
     )
-    rows = session.execute(
+    return session.execute(
         select(
             Bid.id,
             Bid.reference,
@@ -148,71 +170,47 @@ def reconcile(scope: Scope, label: str | None = None) -> Reconciliation:
         )
         .order_by(Bid.year_id, Bid.sequence)
     ).all()
-    # The payments are summed once, above, for every project; the whole-partnership check of
-    # payments against spend (check_spend_rows, in `grants check`) would sum them again.
-    checks = tuple(check for check in LEDGER_CHECKS if check is not check_spend_rows)
-    problems = list(run_checks(session, scope.partnership, checks))
-    projects = []
-    for (
-        bid_id,
+
+
+def _project(row: Sequence[Any], line: ProjectFigures, year: FundingYear) -> tuple[ProjectLine, list[Problem]]:
+    """One project's line, and where its payments, its spend and the ledger disagree."""
+    (_, ref, title, org, pot, status, _award, spent, carried_to, count, last, paid, refunds, refunded) = row
+    problems = []
+    if int(paid) != spent:
+        problems.append(
+            Problem(
+                "spend-rows",
+                f"bid {ref}",
+                f"bid {ref} records {Money(spent)} spent but its payments add up to {Money(int(paid))}",
+            )
+        )
+    spent_ledger = line.spent.pence
+    # A project carried forward spends in two years; its whole spend is checked across years
+    # by check_award_caches.
+    if carried_to is None and spent_ledger != spent:
+        problems.append(
+            Problem(
+                "project-spend",
+                f"bid {ref}",
+                f"{ref}: the ledger records {Money(spent_ledger)} spent in {year.label} but the "
+                f"project records {Money(spent)}",
+            )
+        )
+    project = ProjectLine(
         ref,
         title,
         org,
         pot,
-        status,
-        _award,
-        spent,
-        carried_to,
-        count,
+        status.value,
+        line.award,
+        line.spent,
+        line.released,
+        line.remaining,
+        int(count),
         last,
-        paid,
-        refunds,
-        refunded,
-    ) in rows:
-        if int(paid) != spent:
-            problems.append(
-                Problem(
-                    "spend-rows",
-                    f"bid {ref}",
-                    f"bid {ref} records {Money(spent)} spent but its payments add up to {Money(int(paid))}",
-                )
-            )
-        line = figures[bid_id]
-        spent_ledger = line.spent.pence
-        projects.append(
-            ProjectLine(
-                ref,
-                title,
-                org,
-                pot,
-                status.value,
-                line.award,
-                line.spent,
-                line.released,
-                line.remaining,
-                int(count),
-                last,
-                line.carried,
-                line.carried_from,
-                int(refunds),
-                Money(-int(refunded)),
-            )
-        )
-        # A project carried forward spends in two years; its whole spend is checked across years
-        # by check_award_caches.
-        if carried_to is None and spent_ledger != spent:
-            problems.append(
-                Problem(
-                    "project-spend",
-                    f"bid {ref}",
-                    f"{ref}: the ledger records {Money(spent_ledger)} spent in {year.label} but the "
-                    f"project records {Money(spent)}",
-                )
-            )
-    return Reconciliation(
-        year,
-        projects,
-        pot_figures(session, year, account_flows),
-        problems,
-        audit_head(session, scope.partnership.id),
+        line.carried,
+        line.carried_from,
+        int(refunds),
+        Money(-int(refunded)),
     )
+    return project, problems

@@ -1,12 +1,9 @@
-"""Papers for the partnership: the Working Group's funding update and the action plan's funded projects.
-
-Every sentence and figure comes from the year's bids, ledger and audit trail (seed 002, "KCSP Working
-Group Update" section 2 and Appendix 1, and the CSA action plan's purple actions)."""
+"""The Working Group's funding update to the partnership (seed 002, "KCSP Working Group Update"
+section 2 and Appendix 1): every sentence and figure from the year's bids, ledger and the state
+changes the audit trail records."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -17,88 +14,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from grants import ledger, wording
+from grants import ledger
 from grants.audit_chain import AuditHead, audit_head, with_head
 from grants.bids import subject
-from grants.models import (
-    AuditEvent,
-    Bid,
-    FundingYear,
-    Organisation,
-    PotKind,
-    ReferenceItem,
-    ReferenceKind,
-)
+from grants.models import AuditEvent, Bid, FundingYear, Organisation, PotKind
 from grants.money import Money, money_fields, sum_money
 from grants.pots import Gate, PotFigures, pot_figures, pots_json, tactical_gate
 from grants.scope import Scope
 from grants.text import markdown_table, markdown_text
-from grants.years import carried_into, find_year, in_year
-from workflows.bid_lifecycle import AWARDED, PRE_DECISION, RECOMMENDED_UNCONFIRMED, SPENDABLE, BidStatus
-
-# The audit actions of the working group's decisions (lifecycle.fire records `bid.<trigger>`).
-SHORTLIST_ACTION = "bid.shortlist"
-DECLINE_ACTION = "bid.decline"
-
-PROGRAMME_TITLES = {"CRG": "Crime Reduction Grant"}
-
-NUMBER_WORDS = (
-    "no one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty"
-).split()
-SHARE_WORDS = {
-    Fraction(1, 2): "half",
-    Fraction(1, 3): "a third",
-    Fraction(2, 3): "two-thirds",
-    Fraction(1, 4): "a quarter",
-    Fraction(3, 4): "three-quarters",
-    Fraction(1, 5): "a fifth",
-    Fraction(4, 5): "four-fifths",
-}
-# Where a recommended project stands, as words after "is"/"are"; other states read as their names.
-STANDING = {
-    BidStatus.shortlisted: "awaiting the Chair's decision",
-    BidStatus.chair_approved: "approved by the Chair and awaiting the PCC",
-    BidStatus.clarification: "answering a question from the PCC",
-    BidStatus.funded: "funded and not yet started",
-    BidStatus.in_delivery: "in delivery",
-    BidStatus.delivered: "delivered and awaiting closure",
-}
-
-
-def standing_text(status: BidStatus) -> str:
-    return STANDING.get(status, status.value.replace("_", " "))
-
-
-def programme_title(code: str) -> str:
-    """`CRG` → `Crime Reduction Grant`; an unknown programme keeps its code."""
-    return PROGRAMME_TITLES.get(code, code)
-
-
-def count_text(n: int) -> str:
-    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """`counted(7, "project")` → `seven projects`."""
-    return f"{count_text(n)} {noun if n == 1 else plural or wording.plural(noun)}"
-
-
-def day_text(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def span_text(days: tuple[date, date]) -> str:
-    first, last = days
-    return f"on {day_text(first)}" if first == last else f"between {day_text(first)} and {day_text(last)}"
-
-
-def share_text(share: Fraction) -> str:
-    return SHARE_WORDS.get(share, f"{share.numerator}/{share.denominator}")
-
-
-def sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
+from grants.writing.prose import (
+    count_text,
+    counted,
+    programme_title,
+    sentence,
+    share_text,
+    span_text,
+    standing_text,
+)
+from grants.years import carried_into, find_year
+from workflows.bid_lifecycle import AWARDED, PRE_DECISION, SHORTLISTING_OUTCOMES, SPENDABLE, BidStatus
 
 
 @dataclass(frozen=True)
@@ -508,9 +442,32 @@ def _span_json(days: tuple[date, date] | None) -> dict[str, str] | None:
     return None if days is None else {"first": days[0].isoformat(), "last": days[1].isoformat()}
 
 
-def _effective_day(at: str, details: str) -> date:
-    """The day a decision took effect: a replay's `effective_on`, else the day it was recorded."""
-    return date.fromisoformat(json.loads(details or "{}").get("effective_on") or at[:10])
+@dataclass(frozen=True)
+class Decision:
+    """The Working Group's decision on one bid, read from the state change the audit trail records
+    (scoring → shortlisted or not_shortlisted), whichever command made it."""
+
+    subject: str
+    outcome: BidStatus
+    day: date  # the day it took effect: a replay's `effective_on`, else the day it was recorded
+    override: bool  # shortlisted by overriding the consensus rule
+
+
+def _decisions(scope: Scope, subjects: list[str]) -> list[Decision]:
+    rows = scope.session.execute(
+        select(AuditEvent.subject, AuditEvent.to_state, AuditEvent.at, AuditEvent.details).where(
+            AuditEvent.partnership_id == scope.partnership.id,
+            col(AuditEvent.subject).in_(subjects),
+            AuditEvent.from_state == BidStatus.scoring.value,
+            col(AuditEvent.to_state).in_([state.value for state in SHORTLISTING_OUTCOMES]),
+        )
+    ).all()
+    decisions = []
+    for subject_, to_state, at, details in rows:
+        facts = json.loads(details or "{}")
+        day = date.fromisoformat(facts.get("effective_on") or at[:10])
+        decisions.append(Decision(subject_, BidStatus(to_state), day, bool(facts.get("override"))))
+    return decisions
 
 
 def _span(days: list[date]) -> tuple[date, date] | None:
@@ -548,6 +505,18 @@ def _proposals(scope: Scope, year: FundingYear, *, carried_in: bool = False) -> 
     ]
 
 
+def _allocation_split(scope: Scope, year: FundingYear) -> dict[PotKind, Money]:
+    """What each pot was allocated when the year opened, before any transfer between them."""
+    return {
+        kind: Money(
+            ledger.flows_by_kind(scope.session, year.id, ledger.pot_account(kind)).get("allocation", (0, 0))[
+                0
+            ]
+        )
+        for kind in (PotKind.upfront, PotKind.tactical)
+    }
+
+
 def previous_year(scope: Scope, year: FundingYear) -> FundingYear | None:
     """The partnership's newest year before this one, if any."""
     return scope.session.execute(
@@ -565,26 +534,8 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
     proposals = _proposals(scope, year)
     upfront = [(bid, p) for bid, p in proposals if p.pot == PotKind.upfront]
     subjects = {subject(p.reference): p for _, p in upfront}
-    decisions = session.execute(
-        select(AuditEvent.subject, AuditEvent.action, AuditEvent.at, AuditEvent.details).where(
-            AuditEvent.partnership_id == scope.partnership.id,
-            col(AuditEvent.action).in_((SHORTLIST_ACTION, DECLINE_ACTION)),
-            col(AuditEvent.subject).in_(list(subjects)),
-        )
-    ).all()
-    shortlisted = {s for s, action, _, _ in decisions if action == SHORTLIST_ACTION}
-    declined = {s for s, action, _, _ in decisions if action == DECLINE_ACTION}
-    overrides = sum(
-        1
-        for _, action, _, details in decisions
-        if action == SHORTLIST_ACTION and json.loads(details).get("override")
-    )
-    split = {
-        kind: Money(
-            ledger.flows_by_kind(session, year.id, ledger.pot_account(kind)).get("allocation", (0, 0))[0]
-        )
-        for kind in (PotKind.upfront, PotKind.tactical)
-    }
+    decisions = _decisions(scope, list(subjects))
+    outcome = {d.subject: d.outcome for d in decisions}
     carried = _proposals(scope, year, carried_in=True)
     still_to_spend = sum_money(
         Money((bid.award_pence or 0) - bid.spent_pence)
@@ -598,196 +549,16 @@ def working_group_report(scope: Scope, label: str | None = None) -> WorkingGroup
         programme=scope.partnership.programme,
         year=year,
         previous=previous_year(scope, year),
-        split=split,
+        split=_allocation_split(scope, year),
         pots=pot_figures(session, year),
         received=[p for _, p in upfront],
         received_on=_span([bid.submitted_at.date() for bid, _ in upfront if bid.submitted_at]),
-        decided_on=_span([_effective_day(at, details) for _, _, at, details in decisions]),
-        recommended=[p for s, p in subjects.items() if s in shortlisted],
-        declined=[p for s, p in subjects.items() if s in declined],
-        overrides=overrides,
+        decided_on=_span([d.day for d in decisions]),
+        recommended=[p for s, p in subjects.items() if outcome.get(s) == BidStatus.shortlisted],
+        declined=[p for s, p in subjects.items() if outcome.get(s) == BidStatus.not_shortlisted],
+        overrides=sum(1 for d in decisions if d.override),
         tactical=[p for _, p in proposals if p.pot == PotKind.tactical],
         gate=tactical_gate(session, year),
         still_to_spend=still_to_spend,
         carried=[p for _, p in carried],
     )
-
-
-# --- the action plan ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Action:
-    """One funded project as a line of the Community Safety Agreement action plan."""
-
-    reference: str
-    priorities: list[str]
-    title: str
-    outcomes: str
-    actions: str
-    measures: str
-    timescale: date | None
-    lead_agency: str
-    award: Money
-    status: BidStatus
-    carried_from: str | None = None  # a project carried forward into the year, from that one
-
-    @property
-    def objective(self) -> str:
-        return f"{self.title}: {self.outcomes}" if self.outcomes else self.title
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "reference": self.reference,
-            "priorities": self.priorities,
-            "objective": self.objective,
-            "title": self.title,
-            "outcomes": self.outcomes,
-            "actions": self.actions,
-            "measures": self.measures,
-            "timescale": self.timescale.isoformat() if self.timescale else None,
-            "lead_agency": self.lead_agency,
-            **money_fields("award", self.award),
-            "status": self.status.value,
-            "carried_from": self.carried_from,
-        }
-
-
-ACTION_COLUMNS = (
-    "No.",
-    "Priority",
-    "Objective / Planned Outcomes",
-    "Actions",
-    "Measure",
-    "Timescale",
-    "Lead Agency",
-    "Award",
-    "Status",
-)
-ACTION_CSV_FIELDS = (
-    "reference",
-    "priorities",
-    "title",
-    "outcomes",
-    "actions",
-    "measures",
-    "timescale",
-    "lead_agency",
-    "award_pence",
-    "award",
-    "status",
-)
-
-
-@dataclass(frozen=True)
-class ActionPlan:
-    partnership: str
-    funder: str
-    programme: str
-    year: FundingYear
-    actions: list[Action]
-    audit_head: AuditHead | None = None
-
-    @property
-    def total(self) -> Money:
-        return sum_money(a.award for a in self.actions)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "partnership": self.partnership,
-            "year": self.year.label,
-            "count": len(self.actions),
-            **money_fields("total_award", self.total),
-            "actions": [a.to_json() for a in self.actions],
-            **({"audit_head": self.audit_head.to_json()} if self.audit_head else {}),
-        }
-
-    def to_markdown(self) -> str:
-        title = markdown_text(programme_title(self.programme))
-        partnership, funder = markdown_text(self.partnership), markdown_text(self.funder)
-        lines = [
-            f"# Community Safety Agreement action plan {self.year.label}: projects funded by the {title}",
-            "",
-            f"Purple actions: funded projects supported by the {partnership} using the {funder}'s "
-            f"{title} ({counted(len(self.actions), 'project')}, {self.total} awarded).",
-            "",
-        ]
-        if not self.actions:
-            return with_head(
-                "\n".join([*lines, f"No project of {self.year.label} has been funded yet."]) + "\n",
-                self.audit_head,
-            )
-        rows = [
-            [
-                a.reference,
-                "; ".join(a.priorities) or "—",
-                a.objective,
-                a.actions or "—",
-                a.measures or "—",
-                day_text(a.timescale) if a.timescale else "—",
-                a.lead_agency,
-                str(a.award),
-                a.status.value + (f" (carried from {a.carried_from})" if a.carried_from else ""),
-            ]
-            for a in self.actions
-        ]
-        return with_head("\n".join(lines + markdown_table(ACTION_COLUMNS, rows)) + "\n", self.audit_head)
-
-    def to_csv(self) -> str:
-        from grants.writing.files import spreadsheet_safe
-
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=ACTION_CSV_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for a in self.actions:
-            row = a.to_json()
-            row["priorities"] = "; ".join(a.priorities)
-            row["timescale"] = row["timescale"] or ""
-            writer.writerow({k: spreadsheet_safe(row[k]) for k in ACTION_CSV_FIELDS})
-        return out.getvalue()
-
-
-def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
-    """The year's funded projects (funded, in delivery, delivered or closed) as action-plan lines."""
-    return _action_lines(scope, find_year(scope, label), AWARDED)
-
-
-def awaiting_confirmation(scope: Scope, label: str | None = None) -> ActionPlan:
-    """The projects the Working Group recommended that the Chair and the PCC have not yet confirmed:
-    in the plan, but not yet purple (seed 002: "to be highlighted in purple once confirmed")."""
-    return _action_lines(scope, find_year(scope, label), RECOMMENDED_UNCONFIRMED)
-
-
-def _action_lines(scope: Scope, year: FundingYear, statuses: frozenset[BidStatus]) -> ActionPlan:
-    priorities = {
-        item.key: item.title
-        for item in scope.session.execute(
-            select(ReferenceItem).where(
-                ReferenceItem.year_id == year.id, ReferenceItem.kind == ReferenceKind.csa_priority
-            )
-        ).scalars()
-    }
-    rows = scope.session.execute(
-        select(Bid, Organisation.name)
-        .join(Organisation, Organisation.id == Bid.lead_organisation_id)
-        .where(in_year(year.id), col(Bid.status).in_(statuses))
-        .order_by(Bid.year_id, Bid.sequence)
-    ).all()
-    actions = [
-        Action(
-            bid.reference,
-            [priorities.get(key, key) for key in bid.csa_priorities.split(",") if key],
-            bid.title,
-            bid.outcomes,
-            bid.summary,
-            bid.measures,
-            bid.delivery_end,
-            org,
-            Money(bid.award_pence or 0),
-            bid.status,
-            None if bid.year_id == year.id else scope.session.get(FundingYear, bid.year_id).label,
-        )
-        for bid, org in rows
-    ]
-    p = scope.partnership
-    return ActionPlan(p.name, p.funder_name, p.programme, year, actions, audit_head(scope.session, p.id))

@@ -6,7 +6,7 @@ Create Date: 2026-12-02 04:40:00
 
 Old events keep no seal (their hashes do not change); `grants db upgrade` then records one
 `audit.baseline` event per partnership sealing the rows and state as they stand (see
-grants.seals.baseline_all, run after the migrations).
+grants.audit_chain.baseline_all, run after the migrations).
 """
 
 import sqlalchemy as sa
