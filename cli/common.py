@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from grants.writing.formats import OutputFormat
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
@@ -45,6 +47,13 @@ def json_format(fmt: str, json_: bool, default: str) -> str:
     if json_ and fmt not in (default, "json"):
         fail(f"--json and --format {fmt} ask for two formats; give one of them", 2)
     return "json" if json_ else fmt
+
+
+def check_format(value: str, allowed: tuple[OutputFormat, ...]) -> OutputFormat:
+    """The --format given, if it is one the command writes; otherwise exit 2 naming those it does."""
+    if value not in allowed:
+        fail(f"--format {value!r} is not one of {', '.join(allowed)}", 2)
+    return OutputFormat(value)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -1,4 +1,4 @@
-"""What the commands that write documents share: --format checks, the Word paper's options, and
+"""What the commands that write documents share: the Word paper's options, and
 writing a text document to standard output or whole to --out."""
 
 from __future__ import annotations
@@ -15,12 +15,6 @@ if TYPE_CHECKING:
     from grants.papers.layout import PaperSummary
 
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (default: standard output).")]
-
-
-def check_format(fmt: str, allowed: tuple[str, ...]) -> str:
-    if fmt not in allowed:
-        fail(f"--format {fmt!r} is not one of {', '.join(allowed)}", 2)
-    return fmt
 
 
 Meeting = Annotated[

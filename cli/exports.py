@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import call, fail, note, print_document
-from cli.documents import Out, check_format
+from cli.common import call, check_format, fail, note, print_document
+from cli.documents import Out
 
 export_app = typer.Typer(
     help="Exports: the ledger as an hledger journal, a workbook for the PCC.", no_args_is_help=True

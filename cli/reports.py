@@ -9,11 +9,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, WideFlag, call, console, fail, json_format, print_document, print_json
-from cli.documents import Meeting, Out, Template, check_format, docx_options, paper_note, write_text
+from cli.common import (
+    JsonFlag,
+    WideFlag,
+    call,
+    check_format,
+    console,
+    fail,
+    json_format,
+    print_document,
+    print_json,
+)
+from cli.documents import Meeting, Out, Template, docx_options, paper_note, write_text
 from cli.render import Col, Grid, folding, styled, whole
 from cli.yearend import render_statement
 from grants.wording import counted, verb
+from grants.writing.formats import OutputFormat
 
 if TYPE_CHECKING:
     from grants.papers.layout import PaperSummary
@@ -22,7 +33,7 @@ if TYPE_CHECKING:
 
 report_app = typer.Typer(help="Reports for the treasurer, the partnership and the PCC.", no_args_is_help=True)
 
-FORMATS = ("table", "json", "csv", "markdown")
+FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
 Format = Annotated[str, typer.Option("--format", help="table, json, csv or markdown.")]
 PROJECT_COLUMNS = (
     "Reference",
@@ -177,8 +188,7 @@ def report_reconcile(
     """
     from grants.reports.reconcile import reconcile
 
-    if fmt not in FORMATS:
-        fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
+    fmt = check_format(fmt, FORMATS)
     fmt = "json" if json_ else fmt
     r = call(ctx, lambda scope: reconcile(scope), write=False)
     if fmt == "json":
@@ -236,7 +246,9 @@ def report_working_group(
     """
     from grants.reports.working_group import working_group_report
 
-    fmt = json_format(check_format(fmt, ("markdown", "json", "docx")), json_, "markdown")
+    fmt = json_format(
+        check_format(fmt, (OutputFormat.markdown, OutputFormat.json, OutputFormat.docx)), json_, "markdown"
+    )
     docx_options(fmt, out, "working-group-2024-25.docx", meeting=meeting, template=template)
     if fmt == "docx":
         from grants.bids import parse_date
@@ -278,7 +290,11 @@ def report_action_plan(
     """
     from grants.reports.action_plan import action_plan
 
-    fmt = json_format(check_format(fmt, ("markdown", "json", "csv", "docx")), json_, "markdown")
+    fmt = json_format(
+        check_format(fmt, (OutputFormat.markdown, OutputFormat.json, OutputFormat.csv, OutputFormat.docx)),
+        json_,
+        "markdown",
+    )
     docx_options(fmt, out, "action-plan-2024-25.docx", template=template)
     if fmt == "docx":
         from grants.papers.action_plan import write_action_plan
@@ -320,7 +336,7 @@ def report_year_end(
 
     Example: grants report year-end --year 2024/25 --format docx --out year-end-2024-25.docx
     """
-    fmt = "json" if json_ else check_format(fmt, ("table", "json", "docx"))
+    fmt = "json" if json_ else check_format(fmt, (OutputFormat.table, OutputFormat.json, OutputFormat.docx))
     docx_options(fmt, out, "year-end-2024-25.docx", out=out if fmt != "docx" else None, template=template)
     if fmt == "docx":
         from grants.papers.year_end import write_year_end

@@ -9,14 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, WideFlag, call, console, fail, note, print_document, print_json
+from cli.common import JsonFlag, WideFlag, call, check_format, console, fail, note, print_document, print_json
 from cli.render import Grid, folding, whole
 from grants.wording import counted
+from grants.writing.formats import OutputFormat
 
 scoring_app = typer.Typer(help="The working group's scoring of bids.", no_args_is_help=True)
 
 Ref = Annotated[str, typer.Argument(help="Bid reference, e.g. CRG-2425-001.")]
-FORMATS = ("table", "json", "csv", "markdown")
+FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
 
 
 def interactive_terminal() -> bool:
@@ -304,9 +305,8 @@ def scoring_ranking(
     """
     from grants.scoring import ranking
 
+    fmt = check_format(fmt, FORMATS)
     fmt = "json" if json_ else fmt
-    if fmt not in FORMATS:
-        fail(f"format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
     render_ranking(call(ctx, ranking, write=False), fmt, wide)
 
 

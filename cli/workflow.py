@@ -7,19 +7,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import JsonFlag, WideFlag, console, fail, json_format, print_json
+from cli.common import JsonFlag, WideFlag, check_format, console, json_format, print_json
 from cli.render import Grid, folding, whole
+from grants.writing.formats import OutputFormat
 
 if TYPE_CHECKING:
     from workflows.bid_lifecycle import BidStatus
     from workflows.diagram import Move
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.markdown)
 
 workflow_app = typer.Typer(help="The bid lifecycle.", no_args_is_help=True)
 
 
-DIAGRAM_FORMATS = ("table", "mermaid", "dot", "json")
+DIAGRAM_FORMATS = (OutputFormat.table, OutputFormat.mermaid, OutputFormat.dot, OutputFormat.json)
 
 
 @workflow_app.command("diagram")
@@ -46,9 +47,7 @@ def diagram(
     """
     from workflows import diagram as drawing
 
-    if fmt not in DIAGRAM_FORMATS:
-        fail(f"--format {fmt!r} is not one of {', '.join(DIAGRAM_FORMATS)}", 2)
-    fmt = json_format(fmt, json_, "table")
+    fmt = json_format(check_format(fmt, DIAGRAM_FORMATS), json_, "table")
     if fmt == "json":
         print_json(drawing.to_json())
     elif fmt == "mermaid":
@@ -109,9 +108,7 @@ def permissions(
     """
     from workflows import policy
 
-    if fmt not in FORMATS:
-        fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}", 2)
-    fmt = json_format(fmt, json_, "table")
+    fmt = json_format(check_format(fmt, FORMATS), json_, "table")
     if fmt == "json":
         print_json(policy.to_json())
         return

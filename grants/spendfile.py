@@ -112,6 +112,41 @@ class PaymentLine(NamedTuple):
         return self.pence < 0
 
 
+# A file has few distinct dates (a year's days) and amounts, and a million lines: each distinct
+# text is parsed once and its value remembered. Only values are kept, never errors (a bad text
+# is parsed, and refused, every time); the caches are emptied when full, so memory stays flat.
+_CACHED = 8192
+_DAYS: dict[str, date] = {}
+_AMOUNTS: dict[str, int] = {}
+
+
+def _day_of(text: str) -> date:
+    paid_on = _DAYS.get(text)
+    if paid_on is None:
+        paid_on = parse_paid_on(text)
+        if len(_DAYS) >= _CACHED:
+            _DAYS.clear()
+        _DAYS[text] = paid_on
+    return paid_on
+
+
+def _pence_of(text: str) -> int:
+    pence = _AMOUNTS.get(text)
+    if pence is None:
+        pence = parse_amount(text)
+        if len(_AMOUNTS) >= _CACHED:
+            _AMOUNTS.clear()
+        _AMOUNTS[text] = pence
+    return pence
+
+
+def _plain(text: str) -> bool:
+    """No control character in it (what clean_text would refuse or clean): `isprintable` is the
+    quick answer for nearly every cell (a control character or surrogate is never printable);
+    otherwise the exact rule, which lets tabs and line breaks through to clean_text's own."""
+    return text.isprintable() or _CONTROL.search(text) is None
+
+
 def read_payment(
     day: str | date, amount: str | int, supplier: str, invoice: str | None, *, invoice_required: bool
 ) -> PaymentLine:
@@ -119,23 +154,15 @@ def read_payment(
 
     `spend add` and `spend import` both read through here, so a value one accepts the other does.
     """
-    if isinstance(day, date):
-        paid_on = day
-    elif _ISO_DAY.fullmatch(day):
-        try:
-            paid_on = date.fromisoformat(day)
-        except ValueError:
-            raise BadInput(f"date {shown(day)} is not a date; write it as 2024-06-30 or 30/06/2024") from None
-    else:
-        paid_on = parse_paid_on(day)
-    pence = amount if isinstance(amount, int) else parse_amount(amount)
+    paid_on = day if isinstance(day, date) else _day_of(day)
+    pence = amount if isinstance(amount, int) else _pence_of(amount)
     if pence == 0:
         raise BadInput(f"the amount must not be £0; {AMOUNT_EXAMPLE}")
     supplier = supplier.strip()
-    if not supplier or len(supplier) > SUPPLIER_LIMIT or _CONTROL.search(supplier):
+    if not supplier or len(supplier) > SUPPLIER_LIMIT or not _plain(supplier):
         supplier = clean_text(supplier, "supplier", limit=SUPPLIER_LIMIT)
     text = (invoice or "").strip()
-    if not text or len(text) > INVOICE_LIMIT or _CONTROL.search(text):
+    if not text or len(text) > INVOICE_LIMIT or not _plain(text):
         text = clean_text(text, "invoice", limit=INVOICE_LIMIT, required=invoice_required)
     return PaymentLine(paid_on, pence, supplier, text or None, invoice_key(text) if text else None)
 

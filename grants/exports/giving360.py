@@ -30,6 +30,7 @@ from grants.models import Bid, FundingYear, LedgerEntry, Organisation, Partnersh
 from grants.money import Money
 from grants.scope import Scope
 from grants.writing.files import write_whole
+from grants.writing.formats import OutputFormat
 from grants.writing.prose import programme_title
 from grants.years import find_year
 from workflows.bid_lifecycle import AWARDED, BidStatus
@@ -43,7 +44,7 @@ GRANT_SCHEMA_URI = (
 STANDARD_VERSION = "1.4"
 CURRENCY = "GBP"
 AWARD_KIND = "award"  # the ledger entry that commits an award (pot:X → award:BID)
-FORMATS = ("json", "csv")
+FORMATS = (OutputFormat.json, OutputFormat.csv)
 
 CSV_COLUMNS = (
     "Identifier",
