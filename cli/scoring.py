@@ -240,54 +240,63 @@ def render_ranking(ranking: Any, fmt: str, wide: bool = False) -> None:
             }
         )
     elif fmt == "csv":
-        from grants.writing.files import spreadsheet_safe
-
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {k: spreadsheet_safe("; ".join(v) if isinstance(v, list) else v) for k, v in row.items()}
-            )
-        print_document(out.getvalue(), "csv")
+        print_document(_ranking_csv(rows), "csv")
     elif fmt == "markdown":
-        header = (
-            "Rank",
-            "Reference",
-            "Title",
-            "Organisation",
-            "Amount",
-            "Pot",
-            "Mean",
-            "Spread",
-            "Quorum",
-            "Support/Oppose/Abstain",
-            "Recommendation",
-            "Running total",
-        )
-        from grants.text import markdown_table
-
-        table = []
-        for r in rows:
-            cells = (
-                r["rank"] or "",
-                r["reference"],
-                r["title"],
-                r["organisation"],
-                r["amount"],
-                r["pot"],
-                r["mean"] or "—",
-                r["spread"] or "",
-                "yes" if r["quorum"] else "no",
-                _stances(r),
-                r["recommendation"],
-                r["running_total"] or "",
-            )
-            table.append([str(c) for c in cells])
-        lines = markdown_table(header, table)
-        print_document("\n".join(lines) + "\n", "markdown")
+        print_document(_ranking_markdown(rows), "markdown")
     else:
         console.print(_ranking_table(ranking, wide))
+
+
+def _ranking_csv(rows: list[dict[str, Any]]) -> str:
+    from grants.writing.files import spreadsheet_safe
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: spreadsheet_safe("; ".join(v) if isinstance(v, list) else v) for k, v in row.items()}
+        )
+    return out.getvalue()
+
+
+MARKDOWN_HEADER = (
+    "Rank",
+    "Reference",
+    "Title",
+    "Organisation",
+    "Amount",
+    "Pot",
+    "Mean",
+    "Spread",
+    "Quorum",
+    "Support/Oppose/Abstain",
+    "Recommendation",
+    "Running total",
+)
+
+
+def _ranking_markdown(rows: list[dict[str, Any]]) -> str:
+    from grants.text import markdown_table
+
+    table = []
+    for r in rows:
+        cells = (
+            r["rank"] or "",
+            r["reference"],
+            r["title"],
+            r["organisation"],
+            r["amount"],
+            r["pot"],
+            r["mean"] or "—",
+            r["spread"] or "",
+            "yes" if r["quorum"] else "no",
+            _stances(r),
+            r["recommendation"],
+            r["running_total"] or "",
+        )
+        table.append([str(c) for c in cells])
+    return "\n".join(markdown_table(MARKDOWN_HEADER, table)) + "\n"
 
 
 def scoring_ranking(

@@ -16,10 +16,19 @@ if TYPE_CHECKING:
 
 
 def render_statement(s: Any) -> None:
-    from grants.money import Money
-
+    """The year-end statement on the terminal: the pots, the year's dates, the projects, what goes
+    back to the PCC and what is carried forward, and what blocks the rollover."""
     state = "provisional, the year is still open" if s.provisional else s.year.status.value
     console.print(styled("[bold]Year-end statement {}[/] ({})", s.year.label, state))
+    console.print(_pots_grid(s))
+    _print_year_notes(s)
+    console.print(_projects_grid(s))
+    _print_returns(s)
+    for blocker in s.blockers:
+        console.print(styled("[yellow]Blocks the rollover:[/] {}", blocker))
+
+
+def _pots_grid(s: Any) -> Grid:
     pots = Grid(
         [
             whole("Pot"),
@@ -40,7 +49,11 @@ def render_statement(s: Any) -> None:
             str(f.released),
             str(f.returned),
         )
-    console.print(pots)
+    return pots
+
+
+def _print_year_notes(s: Any) -> None:
+    """How long the year has left, and whether it was closed early."""
     if s.days_left is not None:
         console.print(
             f"{s.year.label} ends on {s.year.ends_on:%d %B %Y}: "
@@ -54,6 +67,9 @@ def render_statement(s: Any) -> None:
                 f": {s.early_reason}" if s.early_reason else ".",
             )
         )
+
+
+def _projects_grid(s: Any) -> Grid:
     projects = Grid(
         [
             whole("Project"),
@@ -74,7 +90,13 @@ def render_statement(s: Any) -> None:
             str(p.remaining),
             str(p.carried),
         )
-    console.print(projects)
+    return projects
+
+
+def _print_returns(s: Any) -> None:
+    """Money carried in from an earlier year, what goes back to the PCC, and what is carried forward."""
+    from grants.money import Money
+
     if s.carried_in:
         c = s.carried_in_json()
         console.print(
@@ -88,8 +110,6 @@ def render_statement(s: Any) -> None:
         carried = ", ".join(f"{ref} {amount}" for ref, amount in s.carried)
         total = sum((amount for _, amount in s.carried), Money(0))
         console.print(f"Carried forward into {s.next_label}: {total} ({carried})")
-    for blocker in s.blockers:
-        console.print(styled("[yellow]Blocks the rollover:[/] {}", blocker))
 
 
 YearToClose = Annotated[str, typer.Argument(help="The year to close, e.g. 2024/25.")]

@@ -25,6 +25,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import demo_copy
+
 GRANTS = str(Path(sys.executable).with_name("grants"))
 SEED = 20240401
 
@@ -278,14 +280,14 @@ BOTH = ("2024/25", "2025/26")
 def _rollover_template(url: str) -> list[str]:
     """The demo's eight funded projects (carried forward) and DRAFTS drafts nobody submitted."""
     from grants.bids import BidFields, new_bid
-    from grants.demo import OFFICER, build
+    from grants.demo import OFFICER
     from grants.demo_data import DELIVERY, PROPOSALS
     from grants.models import PotKind
     from grants.money import Money
     from grants.options import Options
     from grants.scope import open_scope
 
-    build(url, replace=True, until="tactical")
+    demo_copy(url, "tactical")
     template = PROPOSALS[0]
     with open_scope(Options(db=url, actor=OFFICER), write=True) as scope:
         for n in range(DRAFTS):

@@ -63,3 +63,70 @@ def pg_url(pg_run_prefix: str) -> Iterator[str]:
     get_engine.cache_clear()
     with _admin_connect() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the demo as template databases ---------------------------------------------------------------
+# Built once per test process, stage by stage, each stage in a copy of the one before (CREATE
+# DATABASE … TEMPLATE), like the SQLite templates of tests/conftest.py; a test gets its own copy.
+# The run's prefix names them, so the end of the run drops them with everything else it made.
+
+_TEMPLATES: dict[tuple[str, str, bool], str] = {}
+
+
+def _copy_database(template: str, name: str) -> None:
+    from grants.db import get_engine
+
+    get_engine(database_url(template)).dispose()  # a template must have no connection to be copied
+    get_engine.cache_clear()
+    with _admin_connect() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
+def pg_demo_template(prefix: str, until: str = "year-end", *, rollover: bool = False) -> str:
+    """The name of the template database of the demo built up to `until` (and rolled over)."""
+    from grants import demo
+
+    stage = demo.STAGES[-1] if until == "year-end" else until
+    if (prefix, stage, rollover) in _TEMPLATES:
+        return _TEMPLATES[prefix, stage, rollover]
+    if rollover:
+        name = f"{prefix}_tpl_{stage}_rollover"
+        _copy_database(pg_demo_template(prefix, stage), name)
+        demo._rollover(database_url(name), lambda _: None)
+    else:
+        wanted = demo.STAGES.index(stage)
+        name = f"{prefix}_tpl_{stage}"
+        if wanted == 0:
+            with _admin_connect() as admin:
+                admin.execute(f'CREATE DATABASE "{name}"')
+        else:
+            _copy_database(pg_demo_template(prefix, demo.STAGES[wanted - 1]), name)
+        demo.run_stage(database_url(name), stage)
+    from grants.db import get_engine
+
+    get_engine(database_url(name)).dispose()
+    _TEMPLATES[prefix, stage, rollover] = name
+    return name
+
+
+@pytest.fixture
+def pg_demo_copy(pg_run_prefix: str) -> Iterator:  # type: ignore[type-arg]
+    """`pg_demo_copy(stage, rollover=False)` gives the URL of a new database holding the demo
+    built up to `stage`: a copy of the run's template, dropped after the test."""
+    made: list[str] = []
+
+    def copy(until: str = "year-end", *, rollover: bool = False) -> str:
+        name = f"{pg_run_prefix}_{uuid.uuid4().hex[:8]}"
+        _copy_database(pg_demo_template(pg_run_prefix, until, rollover=rollover), name)
+        made.append(name)
+        return database_url(name)
+
+    yield copy
+    from grants.db import get_engine
+
+    for name in made:
+        get_engine(database_url(name)).dispose()
+    get_engine.cache_clear()
+    with _admin_connect() as admin:
+        for name in made:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

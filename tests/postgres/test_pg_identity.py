@@ -65,8 +65,8 @@ def group_roles(group: str) -> list[str]:
 
 
 @contextmanager
-def make_logins(pg_url: str, *, build_until: str | None) -> Iterator[Logins]:
-    """Roles for one test; with `build_until`, the demo (built by the superuser) up to that stage,
+def make_logins(pg_url: str, *, with_demo: bool) -> Iterator[Logins]:
+    """Roles for one test; `with_demo` (the database holds the demo, built by the superuser):
     members whose handles are the logins, and the deployment of README "Deployment and identity":
     the privileges and the triggers that keep the audit trail and ledger in the login's name."""
     tag = uuid.uuid4().hex[:8]
@@ -84,10 +84,7 @@ def make_logins(pg_url: str, *, build_until: str | None) -> Iterator[Logins]:
         for login in (logins.chair, logins.opcc, logins.officer, logins.stranger):
             admin.execute(f'CREATE ROLE "{login}" LOGIN IN ROLE "{logins.group}"')
     try:
-        if build_until is not None:
-            from grants.demo import build
-
-            build(pg_url, replace=True, until=build_until)
+        if with_demo:
             officer = Cli(pg_url)
             members = (
                 (logins.chair, "kcc", "chair"),
@@ -134,9 +131,9 @@ def make_logins(pg_url: str, *, build_until: str | None) -> Iterator[Logins]:
 
 
 @pytest.fixture
-def logins(pg_url: str) -> Iterator[Logins]:
+def logins(pg_demo_copy) -> Iterator[Logins]:  # type: ignore[no-untyped-def]
     """The demo up to the shortlist, with two members who log in as themselves."""
-    with make_logins(pg_url, build_until="shortlisting") as made:
+    with make_logins(pg_demo_copy("shortlisting"), with_demo=True) as made:
         yield made
 
 

@@ -1,66 +1,28 @@
 """Tamper evidence on PostgreSQL: each edit of tests/tampers.py, made with the database's own
 credentials, is found by `grants check` and `grants audit verify` (exit 4), naming the row.
 
-The demo is built once per stage into a template database and each test gets a copy of it
-(CREATE DATABASE … TEMPLATE)."""
+Each test gets a copy of the run's template database of a stage (tests/postgres/conftest.py)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
 from tests.conftest import Cli
-from tests.postgres.conftest import _admin_connect, database_url
 from tests.tampers import TAMPERS, Tamper, apply
 
 
-@pytest.fixture(scope="module")
-def templates(pg_run_prefix: str) -> Iterator[dict[str, str]]:
-    """Template databases by stage, built on first use."""
-    made: dict[str, str] = {}
-    yield made
-
-
-def _template(templates: dict[str, str], prefix: str, stage: str) -> str:
-    if stage not in templates:
-        from grants.db import get_engine
-        from grants.demo import build
-
-        name = f"{prefix}_tpl_{stage}"
-        with _admin_connect() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # a build that failed half-way
-            admin.execute(f'CREATE DATABASE "{name}"')
-        url = database_url(name)
-        if stage == "rollover":
-            build(url, replace=True, rollover=True)
-        else:
-            build(url, replace=True, until=stage)
-        get_engine(url).dispose()
-        get_engine.cache_clear()
-        templates[stage] = name
-    return templates[stage]
-
-
 @pytest.fixture
-def copy_of(templates: dict[str, str], pg_run_prefix: str) -> Iterator:  # type: ignore[type-arg]
-    made: list[str] = []
+def copy_of(pg_demo_copy) -> Callable[[str], Cli]:  # type: ignore[no-untyped-def]
+    """A copy of the demo at a stage ("rollover": built to the end and rolled over)."""
 
     def copy(stage: str) -> Cli:
-        template = _template(templates, pg_run_prefix, stage)
-        name = f"{pg_run_prefix}_{uuid.uuid4().hex[:8]}"
-        with _admin_connect() as admin:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        made.append(name)
-        return Cli(database_url(name))
+        if stage == "rollover":
+            return Cli(pg_demo_copy(rollover=True))
+        return Cli(pg_demo_copy(stage))
 
-    yield copy
-    from grants.db import get_engine
-
-    for name in made:
-        get_engine(database_url(name)).dispose()
-    get_engine.cache_clear()
+    return copy
 
 
 @pytest.mark.parametrize("tamper", TAMPERS, ids=[t.name for t in TAMPERS])
