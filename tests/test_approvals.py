@@ -322,7 +322,7 @@ def test_chair_with_a_declared_interest_may_not_approve(shortlisted: Cli) -> Non
     )
     message = refused(shortlisted, "approve", "CRG-2425-003", actor="chair")
     assert message == (
-        "Error: CRG-2425-003: chair declared an interest in CRG-2425-003 (Trustee of the provider) "
+        "Error: chair declared an interest in CRG-2425-003 (Trustee of the provider) "
         "and may not decide it"
     )
 
