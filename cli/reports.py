@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -109,9 +107,14 @@ def _pot_rows(r: Any) -> list[list[str]]:
     return rows
 
 
+# The cells a user typed (a bid's reference, title and organisation, and its status); the
+# amounts, in pounds and pence, stay numbers a spreadsheet sums, a minus sign and all.
+CSV_TEXT_FIELDS = ("reference", "title", "organisation", "status")
+
+
 def _csv(r: Any) -> str:
     from grants.money import pounds_text
-    from grants.writing.files import spreadsheet_safe
+    from grants.writing.csv_text import csv_text
 
     def money(figures: dict[str, Any]) -> dict[str, Any]:
         cells: dict[str, Any] = {}
@@ -119,37 +122,31 @@ def _csv(r: Any) -> str:
             cells[name], cells[f"{name}_pence"] = pounds_text(amount), amount.pence
         return cells
 
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for p in r.projects:
-        writer.writerow(
-            {
-                "line": "project",
-                **{
-                    k: spreadsheet_safe(getattr(p, k))
-                    for k in ("reference", "title", "organisation", "status")
-                },
-                "pot": p.pot.value,
-                **money({name: getattr(p, name) for name in PROJECT_MONEY}),
-                "payments": p.payments,
-                "refunds": p.refunds,
-                "last_payment": p.last_payment.isoformat() if p.last_payment else "",
-            }
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "line": "project",
+            **{k: getattr(p, k) for k in CSV_TEXT_FIELDS},
+            "pot": p.pot.value,
+            **money({name: getattr(p, name) for name in PROJECT_MONEY}),
+            "payments": p.payments,
+            "refunds": p.refunds,
+            "last_payment": p.last_payment.isoformat() if p.last_payment else "",
+        }
+        for p in r.projects
+    ]
     if r.audit_head is not None:
         # The audit head the figures were read at, as a line of its own (reference: COUNT:HASH).
-        writer.writerow({"line": "audit_head", "reference": r.audit_head.anchor})
+        rows.append({"line": "audit_head", "reference": r.audit_head.anchor})
     for f in [*r.pots, None]:
         figures = {name: r.totals[name] if f is None else getattr(f, name) for name in FIGURES}
-        writer.writerow(
+        rows.append(
             {
                 "line": "year" if f is None else "pot",
                 "pot": "" if f is None else f.kind.value,
                 **money(figures),
             }
         )
-    return out.getvalue()
+    return csv_text(CSV_FIELDS, rows, escaped=CSV_TEXT_FIELDS)
 
 
 def _markdown(r: Any) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from functools import partial
 from typing import Annotated, Any
 
@@ -248,16 +246,11 @@ def render_ranking(ranking: Any, fmt: str, wide: bool = False) -> None:
 
 
 def _ranking_csv(rows: list[dict[str, Any]]) -> str:
-    from grants.writing.files import spreadsheet_safe
+    from grants.writing.csv_text import csv_text
 
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: spreadsheet_safe("; ".join(v) if isinstance(v, list) else v) for k, v in row.items()}
-        )
-    return out.getvalue()
+    joined = [{k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()} for row in rows]
+    # Every column escaped: the figures are counts, scores and pounds that are never negative.
+    return csv_text(CSV_FIELDS, joined, escaped=CSV_FIELDS)
 
 
 MARKDOWN_HEADER = (

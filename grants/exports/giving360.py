@@ -12,8 +12,6 @@ says to do for organisations without an external registration number. No org-id 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -63,6 +61,13 @@ CSV_COLUMNS = (
     "Grant Programme:Title",
     "Planned Dates:Start Date",
     "Planned Dates:End Date",
+)
+# The columns of text a user or the partnership typed, escaped so a spreadsheet will not run them;
+# the currency, amounts and dates are written as they are.
+CSV_TEXT_COLUMNS = tuple(
+    name
+    for name in CSV_COLUMNS
+    if name != "Currency" and not name.startswith(("Amount", "Award Date", "Planned"))
 )
 
 
@@ -163,10 +168,8 @@ class Grant:
             "grantProgramme": [{"code": package.programme, "title": programme_title(package.programme)}],
         }
 
-    def csv_row(self, package: Package) -> list[Any]:
-        from grants.writing.files import spreadsheet_safe
-
-        text = [
+    def csv_row(self, package: Package) -> dict[str, Any]:
+        cells = [
             self.id,
             self.title,
             self.description,
@@ -184,7 +187,7 @@ class Grant:
             self.award_date.isoformat(),
             self.end_date.isoformat() if self.end_date else "",
         ]
-        return [spreadsheet_safe(value) for value in text]
+        return dict(zip(CSV_COLUMNS, cells, strict=True))
 
 
 @dataclass(frozen=True)
@@ -227,12 +230,9 @@ class Package:
         return json_text(dumps(self.to_json())) + "\n"
 
     def csv_text(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for g in self.grants:
-            writer.writerow(g.csv_row(self))
-        return out.getvalue()
+        from grants.writing.csv_text import csv_text
+
+        return csv_text(CSV_COLUMNS, [g.csv_row(self) for g in self.grants], escaped=CSV_TEXT_COLUMNS)
 
     def text(self, fmt: str) -> str:
         return self.csv_text() if fmt == "csv" else self.json_text()

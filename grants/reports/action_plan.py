@@ -3,8 +3,6 @@ purple actions) and the recommended projects still awaiting confirmation, each a
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,7 +15,7 @@ from grants.models import Bid, FundingYear, Organisation, ReferenceItem, Referen
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
 from grants.text import markdown_table, markdown_text
-from grants.writing.files import spreadsheet_safe
+from grants.writing.csv_text import csv_text
 from grants.writing.prose import counted, day_text, programme_title
 from grants.years import find_year, in_year
 from workflows.bid_lifecycle import AWARDED, RECOMMENDED_UNCONFIRMED, BidStatus
@@ -147,15 +145,14 @@ class ActionPlan:
         return with_head("\n".join(lines + markdown_table(ACTION_COLUMNS, rows)) + "\n", self.audit_head)
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=ACTION_CSV_FIELDS, lineterminator="\n")
-        writer.writeheader()
+        rows = []
         for a in self.actions:
             row = a.to_json()
             row["priorities"] = "; ".join(a.priorities)
             row["timescale"] = row["timescale"] or ""
-            writer.writerow({k: spreadsheet_safe(row[k]) for k in ACTION_CSV_FIELDS})
-        return out.getvalue()
+            rows.append(row)
+        # Every column escaped: the award is written as `£6,000`, never with a leading minus.
+        return csv_text(ACTION_CSV_FIELDS, rows, escaped=ACTION_CSV_FIELDS)
 
 
 def action_plan(scope: Scope, label: str | None = None) -> ActionPlan:
