@@ -54,7 +54,7 @@ def demo(
     from cli.common import call
     from cli.yearend import render_statement
     from grants.demo import YEAR
-    from grants.rollover import year_end
+    from grants.reports.year_end import year_end
 
     render_statement(call(ctx, lambda scope: year_end(scope, YEAR), write=False))
     status(ctx, json_=False)

@@ -349,7 +349,7 @@ def report_year_end(
         paper_note(summary, out)
         return
     from grants.audit_chain import audit_head
-    from grants.rollover import year_end
+    from grants.reports.year_end import year_end
 
     s, head = call(
         ctx,

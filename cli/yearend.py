@@ -11,7 +11,7 @@ from cli.render import Grid, styled, whole
 from grants.wording import counted
 
 if TYPE_CHECKING:
-    from grants.rollover import Statement
+    from grants.reports.year_end import Statement
     from grants.scope import Scope
 
 

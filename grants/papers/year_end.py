@@ -1,5 +1,5 @@
 """The year-end statement for the PCC as a Word paper: pots, projects, underspend, returns,
-carried-forward projects and the audit head, from the rollover's statement (grants.rollover)."""
+carried-forward projects and the audit head, from the year-end statement (grants.reports.year_end)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from grants.scope import Scope
 from grants.writing.prose import counted, programme_title, state_text
 
 if TYPE_CHECKING:
-    from grants.rollover import Statement
+    from grants.reports.year_end import Statement
 
 
 def write_year_end(scope: Scope, path: Path, *, label: str | None, template: Path | None) -> PaperSummary:
     """The year-end statement for the PCC: pots, projects, underspend, returns, carried-forward
     projects and the audit head."""
-    from grants.rollover import year_end
+    from grants.reports.year_end import year_end
 
     s = year_end(scope, label)
     head = audit_head(scope.session, scope.partnership.id)
