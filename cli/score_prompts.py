@@ -11,6 +11,7 @@ import typer
 from cli.common import console, note
 from cli.render import Grid, folding, styled, text, whole
 from grants.text import visible
+from grants.wording import day_text
 
 
 class Declined(Exception):
@@ -38,7 +39,7 @@ def card_lines(form: Any) -> list[tuple[str, str]]:
         value = data.get(key)
         lines.append((label, ", ".join(value) if isinstance(value, list) else str(value or "")))
     end = form.row.bid.delivery_end
-    lines.append(("Delivery ends", f"{end.day} {end:%B %Y}" if end else "not given"))
+    lines.append(("Delivery ends", day_text(end) if end else "not given"))
     return lines
 
 

@@ -152,11 +152,11 @@ def year_show(
     from itertools import groupby
 
     from grants.priorities import KIND_TEXT
-    from grants.wording import plural
+    from grants.wording import plural, sentence
 
     for kind, items in groupby(reference, key=lambda item: item.kind):
         heading = plural(KIND_TEXT[kind])
-        table = Grid([whole("Key"), folding("Title")], title=heading[:1].upper() + heading[1:], compact=True)
+        table = Grid([whole("Key"), folding("Title")], title=sentence(heading), compact=True)
         for item in items:
             table.add_row(item.key, item.title)
         console.print(table)

@@ -74,7 +74,7 @@ from grants.spendfile import (
     parse_paid_on,
     read_payment,
 )
-from grants.wording import counted, line_numbers
+from grants.wording import counted, day_text, line_numbers
 from grants.years import in_year, money_year, money_year_id
 from workflows.bid_lifecycle import SPENDABLE, BidStatus
 from workflows.policy import Action
@@ -100,10 +100,6 @@ BAD_ROWS_LISTED = 1_000
 WARNINGS_LISTED = 200
 # How much of an unmatched line is shown.
 LINE_SHOWN = 120
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 # --- what can be paid ----------------------------------------------------------------------------
@@ -154,8 +150,8 @@ class Payable:
             )
         if not self.starts_on <= paid_on <= self.ends_on:
             return (
-                f"{paid_on.isoformat()} is outside {self.year} ({_day(self.starts_on)} to "
-                f"{_day(self.ends_on)}), the year of {self.reference}"
+                f"{paid_on.isoformat()} is outside {self.year} ({day_text(self.starts_on)} to "
+                f"{day_text(self.ends_on)}), the year of {self.reference}"
             )
         return None
 

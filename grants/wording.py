@@ -1,12 +1,17 @@
-"""How messages and labels are worded: plurals, counts, "a" or "an", lists of numbers, and a
-message's subject named once. Every message that counts something or names a kind of thing goes
-through these, so that a slip ("prioritys", "a invoice", "X: X cannot …") is fixed in one place
-(tests/test_wording.py drives the commands and checks what they say against a list of patterns).
+"""The English rules, in one place, for messages, reports and papers alike: plurals, counts (in
+figures for a message, in words for a paper), "a" or "an", lists, lines of a file, a message's
+subject named once, days and spans of days, shares in words, and a sentence's capital. Every text
+that counts something or names a kind of thing goes through these, so that a slip ("prioritys",
+"a invoice", "X: X cannot …") is fixed in one place (tests/test_wording.py drives the commands and
+checks what they say against a list of patterns). The grant's own vocabulary (a bid's state as
+words, the programme's title) is in grants.writing.prose.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
+from fractions import Fraction
 
 _VOWELS = "aeiou"
 # Words spelt with a vowel that sound a consonant ("a unique key", "a one-off"), and the
@@ -27,9 +32,29 @@ def plural(noun: str) -> str:
     return noun + "s"
 
 
+def _noun(count: int, noun: str, many: str | None) -> str:
+    return noun if count == 1 else many or plural(noun)
+
+
 def counted(count: int, noun: str, many: str | None = None) -> str:
     """`1 bid`, `3 bids`, `2 priorities`, `1,250 rows` (`many` for an irregular plural)."""
-    return f"{count:,} {noun if count == 1 else many or plural(noun)}"
+    return f"{count:,} {_noun(count, noun, many)}"
+
+
+NUMBER_WORDS = (
+    "no one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty"
+).split()
+
+
+def count_text(count: int) -> str:
+    """A count as a paper writes it: `no`, `one` … `twenty` in words, and beyond in figures."""
+    return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else f"{count:,}"
+
+
+def counted_in_words(count: int, noun: str, many: str | None = None) -> str:
+    """`seven projects`, `one proposal`, `no bids`, `25 projects` (counted as a paper writes it)."""
+    return f"{count_text(count)} {_noun(count, noun, many)}"
 
 
 def verb(count: int, singular: str, many: str) -> str:
@@ -79,3 +104,35 @@ def about(subject: str, message: str) -> str:
     if subject and subject in message:
         return message
     return f"{subject}: {message}"
+
+
+def sentence(text: str) -> str:
+    """The text with its first letter a capital, to open a sentence."""
+    return text[:1].upper() + text[1:]
+
+
+def day_text(day: date) -> str:
+    """`3 June 2024`."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def span_text(days: tuple[date, date]) -> str:
+    """`on 3 June 2024`, or `between 3 June 2024 and 5 July 2024`."""
+    first, last = days
+    return f"on {day_text(first)}" if first == last else f"between {day_text(first)} and {day_text(last)}"
+
+
+SHARE_WORDS = {
+    Fraction(1, 2): "half",
+    Fraction(1, 3): "a third",
+    Fraction(2, 3): "two-thirds",
+    Fraction(1, 4): "a quarter",
+    Fraction(3, 4): "three-quarters",
+    Fraction(1, 5): "a fifth",
+    Fraction(4, 5): "four-fifths",
+}
+
+
+def share_text(share: Fraction) -> str:
+    """`a third`, `three-quarters`; a share without a word as `7/10`."""
+    return SHARE_WORDS.get(share, f"{share.numerator}/{share.denominator}")

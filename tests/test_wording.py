@@ -17,7 +17,21 @@ import pytest
 import typer.main
 
 from cli.main import app
-from grants.wording import about, article, counted, line_numbers, listed, plural, verb
+from grants.wording import (
+    about,
+    article,
+    count_text,
+    counted,
+    counted_in_words,
+    day_text,
+    line_numbers,
+    listed,
+    plural,
+    sentence,
+    share_text,
+    span_text,
+    verb,
+)
 from tests.conftest import Cli, demo_copy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,6 +157,23 @@ def _message_texts(tree: ast.AST) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
             found.append((node.lineno, node.value))
     return found
+
+
+def test_the_papers_words() -> None:
+    """The rules the reports and papers write with share the messages' rules (one kit): a count in
+    words up to twenty, the same plurals, days without a leading zero."""
+    from datetime import date
+    from fractions import Fraction
+
+    assert [count_text(n) for n in (0, 1, 20, 21, 1250)] == ["no", "one", "twenty", "21", "1,250"]
+    assert counted_in_words(7, "priority") == "seven priorities"
+    assert counted_in_words(1, "project") == "one project"
+    assert counted_in_words(0, "bid") == "no bids"
+    assert sentence("two-thirds of it") == "Two-thirds of it" and sentence("") == ""
+    assert day_text(date(2024, 6, 3)) == "3 June 2024"
+    assert span_text((date(2024, 6, 3), date(2024, 6, 3))) == "on 3 June 2024"
+    assert span_text((date(2024, 6, 3), date(2024, 7, 5))) == "between 3 June 2024 and 5 July 2024"
+    assert share_text(Fraction(2, 3)) == "two-thirds" and share_text(Fraction(7, 10)) == "7/10"
 
 
 def test_the_codes_messages_have_no_slips() -> None:

@@ -10,7 +10,8 @@ from grants.papers.layout import CLASSIFICATION, PaperSummary, header_block, off
 from grants.papers.word import Paper
 from grants.reports.action_plan import ACTION_COLUMNS, ActionPlan, action_plan, awaiting_confirmation
 from grants.scope import Scope
-from grants.writing.prose import counted, programme_title, state_text
+from grants.wording import counted_in_words, verb
+from grants.writing.prose import programme_title, state_text
 
 
 def write_action_plan(scope: Scope, path: Path, *, label: str | None, template: Path | None) -> PaperSummary:
@@ -40,8 +41,8 @@ def write_action_plan(scope: Scope, path: Path, *, label: str | None, template: 
     return PaperSummary(
         title,
         funded.year.label,
-        f"{counted(len(funded.actions), 'funded action')} in purple, "
-        f"{counted(len(pending.actions), 'project')} awaiting confirmation",
+        f"{counted_in_words(len(funded.actions), 'funded action')} in purple, "
+        f"{counted_in_words(len(pending.actions), 'project')} awaiting confirmation",
         head,
     )
 
@@ -50,12 +51,12 @@ def _key_text(funded: ActionPlan, pending: ActionPlan, grant: str) -> str:
     """What purple means in this paper, and what the lines after the purple ones are."""
     text = (
         f"Purple actions – funded projects supported by the {funded.partnership} using the "
-        f"{funded.funder}'s {grant} ({counted(len(funded.actions), 'project')}, {funded.total} awarded). "
+        f"{funded.funder}'s {grant} ({counted_in_words(len(funded.actions), 'project')}, {funded.total} awarded). "
     )
     if pending.actions:
         text += (
-            f"{counted(len(pending.actions), 'recommended project').capitalize()} "
-            f"{'is' if len(pending.actions) == 1 else 'are'} listed after them, to be shown in purple "
+            f"{counted_in_words(len(pending.actions), 'recommended project').capitalize()} "
+            f"{verb(len(pending.actions), 'is', 'are')} listed after them, to be shown in purple "
             "once the funding is confirmed."
         )
     return text

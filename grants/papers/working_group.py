@@ -16,7 +16,8 @@ from grants.papers.layout import CLASSIFICATION, PaperSummary, header_block, off
 from grants.papers.word import Paper
 from grants.reports.working_group import WorkingGroupReport, working_group_report
 from grants.scope import Scope
-from grants.writing.prose import counted, day_text, programme_title
+from grants.wording import counted_in_words, day_text
+from grants.writing.prose import programme_title
 
 APPENDIX_COLUMNS = ("Reference", "Title", "Lead", "Amount requested", "Mean score", "Recommendation")
 
@@ -29,9 +30,9 @@ def summary_text(r: WorkingGroupReport) -> str:
     )
     if not n:
         return text + ", the tactical pot and the underspend; no project proposal has been received yet."
-    text += f", the {counted(n, 'project proposal')} received"
+    text += f", the {counted_in_words(n, 'project proposal')} received"
     if recommended:
-        text += f", the {counted(recommended, 'project')} recommended for funding ({r.recommended_total})"
+        text += f", the {counted_in_words(recommended, 'project')} recommended for funding ({r.recommended_total})"
     return text + ", the tactical pot and the underspend."
 
 
@@ -40,7 +41,7 @@ def recommendation_text(r: WorkingGroupReport) -> str:
         return f"The {r.partnership} is asked to note this update."
     return (
         f"The {r.partnership} is asked to note this update and the "
-        f"{counted(len(r.recommended), 'project')} recommended for funding, totalling "
+        f"{counted_in_words(len(r.recommended), 'project')} recommended for funding, totalling "
         f"{r.recommended_total} (Appendix 1)."
     )
 
@@ -122,12 +123,12 @@ def _round_sections(paper: Paper, r: WorkingGroupReport, means: dict[str, str], 
     if r.recommended:
         paper.numbered(
             "3.1",
-            f"The Working Group recommended {counted(len(r.recommended), 'project')} for funding, "
+            f"The Working Group recommended {counted_in_words(len(r.recommended), 'project')} for funding, "
             f"totalling {r.recommended_total}, on the partners' scores and "
             + (
                 "the consensus of support:"
                 if not r.overrides
-                else f"the consensus rule, with {counted(r.overrides, 'override')} of it (the reasons recorded):"
+                else f"the consensus rule, with {counted_in_words(r.overrides, 'override')} of it (the reasons recorded):"
             ),
         )
         paper.bullets(

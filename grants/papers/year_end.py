@@ -13,7 +13,8 @@ from grants.papers.potchart import pot_chart
 from grants.papers.word import Paper
 from grants.pots import POT_FIGURES
 from grants.scope import Scope
-from grants.writing.prose import counted, programme_title, state_text
+from grants.wording import counted_in_words, sentence, verb
+from grants.writing.prose import programme_title, state_text
 
 if TYPE_CHECKING:
     from grants.reports.year_end import Statement
@@ -66,7 +67,7 @@ def _summary_text(s: Statement, partnership: str, funder: str, returned_verb: st
     awarded = sum_money(x.award for x in s.projects)
     return (
         f"In {s.year.label} the {partnership} was allocated {Money(s.year.allocation_pence)}, awarded "
-        f"{awarded} to {counted(len(s.projects), 'project')} and spent {s.spent}; {s.to_return} is "
+        f"{awarded} to {counted_in_words(len(s.projects), 'project')} and spent {s.spent}; {s.to_return} is "
         f"{returned_verb} to the {funder}"
         + (f" and {s.carried_total} is carried forward into {s.next_label}." if s.carried else ".")
     )
@@ -127,7 +128,7 @@ def _carried_section(paper: Paper, s: Statement) -> None:
     titles = {x.reference: x.title for x in s.projects}
     paper.numbered(
         "4.1",
-        f"{counted(len(s.carried), 'project').capitalize()} {'is' if len(s.carried) == 1 else 'are'} "
+        f"{counted_in_words(len(s.carried), 'project').capitalize()} {verb(len(s.carried), 'is', 'are')} "
         f"carried forward into {s.next_label}, {s.carried_total} in all:",
     )
     paper.bullets(f"{titles.get(ref, ref)} ({ref}): {amount}" for ref, amount in s.carried)
@@ -138,12 +139,12 @@ def _closing_sections(paper: Paper, s: Statement, head: AuditHead, partnership: 
     if s.blockers:
         paper.heading("5. Before the year can close")
         for index, blocker in enumerate(s.blockers, start=1):
-            paper.numbered(f"5.{index}", f"{blocker[:1].upper()}{blocker[1:]}.")
+            paper.numbered(f"5.{index}", f"{sentence(blocker)}.")
     section = 6 if s.blockers else 5
     paper.heading(f"{section}. The audit head")
     paper.numbered(
         f"{section}.1",
         f"This statement was made from the {partnership}'s books at {head.text}: the audit trail then held "
-        f"{counted(head.count, 'event')}, the last with hash {head.hash}. `grants audit verify` proves "
+        f"{counted_in_words(head.count, 'event')}, the last with hash {head.hash}. `grants audit verify` proves "
         "the trail has not changed since.",
     )

@@ -15,8 +15,9 @@ from grants.models import Bid, FundingYear, Organisation, ReferenceItem, Referen
 from grants.money import Money, money_fields, sum_money
 from grants.scope import Scope
 from grants.text import markdown_table, markdown_text
+from grants.wording import counted_in_words, day_text
 from grants.writing.csv_text import csv_text
-from grants.writing.prose import counted, day_text, programme_title
+from grants.writing.prose import programme_title
 from grants.years import find_year, in_year
 from workflows.bid_lifecycle import AWARDED, RECOMMENDED_UNCONFIRMED, BidStatus
 
@@ -133,7 +134,7 @@ class ActionPlan:
             f"# Community Safety Agreement action plan {self.year.label}: projects funded by the {title}",
             "",
             f"Purple actions: funded projects supported by the {partnership} using the {funder}'s "
-            f"{title} ({counted(len(self.actions), 'project')}, {self.total} awarded).",
+            f"{title} ({counted_in_words(len(self.actions), 'project')}, {self.total} awarded).",
             "",
         ]
         if not self.actions:

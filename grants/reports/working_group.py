@@ -22,15 +22,8 @@ from grants.money import Money, money_fields, sum_money
 from grants.pots import Gate, PotFigures, pot_figures, pots_json, tactical_gate
 from grants.scope import Scope
 from grants.text import markdown_table, markdown_text
-from grants.writing.prose import (
-    count_text,
-    counted,
-    programme_title,
-    sentence,
-    share_text,
-    span_text,
-    standing_text,
-)
+from grants.wording import count_text, counted_in_words, sentence, share_text, span_text, verb
+from grants.writing.prose import programme_title, standing_text
 from grants.years import carried_into, find_year
 from workflows.bid_lifecycle import AWARDED, PRE_DECISION, SHORTLISTING_OUTCOMES, SPENDABLE, BidStatus
 
@@ -173,9 +166,7 @@ class WorkingGroupReport:
         n = len(self.received)
         if not n:
             return f"No upfront project proposals have been received for {self.year.label} yet."
-        text = (
-            f"{sentence(counted(n, 'project proposal'))} {'was' if n == 1 else 'were'} received from partners"
-        )
+        text = f"{sentence(counted_in_words(n, 'project proposal'))} {verb(n, 'was', 'were')} received from partners"
         if self.received_on:
             text += f" {span_text(self.received_on)}"
         text += " for consideration by the Working Group"
@@ -192,12 +183,12 @@ class WorkingGroupReport:
             consensus = (
                 "received a consensus of support (see below) and"
                 if not self.overrides
-                else f"({counted(self.overrides, 'by an override', 'by overrides')} of the consensus rule, "
+                else f"({counted_in_words(self.overrides, 'by an override', 'by overrides')} of the consensus rule, "
                 "with the reasons recorded)"
             )
             text += (
                 f" Based on the shortlisting exercise by partners and discussion at the multi-agency "
-                f"Working Group, {of} {consensus} {'was' if r == 1 else 'were'} recommended for funding and "
+                f"Working Group, {of} {consensus} {verb(r, 'was', 'were')} recommended for funding and "
                 f"submitted to the Chair of the {self.partnership} and the {self.funder} for approval. "
                 "Details can be found in Appendix 1."
             )
@@ -208,20 +199,24 @@ class WorkingGroupReport:
         if self.declined:
             other = "The other" if len(self.recommended) + len(self.declined) == len(self.received) else ""
             n = len(self.declined)
-            text = f"{other} {counted(n, 'proposal')}" if other else sentence(counted(n, "proposal"))
+            text = (
+                f"{other} {counted_in_words(n, 'proposal')}"
+                if other
+                else sentence(counted_in_words(n, "proposal"))
+            )
             lines.append(
-                f"{text.strip()} {'was' if n == 1 else 'were'} not recommended: {_listed(self.declined)}."
+                f"{text.strip()} {verb(n, 'was', 'were')} not recommended: {_listed(self.declined)}."
             )
         if self.withdrawn:
             n = len(self.withdrawn)
             lines.append(
-                f"{sentence(counted(n, 'proposal'))} {'was' if n == 1 else 'were'} withdrawn before a "
+                f"{sentence(counted_in_words(n, 'proposal'))} {verb(n, 'was', 'were')} withdrawn before a "
                 f"decision: {_listed(self.withdrawn)}."
             )
         if self.awaiting:
             n = len(self.awaiting)
             lines.append(
-                f"{sentence(counted(n, 'proposal'))} {'is' if n == 1 else 'are'} still awaiting the "
+                f"{sentence(counted_in_words(n, 'proposal'))} {verb(n, 'is', 'are')} still awaiting the "
                 f"Working Group's decision: {_listed(self.awaiting)}."
             )
         return lines
@@ -234,11 +229,11 @@ class WorkingGroupReport:
             text = f"The recommended project is {standing_text(self.recommended[0].status)}."
         else:
             parts = [
-                f"{count_text(n)} {'is' if n == 1 else 'are'} {standing_text(status)}"
+                f"{count_text(n)} {verb(n, 'is', 'are')} {standing_text(status)}"
                 for status, n in sorted(self.standing.items(), key=lambda item: -item[1])
             ]
             joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-            text = f"Of the {counted(r, 'recommended project')}, {joined}."
+            text = f"Of the {counted_in_words(r, 'recommended project')}, {joined}."
         awarded = self.awarded
         if awarded:
             total = sum_money(p.award or Money(0) for p in awarded)
@@ -271,8 +266,8 @@ class WorkingGroupReport:
         pending = [p for p in self.tactical if p.status in PRE_DECISION]
         if pending:
             text += (
-                f" {sentence(counted(len(pending), 'further tactical proposal'))} "
-                f"{'is' if len(pending) == 1 else 'are'} being considered: {_listed(pending)}."
+                f" {sentence(counted_in_words(len(pending), 'further tactical proposal'))} "
+                f"{verb(len(pending), 'is', 'are')} being considered: {_listed(pending)}."
             )
         return text
 
@@ -294,7 +289,7 @@ class WorkingGroupReport:
         if self.carried:
             n = len(self.carried)
             text += (
-                f" {sentence(counted(n, 'project'))} {'was' if n == 1 else 'were'} carried forward into "
+                f" {sentence(counted_in_words(n, 'project'))} {verb(n, 'was', 'were')} carried forward into "
                 f"{self.year.label} with the {self.funder}'s agreement, outside its allocation: "
                 f"{_listed(self.carried)}."
             )

@@ -16,8 +16,7 @@ from grants.models import AuditEvent, Bid, FundingYear, PotKind, YearStatus
 from grants.money import Money, money_fields
 from grants.pots import PotFigures, pot_figures, pots_json
 from grants.scope import Scope
-from grants.wording import counted
-from grants.writing.prose import day_text
+from grants.wording import counted, day_text
 from grants.years import find_year, in_year, next_label, project_figures
 from workflows.bid_lifecycle import SPENDABLE, WITHDRAWABLE, BidStatus
 
