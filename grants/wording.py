@@ -10,8 +10,11 @@ words, the programme's title) is in grants.writing.prose.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
-from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # kept off the start-up path: every command's messages import this module
+    from datetime import date
+    from fractions import Fraction
 
 _VOWELS = "aeiou"
 # Words spelt with a vowel that sound a consonant ("a unique key", "a one-off"), and the
@@ -122,17 +125,18 @@ def span_text(days: tuple[date, date]) -> str:
     return f"on {day_text(first)}" if first == last else f"between {day_text(first)} and {day_text(last)}"
 
 
+# Shares with a word, by (numerator, denominator) in lowest terms.
 SHARE_WORDS = {
-    Fraction(1, 2): "half",
-    Fraction(1, 3): "a third",
-    Fraction(2, 3): "two-thirds",
-    Fraction(1, 4): "a quarter",
-    Fraction(3, 4): "three-quarters",
-    Fraction(1, 5): "a fifth",
-    Fraction(4, 5): "four-fifths",
+    (1, 2): "half",
+    (1, 3): "a third",
+    (2, 3): "two-thirds",
+    (1, 4): "a quarter",
+    (3, 4): "three-quarters",
+    (1, 5): "a fifth",
+    (4, 5): "four-fifths",
 }
 
 
 def share_text(share: Fraction) -> str:
     """`a third`, `three-quarters`; a share without a word as `7/10`."""
-    return SHARE_WORDS.get(share, f"{share.numerator}/{share.denominator}")
+    return SHARE_WORDS.get((share.numerator, share.denominator), f"{share.numerator}/{share.denominator}")
