@@ -11,7 +11,6 @@ What each example prints is checked for the slips of tests/test_wording.py."""
 from __future__ import annotations
 
 import inspect
-import os
 import re
 import shlex
 from collections.abc import Callable
@@ -140,8 +139,6 @@ PREPARE: dict[str, list[list[str] | Callable[[Path], None]]] = {
     "init": [lambda folder: (folder / "wealden.toml").write_text(_preset("example.toml"))],
     "year open": [KENT],
 }
-# Examples that need something this test cannot give: a PostgreSQL server (run when one is given).
-POSTGRES = "GRANTS_TEST_POSTGRES_URL"
 
 
 def _preset(name: str) -> str:
@@ -160,10 +157,19 @@ def _argv(example: str, folder: Path) -> tuple[list[str], Path | None]:
     return words, target
 
 
+
+
+def on_postgres(example: str) -> bool:
+    """An example that names a PostgreSQL database: tests/postgres/test_pg_help_examples.py runs it."""
+    words = shlex.split(example)
+    return "--db" in words and words[words.index("--db") + 1].startswith("postgresql")
+
+
 # `grants demo` builds a whole demo: its example is in the slow tier.
 CASES = [
     pytest.param(c, e, id=f"{c}: {e}", marks=[pytest.mark.slow] if c == "demo" else [])
     for c, e in EXAMPLES
+    if not on_postgres(e)
 ]
 
 
@@ -173,11 +179,6 @@ def test_every_help_example_runs_on_the_demo(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     words, target = _argv(example, tmp_path)
-    if "--db" in words:
-        url = os.environ.get(POSTGRES)
-        if not url or not words[words.index("--db") + 1].startswith("postgresql"):
-            pytest.skip(f"the example needs a PostgreSQL server ({POSTGRES})")
-        pytest.skip("the PostgreSQL examples run in tests/postgres")
     cli = Cli(f"sqlite:///{tmp_path / 'demo.sqlite'}")
     stage = STAGE.get(command, "year-end")
     if stage != "empty":
@@ -201,3 +202,4 @@ def test_the_examples_are_found() -> None:
     commands = {c for c, _ in EXAMPLES}
     assert {"bid new", "workflow diagram", "spend add"} <= commands
     assert sum(1 for c, _ in EXAMPLES if c == "spend add") == 2  # two examples in one paragraph
+    assert {c for c, e in EXAMPLES if on_postgres(e)} == {"db upgrade", "db grants"}
