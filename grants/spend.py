@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -33,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     exists,
     func,
     insert,
@@ -527,6 +528,19 @@ class ImportResult:
         }
 
 
+class BidTotal(NamedTuple):
+    """A bid's new lines in an import: their net pence, how many, the first and last line, and
+    the refunds among them (how many, and the pence paid back)."""
+
+    bid_id: int
+    net: int
+    lines: int
+    first: int
+    last: int
+    refunds: int
+    refunded: int
+
+
 def _stage_table() -> Table:
     """The staging table: each line as read, with whatever is wrong with it for its bid
     (`problem`, held back until the repeats are known)."""
@@ -654,6 +668,9 @@ class _FileReader:
         self.texts: list[str] = []  # the staged lines' seal texts, hashed a batch at a time
         self.by_actor = f"\x1f{actor_id}"
         self.columns = len(source.header)
+        # Per bid, the lines taken without a problem: [net, lines, first, last, refunds, refunded]
+        # (the import's totals when no line turns out to be imported before; see _check_stage).
+        self.totals: dict[int, list[int]] = {}
 
     def run(self, stager: _Stager, progress: Callable[[int], None] | None) -> None:
         result, staged, batch, texts = self.result, self.staged, stager.batch, self.texts
@@ -694,11 +711,28 @@ class _FileReader:
         problem = None
         if window is None or not window[0] <= paid_on <= window[1]:
             problem = payable.refusal(paid_on, self.today)
+        if problem is None:
+            self._count(bid_id, line, pence)
         day = paid_on.isoformat()
         # The payment as the seal reads it: grants.seals.row_text of grants.seals._spend's columns
         # after the id, written out (all are ints and strs here: the invoice is required).
         self.texts.append(f"{bid_id}\x1f{day}\x1f{pence}\x1f{supplier}\x1f{invoice}{self.by_actor}")
         return (line, bid_id, day, pence, supplier, invoice, key, problem)
+
+    def _count(self, bid_id: int, line: int, pence: int) -> None:
+        total = self.totals.get(bid_id)
+        if total is None:
+            self.totals[bid_id] = [pence, 1, line, line, int(pence < 0), max(-pence, 0)]
+            return
+        total[0] += pence
+        total[1] += 1
+        total[3] = line
+        if pence < 0:
+            total[4] += 1
+            total[5] -= pence
+
+    def bid_totals(self) -> list[BidTotal]:
+        return [BidTotal(bid_id, *figures) for bid_id, figures in self.totals.items()]
 
     def payable(self, line: int, row: list[str]) -> Payable | None:
         """The bid a line pays, or None: a line of the wrong shape, naming no grant project (not
@@ -734,17 +768,17 @@ class _FileReader:
 
 
 def _check_stage(
-    connection: Any, stage: Table, payables: dict[str, Payable], faults: _Faults
-) -> list[tuple[int, int, int, int, int, int]]:
+    connection: Any, stage: Table, payables: dict[str, Payable], faults: _Faults, read: list[BidTotal]
+) -> list[BidTotal]:
     """The checks over the whole file, in SQL: repeats in the file; lines already imported
     (skipped when the same, an error naming both when not), recognised before any other check so a
     year-to-date export re-runs after its projects close; then each new line's problem and each
-    project's new total against its award. Gives, per bid, (bid, net pence, lines, first, last,
-    refund lines) of the new lines."""
+    project's new total against its award. Gives each bid's new lines' totals: those counted while
+    reading (`read`) when no line was imported before, else summed again over the lines left."""
     Index("ix_grants_spend_stage_bid_key", stage.c.bid_id, stage.c.invoice_key).create(connection)
     by_id = {p.bid_id: p for p in payables.values()}
     _repeats_in_file(connection, stage, by_id, faults)
-    _imported_before(connection, stage, by_id, faults)
+    skipped = _imported_before(connection, stage, by_id, faults)
     problems = connection.execute(
         select(stage.c.line, stage.c.problem)
         .where(stage.c.skip == 0, stage.c.problem.is_not(None))
@@ -752,7 +786,9 @@ def _check_stage(
     )
     for line, problem in problems:
         faults(line, problem)
-    return _new_totals(connection, stage, by_id, faults)
+    totals = read if skipped == 0 else _new_totals(connection, stage)
+    _over_awards(connection, stage, totals, by_id, faults)
+    return totals
 
 
 def _repeats_in_file(connection: Any, stage: Table, by_id: dict[int, Payable], faults: _Faults) -> None:
@@ -773,16 +809,17 @@ def _repeats_in_file(connection: Any, stage: Table, by_id: dict[int, Payable], f
         faults(line, f"invoice {invoice} for {by_id[bid_id].reference} repeats line {first_line}")
 
 
-def _imported_before(connection: Any, stage: Table, by_id: dict[int, Payable], faults: _Faults) -> None:
-    """Lines already imported: skipped when the same amount and date, a fault naming both when not."""
+def _imported_before(connection: Any, stage: Table, by_id: dict[int, Payable], faults: _Faults) -> int:
+    """Lines already imported: skipped when the same amount and date (how many is given back), a
+    fault naming both when not."""
     same = and_(Spend.bid_id == stage.c.bid_id, Spend.invoice_key == stage.c.invoice_key)
-    connection.execute(
+    skipped = connection.execute(
         update(stage)
         .where(
             exists().where(same, Spend.amount_pence == stage.c.amount_pence, Spend.paid_on == stage.c.paid_on)
         )
         .values(skip=1)
-    )
+    ).rowcount
     changed = connection.execute(
         select(
             stage.c.line,
@@ -808,41 +845,48 @@ def _imported_before(connection: Any, stage: Table, by_id: dict[int, Payable], f
             f"{then_said}; this line says {now_said}. Correct the file, or record the difference "
             "as its own payment or credit note",
         )
+    return int(skipped)
 
 
-def _new_totals(
-    connection: Any, stage: Table, by_id: dict[int, Payable], faults: _Faults
-) -> list[tuple[int, int, int, int, int, int]]:
-    """Per bid, (bid, net pence, lines, first, last, refund lines) of the new lines; a bid whose
-    new lines break its award (or take its spend below zero) is a fault at its first line."""
-    totals = connection.execute(
+def _new_totals(connection: Any, stage: Table) -> list[BidTotal]:
+    """Per bid, the totals of the staged lines that are new and have no problem."""
+    refund = stage.c.amount_pence < 0
+    rows = connection.execute(
         select(
             stage.c.bid_id,
             func.sum(stage.c.amount_pence),
             func.count(),
             func.min(stage.c.line),
             func.max(stage.c.line),
-            func.count().filter(stage.c.amount_pence < 0),
+            func.count().filter(refund),
+            func.coalesce(func.sum(-stage.c.amount_pence).filter(refund), 0),
         )
         .where(stage.c.skip == 0, stage.c.problem.is_(None))
         .group_by(stage.c.bid_id)
-    ).all()
-    for bid_id, total, count, low, _high, _ in totals:
-        payable = by_id[bid_id]
-        if payable.lines_out_of_bounds(int(total), "") is None:
+    )
+    return [BidTotal(*(int(value) for value in row)) for row in rows]
+
+
+def _over_awards(
+    connection: Any, stage: Table, totals: list[BidTotal], by_id: dict[int, Payable], faults: _Faults
+) -> None:
+    """A bid whose new lines break its award (or take its spend below zero) is a fault at its
+    first new line, naming the lines as they are ("lines 3 and 7", a range only for consecutive
+    lines)."""
+    for total in totals:
+        payable = by_id[total.bid_id]
+        if payable.lines_out_of_bounds(total.net, "") is None:
             continue
-        # Named as they are ("lines 3 and 7", a range only for consecutive lines); the fault is
-        # listed at the first of them.
         first = connection.execute(
             select(stage.c.line)
-            .where(stage.c.bid_id == bid_id, stage.c.skip == 0, stage.c.problem.is_(None))
+            .where(stage.c.bid_id == total.bid_id, stage.c.skip == 0, stage.c.problem.is_(None))
             .order_by(stage.c.line)
             .limit(5)
         ).scalars()
-        lines = line_numbers(list(first), int(count))
-        payments = "the new payment" if count == 1 else f"the {counted(int(count), 'new payment')}"
-        faults(low, payable.lines_out_of_bounds(int(total), f"{payments} on {lines}") or "")
-    return [(b, int(t), int(c), lo, hi, int(r)) for b, t, c, lo, hi, r in totals]
+        lines = line_numbers(list(first), total.lines)
+        count = total.lines
+        payments = "the new payment" if count == 1 else f"the {counted(count, 'new payment')}"
+        faults(total.first, payable.lines_out_of_bounds(total.net, f"{payments} on {lines}") or "")
 
 
 def _iso(day: date | str) -> str:
@@ -901,7 +945,7 @@ def import_spend(
         reader.run(_Stager(connection, stage), progress)
     if result.rows == 0 and not faults:
         raise BadInput(f"{path.name} has a header row but no payments")
-    totals = _check_stage(connection, stage, payables, faults)
+    totals = _check_stage(connection, stage, payables, faults, reader.bid_totals())
     if faults:
         faults.bad.sort(key=lambda row: row.line)
         raise BadImport(path.name, faults.bad, faults.more, faults.unmatched)
@@ -925,6 +969,9 @@ def _open_stage(connection: Any, stage: Table) -> None:
         # in the checks at 100,000 lines, none at a million, whose staged lines do not fit, for
         # 32 MB more memory. Left out.)
         connection.exec_driver_sql("PRAGMA cache_size = -65536")
+    else:
+        connection.exec_driver_sql("SET LOCAL temp_buffers = '128MB'")
+        connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     stage.drop(connection, checkfirst=True)
     stage.create(connection)
 
@@ -933,23 +980,17 @@ def _figures(
     connection: Any,
     stage: Table,
     result: ImportResult,
-    totals: list[tuple[int, int, int, int, int, int]],
+    totals: list[BidTotal],
     payables: dict[str, Payable],
 ) -> None:
     """What the import does, for its report: new lines, skipped ones, totals, refunds, warnings."""
     by_id = {p.bid_id: p for p in payables.values()}
-    result.imported = sum(count for _, _, count, _, _, _ in totals)
+    result.imported = sum(total.lines for total in totals)
     result.skipped = result.rows - result.imported - result.unmatched
-    result.total = Money(sum(total for _, total, _, _, _, _ in totals))
-    result.refunds = sum(refunds for *_, refunds in totals)
-    if result.refunds:
-        refunded = connection.execute(
-            select(func.coalesce(func.sum(stage.c.amount_pence), 0)).where(
-                stage.c.skip == 0, stage.c.amount_pence < 0
-            )
-        ).scalar_one()
-        result.refunded = Money(-int(refunded))
-    result.by_bid = {by_id[bid_id].reference: Money(total) for bid_id, total, *_ in totals}
+    result.total = Money(sum(total.net for total in totals))
+    result.refunds = sum(total.refunds for total in totals)
+    result.refunded = Money(sum(total.refunded for total in totals))
+    result.by_bid = {by_id[total.bid_id].reference: Money(total.net) for total in totals}
     _warnings(connection, stage, payables, result)
 
 
@@ -959,7 +1000,7 @@ def _book(
     stage: Table,
     path: Path,
     result: ImportResult,
-    totals: list[tuple[int, int, int, int, int, int]],
+    totals: list[BidTotal],
     payables: dict[str, Payable],
     actor_id: int,
 ) -> None:
@@ -978,7 +1019,7 @@ def _book(
     )
     scope.session.add(batch_row)
     scope.session.flush()
-    _move_all_spent(scope, stage, totals, payables)
+    _move_all_spent(scope, totals, payables)
     with _references_held(connection, stage, actor_id):
         _insert_payments(connection, stage, batch_row.id, actor_id)
         _insert_entries(connection, stage, scope.partnership.id, actor_id)
@@ -1000,41 +1041,31 @@ def _book(
     )
 
 
-def _move_all_spent(
-    scope: Scope,
-    stage: Table,
-    totals: list[tuple[int, int, int, int, int, int]],
-    payables: dict[str, Payable],
-) -> None:
-    """Move every bid's spend by its new lines' net total in one conditional UPDATE (each stays
-    between zero and its award, as `_move_spent` keeps one); if any bid cannot take its total, the
-    first such is refused with its figures. It also locks the bids before their rows are written."""
-    new = (
-        select(stage.c.bid_id, func.sum(stage.c.amount_pence).label("total"))
-        .where(stage.c.skip == 0)
-        .group_by(stage.c.bid_id)
-        .subquery()
-    )
+def _move_all_spent(scope: Scope, totals: list[BidTotal], payables: dict[str, Payable]) -> None:
+    """Move every bid's spend by its new lines' net total with one conditional UPDATE run over the
+    list of (bid, total) (each bid stays between zero and its award, as `_move_spent` keeps one);
+    if any bid cannot take its total, the first such is refused with its figures. It also locks the
+    bids before their rows are written."""
+    new_total = bindparam("new_total", type_=BigInteger)
     moved = typing.cast(
         "CursorResult[Any]",
-        scope.session.execute(
+        scope.session.connection().execute(
             update(Bid)
             .where(
-                Bid.id == new.c.bid_id,
-                col(Bid.award_pence) - Bid.spent_pence >= new.c.total,
-                Bid.spent_pence + new.c.total >= 0,
+                Bid.id == bindparam("bid", type_=Integer),
+                col(Bid.award_pence) - Bid.spent_pence >= new_total,
+                Bid.spent_pence + new_total >= 0,
             )
-            .values(spent_pence=Bid.spent_pence + new.c.total)
-            .execution_options(synchronize_session=False)
+            .values(spent_pence=Bid.spent_pence + new_total),
+            [{"bid": each.bid_id, "new_total": each.net} for each in totals],
         ),
     ).rowcount
     if moved == len(totals):
         return
     by_id = {p.bid_id: p for p in payables.values()}
-    fresh = _payables(scope, [by_id[bid_id].reference for bid_id, *_ in totals])
-    for bid_id, total, *_ in totals:
-        payable = fresh[by_id[bid_id].reference]
-        problem = payable.lines_out_of_bounds(total, "the new lines")
+    fresh = _payables(scope, [by_id[total.bid_id].reference for total in totals])
+    for total in totals:
+        problem = fresh[by_id[total.bid_id].reference].lines_out_of_bounds(total.net, "the new lines")
         if problem:
             raise Refused(problem)
     raise Refused("the projects' spend changed while the file was read; run the import again")
