@@ -111,13 +111,15 @@ def call(
     work: Callable[[Any], T],
     *,
     write: bool,
+    bulk: bool = False,
     passthrough: tuple[type[Exception], ...] = (),
 ) -> T:
-    """Run one service call in the command's one transaction and return its result."""
+    """Run one service call in the command's one transaction and return its result (`bulk`: a
+    write whose rows refer only to rows it read or wrote itself; see grants.db.session_scope)."""
     from grants.scope import open_scope
 
     def run() -> T:
-        with open_scope(options(ctx), write=write) as scope:
+        with open_scope(options(ctx), write=write, bulk=bulk) as scope:
             return work(scope)
 
     return guarded(run, passthrough=passthrough)

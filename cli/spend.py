@@ -182,7 +182,11 @@ def spend_import(
 
     try:
         result = call(
-            ctx, lambda scope: _with_progress(file, json_, scope, run), write=True, passthrough=(BadImport,)
+            ctx,
+            lambda scope: _with_progress(file, json_, scope, run),
+            write=True,
+            bulk=True,
+            passthrough=(BadImport,),
         )
     except BadImport as error:
         _bad_rows(error, json_)

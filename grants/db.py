@@ -169,8 +169,11 @@ def _configure_sqlite(engine: Engine) -> None:
         mode = options.get("grants_begin", "DEFERRED")
         # Foreign keys can only be switched outside a transaction: off for an upgrade, whose
         # table rebuilds (drop and rename) would otherwise fail or cascade; checked before it
-        # commits (see grants.schema.upgrade). On again for every other transaction.
-        keys = "OFF" if options.get("grants_rebuilding") else "ON"
+        # commits (see grants.schema.upgrade). Off for a bulk write whose every reference is one
+        # it read or wrote itself under this write lock (see session_scope). On again for every
+        # other transaction.
+        off = options.get("grants_rebuilding") or options.get("grants_bulk")
+        keys = "OFF" if off else "ON"
         connection.exec_driver_sql(f"PRAGMA foreign_keys={keys}")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
@@ -289,17 +292,26 @@ def refused_by_database(error: BaseException) -> Refused:
 
 
 @contextmanager
-def session_scope(url: str, *, write: bool, rebuilding: bool = False) -> Iterator[Session]:
+def session_scope(url: str, *, write: bool, rebuilding: bool = False, bulk: bool = False) -> Iterator[Session]:
     """The one transaction a command runs in: committed on success, rolled back otherwise.
 
     On SQLite a write transaction starts with BEGIN IMMEDIATE, so two writers queue for the
     lock instead of failing half-way. `rebuilding` (schema upgrades) runs it with foreign keys
     off, so that a migration can rebuild a table that others refer to.
+
+    `bulk` (a spend import, up to millions of rows) runs a SQLite write transaction with foreign
+    keys off too: each of its rows refers only to rows the command read or wrote itself inside
+    this transaction, which holds the database's one write lock from its BEGIN IMMEDIATE, so none
+    can go away before it commits, and the per-row checks (a third of a million-line import's
+    booking) would only find them again. PostgreSQL's import does the same with
+    `session_replication_role` (grants.spend._references_held).
     """
     engine = get_engine(url)
     if is_sqlite(url):
         engine = engine.execution_options(
-            grants_begin="IMMEDIATE" if write else "DEFERRED", grants_rebuilding=rebuilding
+            grants_begin="IMMEDIATE" if write else "DEFERRED",
+            grants_rebuilding=rebuilding,
+            grants_bulk=bulk and write,
         )
     try:
         with Session(engine, expire_on_commit=False) as session:

@@ -130,8 +130,9 @@ def find_partnership(session: Session, slug: str | None) -> Partnership:
 
 
 @contextmanager
-def open_scope(options: Options, *, write: bool) -> Iterator[Scope]:
-    """Open the command's one transaction and resolve its partnership."""
+def open_scope(options: Options, *, write: bool, bulk: bool = False) -> Iterator[Scope]:
+    """Open the command's one transaction and resolve its partnership (`bulk`: see
+    grants.db.session_scope)."""
     url = options.url
     missing = sqlite_file(url)
     if missing is not None and not missing.exists():
@@ -139,7 +140,7 @@ def open_scope(options: Options, *, write: bool) -> Iterator[Scope]:
         raise NotFound(
             f"there is no grants database at {missing}; create one with `grants init` (or try `grants demo`)"
         )
-    with session_scope(url, write=write) as session:
+    with session_scope(url, write=write, bulk=bulk) as session:
         ensure_schema(session, url)
         check_identity_setup(session)
         partnership = find_partnership(session, options.partnership)

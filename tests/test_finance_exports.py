@@ -911,3 +911,44 @@ def test_a_carried_project_refunds_no_more_than_it_spent_in_its_new_year(cli: Cl
         args = ("spend", "add", "CRG-2425-007", exact, "--date", "2025-05-01", "--supplier", "PES")
         ok(cli(*args, "--invoice", "CN-2", actor="treasurer", env={"GRANTS_TODAY": "2025-06-01"}))
     ok(cli("check"))
+
+
+def test_an_import_runs_with_foreign_keys_off_and_leaves_none_broken(funded: Cli, tmp_path: Path) -> None:
+    """A spend import is the one write whose SQLite transaction skips the per-row foreign-key
+    checks (grants.db.session_scope's `bulk`): every row it writes refers to rows it read or
+    wrote under its own write lock. Every other transaction has them on, and after an import with
+    payments, refunds, a late line and a re-run nothing refers to a missing row."""
+    import sqlite3
+
+    from grants.db import get_engine, session_scope
+
+    path = save(
+        tmp_path,
+        "ledger.csv",
+        council_csv(
+            [
+                ["01/07/2024", "CS100", "ASB Training Partnership", "K-1", "£1,200.00", "CRG-2425-001 training"],
+                ["02/07/2024", "CS100", "ASB Training Partnership", "K-2", "(150.00)", "CRG-2425-001 credit"],
+                ["03/07/2024", "CS100", "Venue Ltd", "K-3", "300.00", "crg-2425-002 venue hire"],
+            ]
+        ),
+    )
+    ok(funded(*import_args(path), actor="treasurer"))
+    ok(funded(*import_args(path), actor="treasurer"))  # a re-run: every line already imported
+    with sqlite3.connect(funded.url.split("///", 1)[1]) as connection:
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+        invoices = connection.execute("SELECT invoice FROM spend WHERE invoice LIKE 'K-%' ORDER BY 1").fetchall()
+    assert invoices == [("K-1",), ("K-2",), ("K-3",)]
+
+    def keys(**kinds: bool) -> int:
+        with session_scope(funded.url, **kinds) as session:
+            return int(session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+
+    try:
+        assert keys(write=True, bulk=True) == 0
+        assert keys(write=True) == 1
+        assert keys(write=False) == 1
+        assert keys(write=False, bulk=True) == 1  # a read is never bulk
+        assert keys(write=True) == 1  # and the next write on the same connection has them back
+    finally:
+        get_engine.cache_clear()
