@@ -322,12 +322,15 @@ def project_figures(
         award_in, award_out = account_flows.get(ledger.award_account(reference), (0, 0))
         spent_in, spent_out = account_flows.get(ledger.spent_account(reference), (0, 0))
         carried = carried_out.get(bid_id, 0)
+        # A refund moves money back, spent:BID → award:BID (the only flow out of a spent
+        # account): it undoes part of a payment, so it is netted against the payments, never
+        # counted as more award in or as award released.
         found[bid_id] = ProjectFigures(
             bid_id,
             reference,
-            Money(award_in),
+            Money(award_in - spent_out),
             Money(spent_in - spent_out),
-            Money(award_out - (spent_in - spent_out) - carried),
+            Money(award_out - spent_in - carried),
             Money(carried),
             None if own_year == year.id else own_label,
         )

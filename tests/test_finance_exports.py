@@ -784,6 +784,32 @@ def test_reconcile_after_refunds_adds_up_and_the_journal_passes_hledger_check(
     assert len(refunds) == 2 and all("refund" in r for r in refunds)
 
 
+def test_a_refund_leaves_the_award_as_awarded_and_releases_nothing(funded: Cli) -> None:
+    """A refund moves money back from spent to the award account: the project's award in the
+    books is still what was awarded, and nothing is released until the close releases the rest."""
+    base = ("--date", "2024-07-10", "--supplier", "ASB Training Partnership", "--invoice")
+    ok(funded("spend", "add", "CRG-2425-001", "1,000", *base, "T-1", actor="treasurer"))
+    ok(funded("spend", "add", "CRG-2425-001", "(150.00)", *base, "T-1C", actor="treasurer"))
+    project = projects(funded)["CRG-2425-001"]
+    assert (project["award"], project["spent"], project["released"], project["remaining"]) == (
+        "£6,000",
+        "£850",
+        "£0",
+        "£5,150",
+    )
+    assert project["variance"] == "£5,150"
+    ok(funded("delivery", "start", "CRG-2425-001", actor="kcc-officer"))
+    ok(funded("delivery", "complete", "CRG-2425-001", "--outcome", "Trained", actor="kcc-officer"))
+    ok(funded("close", "CRG-2425-001", actor="treasurer"))
+    project = projects(funded)["CRG-2425-001"]
+    assert (project["award"], project["spent"], project["released"], project["remaining"]) == (
+        "£6,000",
+        "£850",
+        "£5,150",
+        "£0",
+    )
+
+
 def test_reconcile_csv_gives_pounds_beside_pence(demo: Cli) -> None:
     rows = list(csv.DictReader(io.StringIO(ok(demo("report", "reconcile", "--format", "csv")).stdout)))
     first = {r["reference"]: r for r in rows if r["line"] == "project"}["CRG-2425-001"]
