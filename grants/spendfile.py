@@ -203,7 +203,8 @@ def _line_of(path: Path, offset: int, encoding: str) -> tuple[int, int]:
     """The line (from 1) and the byte's position in it (from 1) of a byte offset in the file."""
     with path.open("rb") as handle:
         before = handle.read(offset)
-    text = before.decode(encoding if not encoding.startswith("utf-8") else "utf-8", errors="replace")
+    # A byte-order mark is no character of line 1: utf-8-sig drops it, as utf-16 does its own.
+    text = before.decode("utf-8-sig" if encoding.startswith("utf-8") else encoding, errors="replace")
     start = text.rfind("\n") + 1
     return text.count("\n") + 1, len(text) - start + 1
 
@@ -244,42 +245,96 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+# A byte-order mark: the encoding it makes certain (which also drops it from the header).
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+_NOT_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def _marked(head: bytes) -> tuple[str, str] | None:
+    """The encoding and its name that the file's byte-order mark makes certain, or None."""
+    for bom, encoding, shown_as in _BOMS:
+        if head.startswith(bom):
+            return encoding, shown_as
+    return None
+
+
+def _has_utf8_text(path: Path) -> bool:
+    """Whether any character beyond ASCII in the file reads as UTF-8 (é as the two bytes C3 A9):
+    streamed, and asked only of a file UTF-8 cannot read whole."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            if _NOT_ASCII.search(decoder.decode(chunk)):
+                return True
+    return False
+
+
+def _named_encoding(path: Path, given: str, name: str, head: bytes) -> str:
+    """The encoding `--encoding` names, checked against the file: every byte must read in it, and
+    a byte-order mark decides (a UTF-8 file is not read as cp1252 because it was named)."""
+    try:
+        info = codecs.lookup(given.strip())
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):  # unknown, or hex, rot13…
+        what = "an encoding Python knows" if info is None else "an encoding of text"
+        raise BadInput(f"--encoding {given!r} is not {what}; use utf-8, utf-16 or cp1252 (Windows-1252)")
+    encoding, marked = info.name, _marked(head)
+    if marked is not None:
+        if not encoding.startswith(marked[0].removesuffix("-sig")):
+            raise BadInput(
+                f"{name} starts with a {marked[1]} byte-order mark, so it is {marked[1]} text, not {given}; "
+                f"leave --encoding out to have it read as {marked[1]}"
+            )
+        encoding = marked[0]  # the mark gives the byte order, and is not part of the header
+    elif encoding == "utf-16":  # no mark: the byte order is told from the text
+        encoding = _utf16_without_bom(head) or encoding
+    try:
+        bad = _first_bad_byte(path, encoding)
+    except UnicodeError as error:  # not a byte it cannot read: UTF-16 with no mark, say
+        raise BadInput(
+            f"{name} cannot be read as {given} text ({error}); check --encoding, or leave it out to have "
+            "the encoding detected"
+        ) from None
+    if bad is not None:
+        line, column = _line_of(path, bad[0], encoding)
+        raise BadInput(
+            f"{name} is not {given} text: line {line} has the byte 0x{bad[1]:02X} at position {column}; "
+            "check --encoding, or leave it out to have the encoding detected"
+        )
+    return encoding
+
+
 def detect_encoding(path: Path, given: str | None, name: str) -> str:
     """The text encoding of a CSV: `--encoding` if given, else told from the bytes: a byte-order
     mark (UTF-8 or UTF-16), UTF-16 without one, UTF-8, else Windows-1252 (Excel's "CSV" save).
     The whole file is then checked in that encoding, so an error names the real line and byte."""
-    if given:
-        try:
-            encoding = codecs.lookup(given.strip()).name
-        except LookupError:
-            raise BadInput(
-                f"--encoding {given!r} is not an encoding Python knows; use utf-8, utf-16 or cp1252 (Windows-1252)"
-            ) from None
-        if encoding == "utf-8":
-            encoding = "utf-8-sig"  # a byte-order mark is not part of the header
-        bad = _first_bad_byte(path, encoding)
-        if bad is not None:
-            line, column = _line_of(path, bad[0], encoding)
-            raise BadInput(
-                f"{name} is not {given} text: line {line} has the byte 0x{bad[1]:02X} at position {column}; "
-                "check --encoding, or leave it out to have the encoding detected"
-            )
-        return encoding
     with path.open("rb") as handle:
         head = handle.read(8192)
-    if head.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    else:
-        utf16 = _utf16_without_bom(head)
-        candidates = [utf16] if utf16 else ["utf-8", "cp1252"]
-    bad = None
-    for encoding in candidates:
-        bad = _first_bad_byte(path, encoding)
-        if bad is None:
-            return encoding
-    assert bad is not None
+    if given:
+        return _named_encoding(path, given, name, head)
+    marked, utf16 = _marked(head), _utf16_without_bom(head)
+    candidates = [marked[0]] if marked else [utf16] if utf16 else ["utf-8", "cp1252"]
+    bad = _first_bad_byte(path, candidates[0])
+    if bad is None:
+        return candidates[0]
+    if candidates[0] == "utf-8" and _has_utf8_text(path):
+        # UTF-8 with a stray byte: read as Windows-1252, every other accent would be garbled.
+        line, column = _line_of(path, bad[0], "utf-8")
+        raise BadInput(
+            f"{name} is UTF-8 text, but line {line} has the byte 0x{bad[1]:02X} at position {column}, "
+            "which UTF-8 cannot read. Correct that line, or save the file from the finance system as "
+            "CSV UTF-8 again; if it is Windows-1252 text, say so with --encoding cp1252"
+        )
+    if len(candidates) > 1:
+        second = _first_bad_byte(path, candidates[1])
+        if second is None:
+            return candidates[1]
+        bad = second
     line, column = _line_of(path, bad[0], candidates[0])
     tried = " nor ".join(ENCODING_NAMES.get(c, c) for c in candidates)
     raise BadInput(

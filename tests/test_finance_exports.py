@@ -356,6 +356,67 @@ def test_encoding_errors_name_the_real_line_and_byte(funded: Cli, tmp_path: Path
     assert "not UTF-8 nor Windows-1252 text: line 2 has the byte 0x81 at position 23" in message
 
 
+@pytest.mark.parametrize("given", ["utf-16", "hex", "rot13", "utf-32"])
+def test_an_encoding_that_cannot_read_the_file_is_an_error_not_a_traceback(
+    funded: Cli, tmp_path: Path, given: str
+) -> None:
+    text = council_csv([["15/07/2024", "CS1", "Plain", "Y-1", "10.00", "CRG-2425-010"]])
+    path = save(tmp_path, "plain.csv", text, "utf-8")
+    message = refused(funded, *import_args(path, "--encoding", given), actor="treasurer", code=2)
+    assert message.startswith("Error: ") and "--encoding" in message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize(
+    ("saved", "given"),
+    [("utf-16", "utf-16-le"), ("utf-8-sig", "utf-8"), ("utf-16", "UTF-16"), ("utf-16-be", "utf-16")],
+)
+def test_a_byte_order_mark_is_not_part_of_the_header_whatever_encoding_is_named(
+    funded: Cli, tmp_path: Path, saved: str, given: str
+) -> None:
+    text = council_csv([["15/07/2024", "CS1", "Café", "Y-1", "10.00", "CRG-2425-010"]])
+    path = save(tmp_path, "export.csv", text, saved)
+    ok(funded(*import_args(path, "--encoding", given), actor="treasurer"))
+    assert spend(funded, "CRG-2425-010")["payments"][0]["supplier"] == "Café"
+
+
+def test_an_encoding_named_against_the_files_byte_order_mark_is_refused(funded: Cli, tmp_path: Path) -> None:
+    text = council_csv([["15/07/2024", "CS1", "Café", "Y-1", "10.00", "CRG-2425-010"]])
+    path = save(tmp_path, "export.csv", text, "utf-8-sig")
+    message = refused(funded, *import_args(path, "--encoding", "cp1252"), actor="treasurer", code=2)
+    assert "export.csv starts with a UTF-8 byte-order mark" in message and "leave --encoding out" in message
+
+
+def test_a_utf8_file_with_one_stray_byte_is_refused_not_read_as_windows_1252(
+    funded: Cli, tmp_path: Path
+) -> None:
+    """A UTF-8 export (Café, as UTF-8) with one byte UTF-8 cannot read (a Windows-1252 é pasted in
+    on line 3) would read as Windows-1252 and garble every other line's accents: it is refused
+    naming the line and byte."""
+    text = council_csv(
+        [
+            ["15/07/2024", "CS1", "Café", "Y-1", "10.00", "CRG-2425-010"],
+            ["16/07/2024", "CS1", "Plain", "Y-2", "10.00", "CRG-2425-010"],
+            ["17/07/2024", "CS1", "Société", "Y-3", "10.00", "CRG-2425-010"],
+        ]
+    )
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(text.encode("utf-8").replace(b"Plain", b"Pl\xe9in"))
+    message = refused(funded, *import_args(str(path)), actor="treasurer", code=2)
+    assert "mixed.csv is UTF-8 text" in message
+    assert "line 3 has the byte 0xE9 at position 23" in message
+    ok(funded(*import_args(str(path), "--encoding", "cp1252"), actor="treasurer"))
+
+
+def test_an_encoding_error_on_the_first_line_of_a_file_with_a_bom_names_the_right_position(
+    funded: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfPo\x81sting Date,Cost Centre\r\n")
+    message = refused(funded, *import_args(str(path)), actor="treasurer", code=2)
+    assert "line 1 has the byte 0x81 at position 3" in message
+
+
 # --- spreadsheets --------------------------------------------------------------------------------
 
 
