@@ -631,6 +631,10 @@ def _line_text(row: list[str]) -> str:
     return shown(text, LINE_SHOWN)
 
 
+# How many reference cells _FileReader remembers (emptied when full, so memory stays flat).
+_CELLS_KNOWN = 8192
+
+
 class _FileReader:
     """Reads every line of a file through the row parser and stages it; a line's fault is noted,
     never raised. Each new line is hashed as it is staged, as the seal will read its payment (see
@@ -671,6 +675,9 @@ class _FileReader:
         # Per bid, the lines taken without a problem: [net, lines, first, last, refunds, refunded]
         # (the import's totals when no line turns out to be imported before; see _check_stage).
         self.totals: dict[int, list[int]] = {}
+        # Reference cells already found to name a bid (a file repeats a few hundred of them a
+        # million times); only those, so a bad cell is looked at, and listed, every time.
+        self.known: dict[str, Payable] = {}
 
     def run(self, stager: _Stager, progress: Callable[[int], None] | None) -> None:
         result, staged, batch, texts = self.result, self.staged, stager.batch, self.texts
@@ -712,24 +719,21 @@ class _FileReader:
         if window is None or not window[0] <= paid_on <= window[1]:
             problem = payable.refusal(paid_on, self.today)
         if problem is None:
-            self._count(bid_id, line, pence)
+            total = self.totals.get(bid_id)
+            if total is None:
+                self.totals[bid_id] = [pence, 1, line, line, int(pence < 0), max(-pence, 0)]
+            else:
+                total[0] += pence
+                total[1] += 1
+                total[3] = line
+                if pence < 0:
+                    total[4] += 1
+                    total[5] -= pence
         day = paid_on.isoformat()
         # The payment as the seal reads it: grants.seals.row_text of grants.seals._spend's columns
         # after the id, written out (all are ints and strs here: the invoice is required).
         self.texts.append(f"{bid_id}\x1f{day}\x1f{pence}\x1f{supplier}\x1f{invoice}{self.by_actor}")
         return (line, bid_id, day, pence, supplier, invoice, key, problem)
-
-    def _count(self, bid_id: int, line: int, pence: int) -> None:
-        total = self.totals.get(bid_id)
-        if total is None:
-            self.totals[bid_id] = [pence, 1, line, line, int(pence < 0), max(-pence, 0)]
-            return
-        total[0] += pence
-        total[1] += 1
-        total[3] = line
-        if pence < 0:
-            total[4] += 1
-            total[5] -= pence
 
     def bid_totals(self) -> list[BidTotal]:
         return [BidTotal(bid_id, *figures) for bid_id, figures in self.totals.items()]
@@ -743,6 +747,9 @@ class _FileReader:
             self.faults(line, f"has {len(row)} columns; the header has {count}{hint}")
             return None
         cell = row[self.at[2]]
+        known = self.known.get(cell)
+        if known is not None:
+            return known
         try:
             reference = self.finder.find(cell)
         except BadInput as error:
@@ -754,6 +761,10 @@ class _FileReader:
         payable = self.payables.get(reference)
         if payable is None:
             self.faults(line, f"there is no bid {shown(reference, 30)}")
+        else:
+            if len(self.known) >= _CELLS_KNOWN:
+                self.known.clear()
+            self.known[cell] = payable
         return payable
 
     def unmatched(self, line: int, row: list[str]) -> None:
@@ -775,7 +786,10 @@ def _check_stage(
     year-to-date export re-runs after its projects close; then each new line's problem and each
     project's new total against its award. Gives each bid's new lines' totals: those counted while
     reading (`read`) when no line was imported before, else summed again over the lines left."""
-    Index("ix_grants_spend_stage_bid_key", stage.c.bid_id, stage.c.invoice_key).create(connection)
+    if connection.dialect.name == "sqlite":
+        # SQLite groups and joins the staged lines by (bid, invoice) through this index; PostgreSQL
+        # hashes them instead and never used it (building it was a second of a million lines).
+        Index("ix_grants_spend_stage_bid_key", stage.c.bid_id, stage.c.invoice_key).create(connection)
     by_id = {p.bid_id: p for p in payables.values()}
     _repeats_in_file(connection, stage, by_id, faults)
     skipped = _imported_before(connection, stage, by_id, faults)
@@ -970,8 +984,13 @@ def _open_stage(connection: Any, stage: Table) -> None:
         # 32 MB more memory. Left out.)
         connection.exec_driver_sql("PRAGMA cache_size = -65536")
     else:
-        connection.exec_driver_sql("SET LOCAL temp_buffers = '128MB'")
+        # Room to hash and sort the staged lines in memory, for this transaction only: at the
+        # defaults (4 MB and 8 MB) a million staged lines and their sorts spilled to disk, a fifth
+        # of the import's time. temp_buffers can be set only before the session's first temporary
+        # table (after that PostgreSQL refuses a new value), so only in a session with none yet.
         connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        if not connection.exec_driver_sql("SELECT pg_my_temp_schema() <> 0").scalar_one():
+            connection.exec_driver_sql("SET LOCAL temp_buffers = '128MB'")
     stage.drop(connection, checkfirst=True)
     stage.create(connection)
 

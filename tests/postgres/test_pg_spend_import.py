@@ -43,3 +43,33 @@ def test_import_with_refunds_unmatched_lines_and_repeats_on_postgres(pg_url: str
     assert report["balanced"] is True
     assert {p["reference"]: p["spent"] for p in report["projects"]}["CRG-2425-001"] == "£1,500"
     ok(cli("check"))
+
+
+def test_the_import_gives_itself_memory_only_where_postgres_allows_it(pg_url: str) -> None:
+    """The staging transaction sets work_mem and temp_buffers for itself only; temp_buffers only in
+    a session that has used no temporary table yet, where PostgreSQL would refuse a new value (the
+    import must not fail because an earlier command on the same connection made one)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from grants.spend import _open_stage, _stage_table
+
+    # A new session for each `connect` (no pool), so each starts with no temporary table.
+    engine = create_engine(pg_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            with connection.begin():
+                _open_stage(connection, _stage_table())
+                shown = connection.exec_driver_sql("SHOW work_mem").scalar_one()
+                assert (shown, connection.exec_driver_sql("SHOW temp_buffers").scalar_one()) == ("64MB", "128MB")
+            assert connection.exec_driver_sql("SHOW work_mem").scalar_one() == "4MB"  # this transaction's only
+        with engine.connect() as connection:
+            with connection.begin():
+                connection.exec_driver_sql("SET LOCAL temp_buffers = '4MB'")
+                connection.exec_driver_sql("CREATE TEMPORARY TABLE earlier (n integer) ON COMMIT DROP")
+                connection.exec_driver_sql("INSERT INTO earlier VALUES (1)")
+            with connection.begin():
+                _open_stage(connection, _stage_table())  # no error: temp_buffers is left as it is
+                assert connection.exec_driver_sql("SHOW work_mem").scalar_one() == "64MB"
+    finally:
+        engine.dispose()
