@@ -179,17 +179,23 @@ class Payable:
             return self._below_zero_here(f"the refund is {Money(-change)}")
         return None
 
-    def lines_out_of_bounds(self, total: int, lines: str) -> str | None:
-        """The same for the new lines of a file, which count together: their net total."""
+    def lines_out_of_bounds(self, total: int, lines: str, *, one: bool = False) -> str | None:
+        """The same for the new lines of a file, which count together: their net total (`one`:
+        there is one line, named as "the new payment on line 8", or refund, which *is* its amount)."""
+        said = (
+            f"{lines} to {self.reference} is {Money(abs(total))}"
+            if one
+            else f"{lines} to {self.reference} add up to {Money(total)}"
+        )
         if total > self.left:
             return (
-                f"{lines} to {self.reference} add up to {Money(total)}, but the award is "
+                f"{said}, but the award is "
                 f"{Money(self.award)} with {Money(self.spent)} spent, leaving {Money(self.left)}"
             )
         if self.spent + total < 0:
-            return self._below_zero(f"{lines} to {self.reference} add up to {Money(total)}", total)
+            return self._below_zero(said, total)
         if self.spent_here is not None and self.spent_here + total < 0:
-            return self._below_zero_here(f"{lines} to {self.reference} add up to {Money(total)}")
+            return self._below_zero_here(said)
         return None
 
     def _below_zero_here(self, said: str) -> str:
@@ -483,7 +489,8 @@ class BadImport(BadInput):
     def __init__(self, name: str, bad: list[BadRow], more: int, unmatched: int = 0) -> None:
         total = len(bad) + more
         hint = (
-            f"; {unmatched} of them name no grant project (--skip-unmatched imports the rest and "
+            f"; {unmatched} of them {'names' if unmatched == 1 else 'name'} no grant project "
+            "(--skip-unmatched imports the rest and "
             "reports what it skipped)"
             if unmatched
             else ""
@@ -899,8 +906,12 @@ def _over_awards(
         ).scalars()
         lines = line_numbers(list(first), total.lines)
         count = total.lines
-        payments = "the new payment" if count == 1 else f"the {counted(count, 'new payment')}"
-        faults(total.first, payable.lines_out_of_bounds(total.net, f"{payments} on {lines}") or "")
+        if count == 1:
+            payments = "the new refund" if total.net < 0 else "the new payment"
+        else:
+            payments = f"the {counted(count, 'new payment')}"
+        said = payable.lines_out_of_bounds(total.net, f"{payments} on {lines}", one=count == 1)
+        faults(total.first, said or "")
 
 
 def _iso(day: date | str) -> str:

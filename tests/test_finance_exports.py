@@ -205,6 +205,33 @@ def test_an_import_that_takes_a_project_below_zero_is_refused_with_the_figures(
     assert funded.snapshot() == before
 
 
+def test_one_new_line_past_its_award_or_below_zero_is_named_as_one_line(funded: Cli, tmp_path: Path) -> None:
+    path = save(
+        tmp_path,
+        "one.csv",
+        council_csv(
+            [
+                ["01/07/2024", "CS1", "Venue", "V-1", "9,999.00", "CRG-2425-004"],
+                ["02/07/2024", "CS1", "Venue", "V-2C", "(5.00)", "CRG-2425-005"],
+                ["03/07/2024", "CS9", "Stationery", "S-1", "12.50", "Not a grant"],
+            ]
+        ),
+    )
+    result = funded(*import_args(path, "--json"), actor="treasurer")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["error"] == (
+        "one.csv: 3 bad rows; nothing was imported; 1 of them names no grant project (--skip-unmatched "
+        "imports the rest and reports what it skipped)"
+    )
+    assert [row["reason"] for row in data["bad_rows"][:2]] == [
+        "the new payment on line 2 to CRG-2425-004 is £9,999, but the award is £4,578 with £0 spent, "
+        "leaving £4,578",
+        "the new refund on line 3 to CRG-2425-005 is £5, but CRG-2425-005 has £0 spent, so its spend "
+        "would be -£5: a refund cannot take a project's spend below zero",
+    ]
+
+
 # --- lines that are not grant spend --------------------------------------------------------------
 
 
