@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from grants.errors import BadInput, shown
 from grants.money import Money, plain_pence
 from grants.partnerships import _CONTROL, clean_text
+from grants.wording import article
 
 SUPPLIER_LIMIT = 200
 INVOICE_LIMIT = 100
@@ -287,7 +288,7 @@ def _named_encoding(path: Path, given: str, name: str, head: bytes) -> str:
     if marked is not None:
         if not encoding.startswith(marked[0].removesuffix("-sig")):
             raise BadInput(
-                f"{name} starts with a {marked[1]} byte-order mark, so it is {marked[1]} text, not {given}; "
+                f"{name} starts with {article(marked[1])} byte-order mark, so it is {marked[1]} text, not {given}; "
                 f"leave --encoding out to have it read as {marked[1]}"
             )
         encoding = marked[0]  # the mark gives the byte order, and is not part of the header
