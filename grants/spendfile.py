@@ -173,7 +173,9 @@ def read_payment(
 
 class ReferenceFinder:
     """Finds the bid a line pays: its reference anywhere in the cell, in any case, as a whole word
-    (`crg-2627-001 venue hire`). A cell with no reference is not grant spend (None)."""
+    (`crg-2627-001 venue hire`), its look-alikes read as an invoice number's are (NFKC, Unicode
+    dashes as `-`: `CRG‑2627‑001` pasted from a document). A cell with no reference is not grant
+    spend (None)."""
 
     def __init__(self, programme: str, known: set[str]) -> None:
         self.known = known
@@ -185,7 +187,8 @@ class ReferenceFinder:
         whole = cell.strip().upper()
         if whole in self.known:
             return whole
-        found = sorted({match.upper() for match in self.pattern.findall(cell)})
+        text = cell if cell.isascii() else unicodedata.normalize("NFKC", cell).translate(_DASHES)
+        found = sorted({match.upper() for match in self.pattern.findall(text)})
         if not found:
             return None
         if len(found) > 1:

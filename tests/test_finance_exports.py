@@ -291,6 +291,11 @@ def test_skip_unmatched_imports_the_grant_lines_and_reports_the_rest(funded: Cli
         ("CRG-2425-003-2", "names no grant project"),
         ("CRG2425003", "names no grant project"),
         ("", "names no grant project"),
+        # look-alikes, as an invoice's are: Unicode hyphens pasted from a document, full width
+        ("CRG\u20112425\u2011003 venue hire", "found"),
+        ("Grant CRG\u20102425\u2013003", "found"),
+        ("\uff23\uff32\uff27-2425-003", "found"),
+        ("X\u2011CRG\u20112425\u2011003", "names no grant project"),
     ],
 )
 def test_the_reference_is_found_anywhere_in_its_column_as_a_whole_word(
