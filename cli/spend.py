@@ -255,6 +255,7 @@ def _bad_rows(error: Any, json_: bool) -> None:
                 "error": str(error),
                 "bad_rows": [row.to_json() for row in error.bad],
                 "more_bad_rows": error.more,
+                "unmatched": error.unmatched,
             }
         )
     from cli.render import styled

@@ -224,6 +224,7 @@ def test_one_new_line_past_its_award_or_below_zero_is_named_as_one_line(funded: 
         "one.csv: 3 bad rows; nothing was imported; 1 of them names no grant project (--skip-unmatched "
         "imports the rest and reports what it skipped)"
     )
+    assert (data["unmatched"], data["more_bad_rows"], len(data["bad_rows"])) == (1, 0, 3)
     assert [row["reason"] for row in data["bad_rows"][:2]] == [
         "the new payment on line 2 to CRG-2425-004 is £9,999, but the award is £4,578 with £0 spent, "
         "leaving £4,578",
