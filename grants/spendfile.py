@@ -453,11 +453,13 @@ class Source:
                     yield line, row
             return
         reader = self._reader
+        ended = reader.line_num  # a row is named by the line it starts on (a quoted cell may run on)
         try:
             for row in reader:
+                started, ended = ended + 1, reader.line_num
                 if not row or (not row[0].strip() and not "".join(row).strip()):
                     continue
-                yield reader.line_num, row
+                yield started, row
         except csv.Error as error:
             raise BadInput(f"{self.name} line {reader.line_num}: not readable as CSV ({error})") from None
 

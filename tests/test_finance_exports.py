@@ -818,6 +818,26 @@ def test_every_error_lists_every_bad_line_at_once_and_changes_nothing(funded: Cl
     assert funded.snapshot() == before
 
 
+def test_a_bad_line_with_a_narrative_over_several_lines_is_named_by_the_line_it_starts_on(
+    funded: Cli, tmp_path: Path
+) -> None:
+    """A quoted narrative may run over lines; the row is the one it starts on, as in a text editor
+    (and as Excel numbers it, header at row 1, when there is no earlier multi-line row)."""
+    path = save(
+        tmp_path,
+        "multi.csv",
+        council_csv(
+            [
+                ["01/07/2024", "CS1", "A", "A-1", "abc", "CRG-2425-001 venue\r\nhire\r\nJuly"],  # 2-4
+                ["02/07/2024", "CS1", "A", "A-2", "xyz", "CRG-2425-001"],  # 5
+            ]
+        ),
+    )
+    result = funded(*import_args(path, "--json"), actor="treasurer")
+    assert result.exit_code == 2
+    assert [row["line"] for row in json.loads(result.stdout)["bad_rows"]] == [2, 5]
+
+
 # --- the books after refunds ---------------------------------------------------------------------
 
 
