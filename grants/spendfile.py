@@ -436,6 +436,9 @@ class Source:
                 f"{self.name} has no sheet {sheet!r}; its sheets are {', '.join(repr(n) for n in names)}"
             )
         self.sheet = worksheet.title
+        # Read-only openpyxl trusts the used range the writer recorded, which some finance systems
+        # give as A1 (one cell a row): forget it, and read each row to its last cell.
+        worksheet.reset_dimensions()
         self._rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
 
     def _first(self) -> list[str]:
@@ -447,10 +450,13 @@ class Source:
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number, cells) of every row after the header, blank rows left out."""
         if self.xlsx:
+            width = len(self.header)
             for line, values in self._rows:
                 row = [_xlsx_text(value) for value in values]
                 if any(cell.strip() for cell in row):
-                    yield line, row
+                    # A sheet's row ends at its last cell: the empty cells after it are still cells,
+                    # and a cell beyond the header's is in no column we read.
+                    yield line, row[:width] + [""] * (width - len(row))
             return
         reader = self._reader
         ended = reader.line_num  # a row is named by the line it starts on (a quoted cell may run on)

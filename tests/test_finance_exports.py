@@ -516,6 +516,31 @@ def test_xlsx_bad_lines_are_listed_by_row(funded: Cli, tmp_path: Path) -> None:
     assert [row["line"] for row in json.loads(result.stdout)["bad_rows"]] == [2, 3]
 
 
+def test_an_xlsx_whose_writer_gave_a_wrong_used_range_is_read_whole(funded: Cli, tmp_path: Path) -> None:
+    """Some finance systems write a sheet's used range (its `dimension`) as A1; read-only openpyxl
+    then reads one cell of each row. The rows are read whole, however short the range says."""
+    import re
+    import zipfile
+
+    rows: list[list[object]] = [
+        COUNCIL_HEADER,
+        [date(2024, 7, 11), "CS1", "Youth Sport Kent CIC", "Y-1", 1000, "CRG-2425-010 coaching"],
+        [date(2024, 7, 12), "CS1", "Youth Sport Kent CIC", "Y-1C", "(100.00)", "CRG-2425-010"],
+        [date(2024, 7, 13), "HW2", "Kent Highways", "H-1", 99.99],  # no narrative: the row ends early
+        [date(2024, 7, 14), "CS1", "Youth Sport Kent CIC", "Y-2", 1, "CRG-2425-010", None, "a note"],
+    ]
+    made = Path(write_xlsx(tmp_path / "made.xlsx", {"Sheet1": rows}))
+    path = tmp_path / "finance.xlsx"
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
+            target.writestr(item, data)
+    data = json.loads(ok(funded(*import_args(str(path), "--skip-unmatched", "--json"), actor="treasurer")).stdout)
+    assert (data["imported"], data["refunds"], data["total"], data["unmatched"]) == (3, 1, "£901", 1)
+
+
 # --- repeats -------------------------------------------------------------------------------------
 
 
