@@ -426,15 +426,22 @@ class Source:
         except Exception as error:  # a damaged zip or a workbook openpyxl cannot read
             raise BadInput(f"{self.name} is not a readable .xlsx workbook ({error})") from None
         names = self._workbook.sheetnames
-        if sheet is None:
-            worksheet = self._workbook[names[0]]
-        elif sheet in names:
-            worksheet = self._workbook[sheet]
-        else:
-            self.close()
-            raise BadInput(
+        # The sheets of rows: a chart sheet (which may come first) has no rows to read.
+        tables = [each.title for each in self._workbook.worksheets]
+        listed = ", ".join(repr(n) for n in tables) or "none"
+        problem = None
+        if sheet is not None and sheet not in names:
+            problem = (
                 f"{self.name} has no sheet {sheet!r}; its sheets are {', '.join(repr(n) for n in names)}"
             )
+        elif sheet is not None and sheet not in tables:
+            problem = f"{self.name}'s sheet {sheet!r} is a chart, not rows of payments; its sheets of rows are {listed}"
+        elif not tables:
+            problem = f"{self.name} has only chart sheets; export the payments as rows"
+        if problem is not None:
+            self.close()
+            raise BadInput(problem)
+        worksheet = self._workbook[sheet or tables[0]]
         self.sheet = worksheet.title
         # Read-only openpyxl trusts the used range the writer recorded, which some finance systems
         # give as A1 (one cell a row): forget it, and read each row to its last cell.

@@ -541,6 +541,29 @@ def test_an_xlsx_whose_writer_gave_a_wrong_used_range_is_read_whole(funded: Cli,
     assert (data["imported"], data["refunds"], data["total"], data["unmatched"]) == (3, 1, "£901", 1)
 
 
+def test_an_xlsx_with_a_chart_sheet_first_reads_its_first_sheet_of_rows(funded: Cli, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Ledger"
+    sheet.append(COUNCIL_HEADER)
+    sheet.append([date(2024, 7, 11), "CS1", "Youth Sport Kent CIC", "Y-1", 1000, "CRG-2425-010"])
+    chart = BarChart()
+    chart.add_data(Reference(sheet, min_col=5, min_row=1, max_row=2))
+    book.create_chartsheet("Spend chart", 0).add_chart(chart)
+    path = tmp_path / "charted.xlsx"
+    book.save(path)
+    message = refused(funded, *import_args(str(path), "--sheet", "Spend chart"), actor="treasurer", code=2)
+    assert message == (
+        "Error: charted.xlsx's sheet 'Spend chart' is a chart, not rows of payments; its sheets of rows "
+        "are 'Ledger'"
+    )
+    data = json.loads(ok(funded(*import_args(str(path), "--json"), actor="treasurer")).stdout)
+    assert (data["imported"], data["total"]) == (1, "£1,000")
+
+
 # --- repeats -------------------------------------------------------------------------------------
 
 
