@@ -379,9 +379,19 @@ def _delimiter(path: Path, encoding: str) -> str:
     return "\t" if "\t" in header and "," not in header else ","
 
 
-def is_xlsx(path: Path) -> bool:
+_OLE = bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE compound file: .xls, or an .xlsx with a password
+
+
+def is_xlsx(path: Path, name: str) -> bool:
+    """Whether the file is an .xlsx workbook (a zip), else text; a workbook it cannot read is named."""
     with path.open("rb") as handle:
-        return handle.read(4) == b"PK\x03\x04"
+        magic = handle.read(8)
+    if magic == _OLE:
+        raise BadInput(
+            f"{name} is an Excel 97-2003 (.xls) workbook or a password-protected one; save it from Excel "
+            "as .xlsx without a password, or as CSV"
+        )
+    return magic[:4] == b"PK\x03\x04"
 
 
 class Source:
@@ -391,7 +401,7 @@ class Source:
         self, path: Path, name: str, *, encoding: str | None = None, sheet: str | None = None
     ) -> None:
         self.path, self.name = path, name
-        self.xlsx = is_xlsx(path)
+        self.xlsx = is_xlsx(path, name)
         self._raw: Any = None
         self._workbook: Any = None
         if self.xlsx:

@@ -564,6 +564,17 @@ def test_an_xlsx_with_a_chart_sheet_first_reads_its_first_sheet_of_rows(funded: 
     assert (data["imported"], data["total"]) == (1, "£1,000")
 
 
+def test_an_xls_or_password_protected_workbook_is_named_as_one(funded: Cli, tmp_path: Path) -> None:
+    """Excel 97-2003 (.xls) and password-protected workbooks are OLE compound files, not text."""
+    path = tmp_path / "ledger.xls"
+    path.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(range(256)) * 8)
+    message = refused(funded, *import_args(str(path)), actor="treasurer", code=2)
+    assert message == (
+        "Error: ledger.xls is an Excel 97-2003 (.xls) workbook or a password-protected one; save it "
+        "from Excel as .xlsx without a password, or as CSV"
+    )
+
+
 # --- repeats -------------------------------------------------------------------------------------
 
 
