@@ -381,11 +381,17 @@ def _refuse_recorded_invoice(scope: Scope, bid: Bid, line: PaymentLine) -> None:
         select(Spend).where(Spend.bid_id == bid.id, Spend.invoice_key == line.key)
     ).scalar_one_or_none()
     if earlier is not None:
+        credit = line.is_refund and earlier.amount_pence > 0
         raise Refused(
             f"invoice {line.invoice} is already recorded for {bid.reference} "
             f"({earlier.paid_on.isoformat()}, {Money(earlier.amount_pence)} to {earlier.supplier}"
             + (f", as {earlier.invoice}" if earlier.invoice != line.invoice else "")
             + ")"
+            + (
+                f"; record the credit note under its own number, e.g. --invoice {line.invoice}-CN"
+                if credit
+                else ""
+            )
         )
 
 

@@ -175,6 +175,16 @@ def test_spend_add_takes_a_refund_and_refuses_one_below_zero(funded: Cli) -> Non
     ok(funded("check"))
 
 
+def test_a_credit_note_under_the_invoices_own_number_is_refused_saying_what_to_do(funded: Cli) -> None:
+    base = ("--date", "2024-07-10", "--supplier", "ASB Training Partnership", "--invoice", "INV-9")
+    ok(funded("spend", "add", "CRG-2425-001", "500", *base, actor="treasurer"))
+    message = refused(funded, "spend", "add", "CRG-2425-001", "(100.00)", *base, actor="treasurer")
+    assert message == (
+        "Error: invoice INV-9 is already recorded for CRG-2425-001 (2024-07-10, £500 to ASB Training "
+        "Partnership); record the credit note under its own number, e.g. --invoice INV-9-CN"
+    )
+
+
 def test_an_import_that_takes_a_project_below_zero_is_refused_with_the_figures(
     funded: Cli, tmp_path: Path
 ) -> None:
@@ -537,7 +547,9 @@ def test_an_xlsx_whose_writer_gave_a_wrong_used_range_is_read_whole(funded: Cli,
             if item.filename.startswith("xl/worksheets/"):
                 data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
             target.writestr(item, data)
-    data = json.loads(ok(funded(*import_args(str(path), "--skip-unmatched", "--json"), actor="treasurer")).stdout)
+    data = json.loads(
+        ok(funded(*import_args(str(path), "--skip-unmatched", "--json"), actor="treasurer")).stdout
+    )
     assert (data["imported"], data["refunds"], data["total"], data["unmatched"]) == (3, 1, "£901", 1)
 
 
@@ -1126,7 +1138,14 @@ def test_an_import_runs_with_foreign_keys_off_and_leaves_none_broken(funded: Cli
         "ledger.csv",
         council_csv(
             [
-                ["01/07/2024", "CS100", "ASB Training Partnership", "K-1", "£1,200.00", "CRG-2425-001 training"],
+                [
+                    "01/07/2024",
+                    "CS100",
+                    "ASB Training Partnership",
+                    "K-1",
+                    "£1,200.00",
+                    "CRG-2425-001 training",
+                ],
                 ["02/07/2024", "CS100", "ASB Training Partnership", "K-2", "(150.00)", "CRG-2425-001 credit"],
                 ["03/07/2024", "CS100", "Venue Ltd", "K-3", "300.00", "crg-2425-002 venue hire"],
             ]
@@ -1136,7 +1155,9 @@ def test_an_import_runs_with_foreign_keys_off_and_leaves_none_broken(funded: Cli
     ok(funded(*import_args(path), actor="treasurer"))  # a re-run: every line already imported
     with sqlite3.connect(funded.url.split("///", 1)[1]) as connection:
         assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
-        invoices = connection.execute("SELECT invoice FROM spend WHERE invoice LIKE 'K-%' ORDER BY 1").fetchall()
+        invoices = connection.execute(
+            "SELECT invoice FROM spend WHERE invoice LIKE 'K-%' ORDER BY 1"
+        ).fetchall()
     assert invoices == [("K-1",), ("K-2",), ("K-3",)]
 
     def keys(**kinds: bool) -> int:
