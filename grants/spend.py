@@ -13,7 +13,9 @@ lines, all in one transaction: every bad line is listed at once and nothing chan
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -640,8 +642,10 @@ class _Faults:
 
 
 def _line_text(row: list[str]) -> str:
-    text = ",".join(cell.strip() for cell in row)
-    return shown(text, LINE_SHOWN)
+    """A line as the file has it (near enough): its cells, a cell with a comma or quote quoted."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow([cell.strip() for cell in row])
+    return shown(out.getvalue(), LINE_SHOWN)
 
 
 # How many reference cells _FileReader remembers (emptied when full, so memory stays flat).

@@ -267,6 +267,8 @@ def test_lines_for_other_cost_centres_are_listed_and_the_file_refused(funded: Cl
         "line 3: names no grant project in 'Narrative': '01/07/2024,HW200,Kent Highways,H-9" in result.stderr
     )
     assert "line 4: names no grant project" in result.stderr and "Not a grant" in result.stderr
+    # the line as the file has it: a cell with a comma in quotes, as it is written there
+    assert """'01/07/2024,HW200,Kent Highways,H-9,"£9,999.00",'""" in result.stderr
     assert "line 6: names no grant project" in result.stderr
     assert funded.snapshot() == before
 
