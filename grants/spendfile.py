@@ -213,9 +213,10 @@ def _line_of(path: Path, offset: int, encoding: str) -> tuple[int, int]:
     return text.count("\n") + 1, len(text) - start + 1
 
 
-def _first_bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
-    """The offset and value of the first byte the encoding cannot read, or None: streamed, so
-    memory stays flat however large the file."""
+def _first_bad_byte(path: Path, encoding: str) -> tuple[int, str] | None:
+    """The offset of the first byte the encoding cannot read and the bytes it could not read, as
+    a message names them ("the byte 0xE9"; in UTF-16, "the bytes 0x00 0xDC"), or None: streamed,
+    so memory stays flat however large the file."""
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     with path.open("rb") as handle:
@@ -228,8 +229,9 @@ def _first_bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
                 at = max(0, offset + error.start - len(error.object) + len(chunk))
                 with path.open("rb") as again:
                     again.seek(at)
-                    value = again.read(1)
-                return at, value[0] if value else 0
+                    value = again.read(max(1, min(error.end - error.start, 4)))
+                said = " ".join(f"0x{byte:02X}" for byte in value) or "0x00"
+                return at, f"the byte {said}" if len(value) <= 1 else f"the bytes {said}"
             if not chunk:
                 return None
             offset += len(chunk)
@@ -307,7 +309,7 @@ def _named_encoding(path: Path, given: str, name: str, head: bytes) -> str:
     if bad is not None:
         line, column = _line_of(path, bad[0], encoding)
         raise BadInput(
-            f"{name} is not {given} text: line {line} has the byte 0x{bad[1]:02X} at position {column}; "
+            f"{name} is not {given} text: line {line} has {bad[1]} at position {column}; "
             "check --encoding, or leave it out to have the encoding detected"
         )
     return encoding
@@ -330,7 +332,7 @@ def detect_encoding(path: Path, given: str | None, name: str) -> str:
         # UTF-8 with a stray byte: read as Windows-1252, every other accent would be garbled.
         line, column = _line_of(path, bad[0], "utf-8")
         raise BadInput(
-            f"{name} is UTF-8 text, but line {line} has the byte 0x{bad[1]:02X} at position {column}, "
+            f"{name} is UTF-8 text, but line {line} has {bad[1]} at position {column}, "
             "which UTF-8 cannot read. Correct that line, or save the file from the finance system as "
             "CSV UTF-8 again; if it is Windows-1252 text, say so with --encoding cp1252"
         )
@@ -342,7 +344,7 @@ def detect_encoding(path: Path, given: str | None, name: str) -> str:
     line, column = _line_of(path, bad[0], candidates[0])
     tried = " nor ".join(ENCODING_NAMES.get(c, c) for c in candidates)
     raise BadInput(
-        f"{name} is not {tried} text: line {line} has the byte 0x{bad[1]:02X} at position {column}. "
+        f"{name} is not {tried} text: line {line} has {bad[1]} at position {column}. "
         "Save it from the finance system as CSV UTF-8, or name its encoding, e.g. --encoding cp1252"
     )
 

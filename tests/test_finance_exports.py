@@ -453,6 +453,14 @@ def test_a_utf8_file_with_one_stray_byte_is_refused_not_read_as_windows_1252(
     ok(funded(*import_args(str(path), "--encoding", "cp1252"), actor="treasurer"))
 
 
+def test_a_utf16_file_with_a_broken_character_names_its_two_bytes(funded: Cli, tmp_path: Path) -> None:
+    text = council_csv([["15/07/2024", "CS1", "Caf\udc00", "Y-1", "10.00", "CRG-2425-010"]])
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le", "surrogatepass"))
+    message = refused(funded, *import_args(str(path)), actor="treasurer", code=2)
+    assert "unicode.csv is not UTF-16 text: line 2 has the bytes 0x00 0xDC at position 24" in message
+
+
 def test_an_encoding_error_on_the_first_line_of_a_file_with_a_bom_names_the_right_position(
     funded: Cli, tmp_path: Path
 ) -> None:
