@@ -257,7 +257,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
     (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
 )
-_NOT_ASCII = re.compile("[^\x00-\x7f\ufffd]")
 
 
 def _marked(head: bytes) -> tuple[str, str] | None:
@@ -271,10 +270,10 @@ def _marked(head: bytes) -> tuple[str, str] | None:
 def _has_utf8_text(path: Path) -> bool:
     """Whether any character beyond ASCII in the file reads as UTF-8 (é as the two bytes C3 A9):
     streamed, and asked only of a file UTF-8 cannot read whole."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")  # the bytes it cannot read: gone
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            if _NOT_ASCII.search(decoder.decode(chunk)):
+            if not decoder.decode(chunk).isascii():
                 return True
     return False
 
