@@ -35,7 +35,9 @@ def spend_add(
             help="The payment, e.g. 1,250.00; a refund or credit note is negative: -150.00, (150.00) or 150.00 CR."
         ),
     ],
-    date: Annotated[str, typer.Option("--date", help="Date paid, 2024-06-30 or 30/06/2024.")],
+    date: Annotated[
+        str, typer.Option("--date", help="Date paid, 2024-06-30 or 30/06/2024 (a time after it is ignored).")
+    ],
     supplier: Annotated[str, typer.Option(help="Who was paid (or, for a refund, who paid back).")],
     invoice: Annotated[str | None, typer.Option(help="The supplier's invoice or credit note number.")] = None,
     json_: JsonFlag = False,

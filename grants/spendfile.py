@@ -34,15 +34,21 @@ AMOUNT_EXAMPLE = "write it as 1250.00, or a refund as -150.00, (150.00) or 150.0
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UK_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+# A time of day after the date, as a timestamp export writes it (2024-06-30 00:00:00, 30/06/2024
+# 09:05, 2024-06-30T14:30:00.000): the day is what counts.
+_TIME_OF_DAY = re.compile(r"(.+?)(?:T| +)(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?")
 
 
 def parse_paid_on(text: str) -> date:
-    """A payment date as finance systems write it: 2024-06-30 or 30/06/2024 (ASCII digits only)."""
+    """A payment date as finance systems write it: 2024-06-30 or 30/06/2024 (ASCII digits only),
+    with or without a time of day after it."""
     raw = (text or "").strip()
+    timed = _TIME_OF_DAY.fullmatch(raw) if ":" in raw else None
+    day = timed[1] if timed else raw
     try:
-        if _ISO_DAY.fullmatch(raw):
-            return date.fromisoformat(raw)
-        uk = _UK_DAY.fullmatch(raw)
+        if _ISO_DAY.fullmatch(day):
+            return date.fromisoformat(day)
+        uk = _UK_DAY.fullmatch(day)
         if uk:
             return date(int(uk[3]), int(uk[2]), int(uk[1]))
     except ValueError:

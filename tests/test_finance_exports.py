@@ -762,6 +762,33 @@ def test_a_year_to_date_export_imported_monthly_across_a_project_close(funded: C
 # --- dates ---------------------------------------------------------------------------------------
 
 
+def test_a_date_written_with_its_time_of_day_as_timestamp_exports_write_it_is_a_date(
+    funded: Cli, tmp_path: Path
+) -> None:
+    path = save(
+        tmp_path,
+        "stamped.csv",
+        council_csv(
+            [
+                ["01/07/2024 00:00", "CS1", "A", "D-1", "10.00", "CRG-2425-001"],
+                ["2024-07-02 00:00:00", "CS1", "A", "D-2", "10.00", "CRG-2425-001"],
+                ["2024-07-03T14:30:00.000", "CS1", "A", "D-3", "10.00", "CRG-2425-001"],
+                ["4/7/2024 9:05", "CS1", "A", "D-4", "10.00", "CRG-2425-001"],
+            ]
+        ),
+    )
+    ok(funded(*import_args(path), actor="treasurer"))
+    days = sorted(p["paid_on"] for p in spend(funded, "CRG-2425-001")["payments"])
+    assert days == ["2024-07-01", "2024-07-02", "2024-07-03", "2024-07-04"]
+    base = ("--supplier", "A", "--invoice", "D-5", "--date")
+    ok(funded("spend", "add", "CRG-2425-001", "10", *base, "2024-07-05 00:00", actor="treasurer"))
+    for wrong in ("2024-07-06 25:00", "2024-07-06 12", "2024-07-06 noon", "12:00 2024-07-06"):
+        message = refused(
+            funded, "spend", "add", "CRG-2425-001", "10", *base, wrong, actor="treasurer", code=2
+        )
+        assert f"date {wrong!r} is not a date" in message
+
+
 def test_payment_dates_before_funding_or_after_today_are_refused_late_ones_warned(
     funded: Cli, tmp_path: Path
 ) -> None:
