@@ -62,7 +62,9 @@ def parse_amount(text: str) -> int:
     pence = plain_pence(text)
     if pence is not None:  # the common case, 1250.00: fast
         return pence
-    raw = (text or "").strip().replace("\u2212", "-")
+    raw = (text or "").strip()
+    if not raw.isascii():  # a look-alike minus (−, –, ‐, full width －) is a minus
+        raw = raw.translate(_DASHES)
     credit = False
     if len(raw) > 2 and raw[0] == "(" and raw[-1] == ")":
         raw, credit = raw[1:-1].strip(), True
@@ -87,7 +89,7 @@ def parse_amount(text: str) -> int:
 
 
 _DASHES = str.maketrans(
-    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u02d7\ufe58\ufe63", "-")
+    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u02d7\ufe58\ufe63\uff0d", "-")
 )
 _INNER_SPACE = re.compile(r"\s+")
 

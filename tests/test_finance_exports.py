@@ -175,6 +175,14 @@ def test_spend_add_takes_a_refund_and_refuses_one_below_zero(funded: Cli) -> Non
     ok(funded("check"))
 
 
+@pytest.mark.parametrize("amount", ["\u2013150.00", "\u2212£150.00", "\u2010150.00", "\uff0d150.00"])
+def test_a_refund_written_with_a_look_alike_minus_is_a_refund(funded: Cli, amount: str) -> None:
+    base = ("--date", "2024-07-10", "--supplier", "ASB Training Partnership", "--invoice")
+    ok(funded("spend", "add", "CRG-2425-001", "500", *base, "INV-1", actor="treasurer"))
+    ok(funded("spend", "add", "CRG-2425-001", amount, *base, "CN-1", actor="treasurer"))
+    assert spend(funded, "CRG-2425-001")["total"] == "£350"
+
+
 def test_a_credit_note_under_the_invoices_own_number_is_refused_saying_what_to_do(funded: Cli) -> None:
     base = ("--date", "2024-07-10", "--supplier", "ASB Training Partnership", "--invoice", "INV-9")
     ok(funded("spend", "add", "CRG-2425-001", "500", *base, actor="treasurer"))
