@@ -527,16 +527,21 @@ def parse_columns(pairs: list[str] | None) -> dict[str, str]:
     return columns
 
 
+def _column_name(text: str) -> str:
+    """A column's name as it is matched: any case, spaces (a no-break space too) counted as one."""
+    return " ".join(text.split()).casefold()
+
+
 def header_positions(header: list[str], columns: dict[str, str], name: str) -> dict[str, int]:
     """Where each field's column is; a column we read that the header names twice is an error
     (which of the two would be meant?)."""
     found: dict[str, list[int]] = {}
     for i, cell in enumerate(header):
-        found.setdefault(cell.strip().casefold(), []).append(i)
+        found.setdefault(_column_name(cell), []).append(i)
     positions, missing, twice = {}, [], []
     for field_name in FIELDS:
         wanted = columns[field_name]
-        places = found.get(wanted.casefold())
+        places = found.get(_column_name(wanted))
         if not places:
             missing.append(f"{wanted!r} (the {field_name})")
         elif len(places) > 1:
