@@ -215,13 +215,21 @@ _CHUNK = 1 << 20
 
 
 def _line_of(path: Path, offset: int, encoding: str) -> tuple[int, int]:
-    """The line (from 1) and the byte's position in it (from 1) of a byte offset in the file."""
-    with path.open("rb") as handle:
-        before = handle.read(offset)
+    """The line (from 1) and the byte's position in it (from 1) of a byte offset in the file:
+    the bytes before it decoded a chunk at a time, so memory stays flat however far in it is."""
     # A byte-order mark is no character of line 1: utf-8-sig drops it, as utf-16 does its own.
-    text = before.decode("utf-8-sig" if encoding.startswith("utf-8") else encoding, errors="replace")
-    start = text.rfind("\n") + 1
-    return text.count("\n") + 1, len(text) - start + 1
+    name = "utf-8-sig" if encoding.startswith("utf-8") else encoding
+    decoder = codecs.getincrementaldecoder(name)(errors="replace")
+    line, column, left = 1, 0, offset
+    with path.open("rb") as handle:
+        while left > 0:
+            chunk = handle.read(min(_CHUNK, left))
+            left = left - len(chunk) if chunk else 0
+            text = decoder.decode(chunk, final=left == 0)
+            newlines = text.count("\n")
+            line += newlines
+            column = len(text) - text.rfind("\n") - 1 if newlines else column + len(text)
+    return line, column + 1
 
 
 def _first_bad_byte(path: Path, encoding: str) -> tuple[int, str] | None:

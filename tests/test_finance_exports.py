@@ -461,6 +461,28 @@ def test_a_utf8_file_with_one_stray_byte_is_refused_not_read_as_windows_1252(
     ok(funded(*import_args(str(path), "--encoding", "cp1252"), actor="treasurer"))
 
 
+def test_a_bad_byte_at_the_end_of_a_long_file_is_named_in_flat_memory(tmp_path: Path) -> None:
+    """Finding the line and position of a bad byte streams the file, as the check that found it
+    does: 30 MB before it are not read into memory at once."""
+    import tracemalloc
+
+    from grants.errors import BadInput
+    from grants.spendfile import detect_encoding
+
+    path = tmp_path / "long.csv"
+    line = b"2024-07-01,CRG-2425-001,10.00,Caf\xc3\xa9,E-1\r\n"
+    count = 30_000_000 // len(line)
+    path.write_bytes(b"date,reference,amount,supplier,invoice\r\n" + line * count + b"2024-07-02,\xff\r\n")
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadInput, match=f"line {count + 2} has the byte 0xFF at position 12"):
+            detect_encoding(path, "utf-8", "long.csv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 12_000_000
+
+
 def test_a_utf16_file_with_a_broken_character_names_its_two_bytes(funded: Cli, tmp_path: Path) -> None:
     text = council_csv([["15/07/2024", "CS1", "Caf\udc00", "Y-1", "10.00", "CRG-2425-010"]])
     path = tmp_path / "unicode.csv"
