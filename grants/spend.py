@@ -760,8 +760,7 @@ class _FileReader:
         a fault with --skip-unmatched) or an unknown bid."""
         count = self.columns
         if len(row) != count and (len(row) < self.width or any(cell.strip() for cell in row[count:])):
-            hint = "" if len(row) < self.width else ' (an amount with a comma needs quotes: "6,000")'
-            self.faults(line, f"has {len(row)} columns; the header has {count}{hint}")
+            self.wrong_shape(line, row)
             return None
         cell = row[self.at[2]]
         known = self.known.get(cell)
@@ -784,10 +783,25 @@ class _FileReader:
             self.known[cell] = payable
         return payable
 
-    def unmatched(self, line: int, row: list[str]) -> None:
+    def wrong_shape(self, line: int, row: list[str]) -> None:
+        """A line with more or fewer cells than the header: a fault, unless no cell of it names a
+        grant project (a report's footer, "End of report"): then it is not grant spend."""
+        try:
+            named = self.finder.find(" ".join(row))
+        except BadInput:
+            named = "more than one"
+        if named is None:
+            self.unmatched(line, row, shaped=False)
+            return
+        hint = "" if len(row) < self.width else ' (an amount with a comma needs quotes: "6,000")'
+        self.faults(line, f"has {counted(len(row), 'column')}; the header has {self.columns}{hint}")
+
+    def unmatched(self, line: int, row: list[str], *, shaped: bool = True) -> None:
+        """A line naming no grant project; its amount counts in the skipped total when the line
+        has the header's shape (else which cell is its amount?)."""
         self.result.unmatched += 1
         try:
-            self.unmatched_pence += parse_amount(row[self.at[1]])
+            self.unmatched_pence += parse_amount(row[self.at[1]]) if shaped else 0
         except BadInput:
             pass  # not grant spend: its amount is not ours to check
         if not self.skip_unmatched:

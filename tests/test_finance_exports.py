@@ -297,6 +297,26 @@ def test_skip_unmatched_imports_the_grant_lines_and_reports_the_rest(funded: Cli
     )
 
 
+def test_a_footer_line_of_another_shape_is_a_line_naming_no_grant_project(funded: Cli, tmp_path: Path) -> None:
+    """Finance reports end with a footer ("End of report", in one cell): it names no grant project,
+    so --skip-unmatched skips it like any other such line; a short line naming a project is still
+    an error of its shape."""
+    text = council_csv(cost_centre_export()) + "End of report: 5 lines\r\n"
+    path = save(tmp_path, "footer.csv", text)
+    result = funded(*import_args(path, "--json"), actor="treasurer")
+    assert result.exit_code == 2
+    bad = json.loads(result.stdout)["bad_rows"]
+    assert bad[-1] == {"line": 7, "reason": "names no grant project in 'Narrative': 'End of report: 5 lines'"}
+    data = json.loads(ok(funded(*import_args(path, "--skip-unmatched", "--json"), actor="treasurer")).stdout)
+    assert (data["imported"], data["unmatched"], data["unmatched_total"]) == (2, 4, "£10,009")
+    short = save(tmp_path, "short.csv", council_csv([]) + '"01/07/2024","CS1","CRG-2425-001 venue"\r\n')
+    result = funded(*import_args(short, "--skip-unmatched", "--json"), actor="treasurer")
+    assert json.loads(result.stdout)["bad_rows"] == [{"line": 2, "reason": "has 3 columns; the header has 6"}]
+    one = save(tmp_path, "one.csv", council_csv([]) + "CRG-2425-001\r\n")
+    result = funded(*import_args(one, "--json"), actor="treasurer")
+    assert json.loads(result.stdout)["bad_rows"] == [{"line": 2, "reason": "has 1 column; the header has 6"}]
+
+
 @pytest.mark.parametrize(
     ("narrative", "found"),
     [
