@@ -228,9 +228,10 @@ def _say_imported(result: ImportResult) -> None:
         if result.unmatched
         else ""
     )
+    read_as = f" (read as {result.read_as})" if result.read_as else ""
     console.print(
         f"{verb} {counted(result.imported, 'payment')} worth "
-        f"{result.total}{refunds} from {result.file_name}; skipped {result.skipped:,} already "
+        f"{result.total}{refunds} from {result.file_name}{read_as}; skipped {result.skipped:,} already "
         f"imported{unmatched} ({counted(result.rows, 'row')} read)."
     )
     if result.warnings:

@@ -524,10 +524,12 @@ class ImportResult:
     by_bid: dict[str, Money] = field(default_factory=dict)
     warnings: list[BadRow] = field(default_factory=list)
     more_warnings: int = 0
+    read_as: str = ""  # the encoding told from the file's bytes (or named), or the sheet read
 
     def to_json(self) -> dict[str, Any]:
         return {
             "file": self.file_name,
+            "read_as": self.read_as,
             "dry_run": self.dry_run,
             "rows": self.rows,
             "imported": self.imported,
@@ -985,6 +987,7 @@ def import_spend(
     connection = scope.session.connection()
     stage = _stage_table()
     with Source(path, path.name, encoding=encoding, sheet=sheet) as source:
+        result.read_as = source.read_as
         at = header_positions(source.header, columns or dict(DEFAULT_COLUMNS), path.name)
         payables = _payables(scope)
         reader = _FileReader(

@@ -448,6 +448,13 @@ class Source:
             self.close()
             raise BadInput(f"{name} line 1: not readable as CSV ({error})") from None
 
+    @property
+    def read_as(self) -> str:
+        """How the file was read, for the import's report: its encoding, or its sheet."""
+        if self.xlsx:
+            return f"sheet {self.sheet!r}"
+        return ENCODING_NAMES.get(self.encoding.removesuffix("-le").removesuffix("-be"), self.encoding)
+
     def _open_xlsx(self, sheet: str | None) -> None:
         from openpyxl import load_workbook
 

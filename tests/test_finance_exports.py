@@ -297,7 +297,9 @@ def test_skip_unmatched_imports_the_grant_lines_and_reports_the_rest(funded: Cli
     )
 
 
-def test_a_footer_line_of_another_shape_is_a_line_naming_no_grant_project(funded: Cli, tmp_path: Path) -> None:
+def test_a_footer_line_of_another_shape_is_a_line_naming_no_grant_project(
+    funded: Cli, tmp_path: Path
+) -> None:
     """Finance reports end with a footer ("End of report", in one cell): it names no grant project,
     so --skip-unmatched skips it like any other such line; a short line naming a project is still
     an error of its shape."""
@@ -388,6 +390,12 @@ def test_windows_1252_is_detected(funded: Cli, tmp_path: Path) -> None:
         ]
     )
     path = save(tmp_path, "excel.csv", text, "cp1252")
+    said = ok(funded(*import_args(path, "--dry-run"), actor="treasurer")).stdout
+    assert "from excel.csv (read as Windows-1252)" in said  # so a wrong guess is seen, and overridden
+    assert (
+        json.loads(ok(funded(*import_args(path, "--dry-run", "--json"), actor="treasurer")).stdout)["read_as"]
+        == "Windows-1252"
+    )
     ok(funded(*import_args(path), actor="treasurer"))
     payments = spend(funded, "CRG-2425-010")["payments"]
     assert {p["supplier"] for p in payments} == {"Café Société — “Youth”"}
@@ -398,8 +406,9 @@ def test_windows_1252_is_detected(funded: Cli, tmp_path: Path) -> None:
 def test_utf8_and_utf16_with_or_without_a_bom(funded: Cli, tmp_path: Path, encoding: str) -> None:
     text = council_csv([["15/07/2024", "CS1", "Café Société", "Y-1", "£1,000.00", "CRG-2425-010"]])
     path = save(tmp_path, "export.csv", text, encoding)
-    ok(funded(*import_args(path), actor="treasurer"))
+    said = ok(funded(*import_args(path), actor="treasurer")).stdout
     assert spend(funded, "CRG-2425-010")["payments"][0]["supplier"] == "Café Société"
+    assert f"(read as {'UTF-8' if encoding.startswith('utf-8') else 'UTF-16'})" in said
 
 
 def test_utf16_tab_separated_as_excel_saves_unicode_text(funded: Cli, tmp_path: Path) -> None:
@@ -564,6 +573,7 @@ def test_xlsx_exports_are_read_directly(funded: Cli, tmp_path: Path) -> None:
         "£99.99",
         "£850.10",
     )
+    assert data["read_as"] == "sheet 'Transactions'"
     invoices = sorted(p["invoice"] for p in spend(funded, "CRG-2425-010")["payments"])
     assert invoices == ["40012", "Y-1", "Y-3"]
     only = write_xlsx(tmp_path / "only.xlsx", {"Sheet1": rows})
