@@ -466,6 +466,8 @@ class Source:
         # The sheets of rows: a chart sheet (which may come first) has no rows to read.
         tables = [each.title for each in self._workbook.worksheets]
         listed = ", ".join(repr(n) for n in tables) or "none"
+        if sheet is not None and sheet not in names:  # Excel's sheet names are one in any case
+            sheet = next((n for n in names if n.casefold() == sheet.strip().casefold()), sheet)
         problem = None
         if sheet is not None and sheet not in names:
             problem = (

@@ -584,6 +584,18 @@ def test_xlsx_exports_are_read_directly(funded: Cli, tmp_path: Path) -> None:
     )
 
 
+def test_a_sheet_is_named_in_any_case_as_excel_names_it(funded: Cli, tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        COUNCIL_HEADER,
+        [date(2024, 7, 11), "CS1", "Youth Sport Kent CIC", "Y-1", 1000, "CRG-2425-010"],
+    ]
+    path = write_xlsx(tmp_path / "ledger.xlsx", {"Summary": [["nothing here"]], "Transactions": rows})
+    data = json.loads(
+        ok(funded(*import_args(path, "--sheet", " transactions", "--json"), actor="treasurer")).stdout
+    )
+    assert (data["imported"], data["read_as"]) == (1, "sheet 'Transactions'")
+
+
 def test_xlsx_bad_lines_are_listed_by_row(funded: Cli, tmp_path: Path) -> None:
     rows: list[list[object]] = [
         COUNCIL_HEADER,
