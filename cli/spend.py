@@ -168,6 +168,7 @@ def spend_import(
     Example: grants --as treasurer spend import payments-2024-07.csv --dry-run
     Example: grants --as treasurer spend import ledger.xlsx --column reference=Narrative --skip-unmatched
     """
+    from grants.errors import GrantsError
     from grants.spend import BadImport, import_spend, parse_columns
 
     def run(scope: Scope, progress: Callable[[int], None] | None = None) -> ImportResult:
@@ -188,9 +189,10 @@ def spend_import(
             lambda scope: _with_progress(file, json_, scope, run),
             write=True,
             bulk=True,
-            passthrough=(BadImport,),
+            # With --json every refusal is shown here, as JSON too: a script reads one shape.
+            passthrough=(GrantsError,) if json_ else (BadImport,),
         )
-    except BadImport as error:
+    except GrantsError as error:
         _bad_rows(error, json_)
         raise typer.Exit(error.exit_code) from None
     if json_:
@@ -252,23 +254,27 @@ def _say_imported(result: ImportResult) -> None:
 
 
 def _bad_rows(error: Any, json_: bool) -> None:
+    """A refused import: its message and every bad row listed (a file refused as a whole, for a
+    column named twice, say, has none), on stderr, and with --json on stdout as well."""
+    bad, more = getattr(error, "bad", []), getattr(error, "more", 0)
     if json_:
         print_json(
             {
                 "error": str(error),
-                "bad_rows": [row.to_json() for row in error.bad],
-                "more_bad_rows": error.more,
-                "unmatched": error.unmatched,
+                "bad_rows": [row.to_json() for row in bad],
+                "more_bad_rows": more,
+                "unmatched": getattr(error, "unmatched", 0),
             }
         )
     from cli.render import styled
 
     err_console.print(styled("[bold red]Error:[/] {}", error), soft_wrap=True)
-    for row in error.bad:
+    for row in bad:
         err_console.print(f"  line {row.line}: {row.reason}", soft_wrap=True)
-    if error.more:
-        err_console.print(f"  … and {error.more} more bad rows", soft_wrap=True)
-    err_console.print("Correct the file and import it again.")
+    if more:
+        err_console.print(f"  … and {more} more bad rows", soft_wrap=True)
+    if bad or more:
+        err_console.print("Correct the file and import it again.")
 
 
 def register(app: typer.Typer) -> None:

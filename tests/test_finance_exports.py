@@ -786,6 +786,26 @@ def test_a_column_named_twice_is_an_error(funded: Cli, tmp_path: Path, header: s
     assert message in refused(funded, "spend", "import", path, *named, actor="treasurer", code=2)
 
 
+def test_a_file_refused_whole_gives_its_json_too(funded: Cli, tmp_path: Path) -> None:
+    """With --json a refused file gives JSON on stdout whatever refused it: bad rows, or the file
+    as a whole (a column named twice, an encoding it is not in)."""
+    twice = save(
+        tmp_path, "twice.csv", "date,reference,amount,amount,supplier,invoice\n2024-07-01,X,1,1,V,1\n"
+    )
+    result = funded("spend", "import", twice, "--json", actor="treasurer")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {
+        "error": "twice.csv names a column twice: 'amount' is columns 3 and 4. Rename one in the file, or map "
+        'another column with --column, e.g. --column amount="Net Amount"',
+        "bad_rows": [],
+        "more_bad_rows": 0,
+        "unmatched": 0,
+    }
+    assert "Error: twice.csv names a column twice" in result.stderr
+    result = funded("spend", "import", twice, "--json", "--encoding", "klingon", actor="treasurer")
+    assert result.exit_code == 2 and "is not an encoding" in json.loads(result.stdout)["error"]
+
+
 def test_a_column_is_found_whatever_the_spaces_inside_its_name(funded: Cli, tmp_path: Path) -> None:
     header = ["Posting  Date", "Cost Centre", "Supplier\u00a0Name", "Invoice No", "Net Amount", "Narrative"]
     line = ["01/07/2024", "CS1", "Venue", "V-1", "300", "CRG-2425-005"]
