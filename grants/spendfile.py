@@ -59,6 +59,9 @@ def parse_paid_on(text: str) -> date:
     raise BadInput(f"date {shown(raw)} is not a date; write it as 2024-06-30 or 30/06/2024")
 
 
+_AFTER_SIGN = re.compile(r"(?<=[£(-])\s+")
+
+
 def parse_amount(text: str) -> int:
     """Signed pence: a payment is positive; a refund or credit note negative, written as finance
     systems write it: `-150.00`, `-£150.00`, `(150.00)`, `150.00 CR` (or `150.00-`, SAP's way)."""
@@ -68,6 +71,7 @@ def parse_amount(text: str) -> int:
     raw = (text or "").strip()
     if not raw.isascii():  # a look-alike minus (−, –, ‐, full width －) is a minus
         raw = raw.translate(_DASHES)
+    raw = _AFTER_SIGN.sub("", raw)  # `£ 150.00`, `-£ 150.00`: Excel's accounting format
     credit = False
     if len(raw) > 2 and raw[0] == "(" and raw[-1] == ")":
         raw, credit = raw[1:-1].strip(), True

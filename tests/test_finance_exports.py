@@ -183,6 +183,31 @@ def test_a_refund_written_with_a_look_alike_minus_is_a_refund(funded: Cli, amoun
     assert spend(funded, "CRG-2425-001")["total"] == "£350"
 
 
+@pytest.mark.parametrize(
+    ("amount", "total"),
+    [
+        ("£ 150.00", "£650"),
+        ("- 150.00", "£350"),
+        ("- £ 1,50.00", None),
+        ("-£ 150.00", "£350"),
+        ("( £ 150.00 )", "£350"),
+    ],
+)
+def test_spaces_after_a_sign_or_the_pound_sign_are_read_past(
+    funded: Cli, amount: str, total: str | None
+) -> None:
+    """Excel's accounting format writes `£ 150.00` (and `-£ 150.00`) into a CSV; the figure is
+    still checked as a whole."""
+    base = ("--date", "2024-07-10", "--supplier", "ASB Training Partnership", "--invoice")
+    ok(funded("spend", "add", "CRG-2425-001", "500", *base, "INV-1", actor="treasurer"))
+    result = funded("spend", "add", "CRG-2425-001", amount, *base, "X-1", actor="treasurer")
+    if total is None:
+        assert result.exit_code == 2 and "bad digit grouping" in result.stderr
+    else:
+        assert result.exit_code == 0, result.output
+        assert spend(funded, "CRG-2425-001")["total"] == total
+
+
 def test_a_credit_note_under_the_invoices_own_number_is_refused_saying_what_to_do(funded: Cli) -> None:
     base = ("--date", "2024-07-10", "--supplier", "ASB Training Partnership", "--invoice", "INV-9")
     ok(funded("spend", "add", "CRG-2425-001", "500", *base, actor="treasurer"))
