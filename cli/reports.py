@@ -56,7 +56,7 @@ PROJECT_TABLE: dict[str, Col] = {
     "Last paid": whole("Last paid"),
 }
 FIGURES = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
-PROJECT_MONEY = ("award", "spent", "refunded", "released", "remaining", "variance")
+PROJECT_MONEY = ("award", "spent", "refunded", "released", "remaining", "variance", "carried")
 POT_MONEY = ("allocated", "committed", "spent", "released", "returned", "uncommitted")
 
 
@@ -76,6 +76,7 @@ CSV_FIELDS = (
     "payments",
     "refunds",
     "last_payment",
+    "carried_from",
     *_money_columns(tuple(name for name in POT_MONEY if name not in PROJECT_MONEY)),
 )
 
@@ -109,7 +110,7 @@ def _pot_rows(r: Any) -> list[list[str]]:
 
 # The cells a user typed (a bid's reference, title and organisation, and its status); the
 # amounts, in pounds and pence, stay numbers a spreadsheet sums, a minus sign and all.
-CSV_TEXT_FIELDS = ("reference", "title", "organisation", "status")
+CSV_TEXT_FIELDS = ("reference", "title", "organisation", "status", "carried_from")
 
 
 def _csv(r: Any) -> str:

@@ -64,7 +64,8 @@ _AFTER_SIGN = re.compile(r"(?<=[£(-])\s+")
 
 def parse_amount(text: str) -> int:
     """Signed pence: a payment is positive; a refund or credit note negative, written as finance
-    systems write it: `-150.00`, `-£150.00`, `(150.00)`, `150.00 CR` (or `150.00-`, SAP's way)."""
+    systems write it: `-150.00`, `-£150.00`, `(150.00)`, `150.00 CR` (or `150.00-`, SAP's way). A
+    ledger that marks credits CR marks payments DR: `1,200.00 DR` is a payment."""
     pence = plain_pence(text)
     if pence is not None:  # the common case, 1250.00: fast
         return pence
@@ -72,17 +73,21 @@ def parse_amount(text: str) -> int:
     if not raw.isascii():  # a look-alike minus (−, –, ‐, full width －) is a minus
         raw = raw.translate(_DASHES)
     raw = _AFTER_SIGN.sub("", raw)  # `£ 150.00`, `-£ 150.00`: Excel's accounting format
-    credit = False
+    credit = debit = False
     if len(raw) > 2 and raw[0] == "(" and raw[-1] == ")":
         raw, credit = raw[1:-1].strip(), True
     elif raw[-2:].upper() == "CR" and len(raw) > 2:
         raw, credit = raw[:-2].strip(), True
+    elif raw[-2:].upper() == "DR" and len(raw) > 2:
+        raw, debit = raw[:-2].strip(), True
     elif len(raw) > 1 and raw[-1] == "-" and raw[-2].isdigit():
         raw, credit = raw[:-1].strip(), True
     if credit and (raw.startswith("-") or raw.startswith("£-")):
         raise BadInput(f"amount {shown(text.strip())} is negative twice; {AMOUNT_EXAMPLE}")
+    if debit and (raw.startswith("-") or raw.startswith("£-") or raw[:1] == "("):
+        raise BadInput(f"amount {shown(text.strip())} is a debit (DR) and negative at once; {AMOUNT_EXAMPLE}")
     try:
-        money = Money.parse(raw, allow_negative=not credit, allow_zero=False)
+        money = Money.parse(raw, allow_negative=not (credit or debit), allow_zero=False)
     except BadInput as error:
         if "is not a number" in str(error):
             raise BadInput(

@@ -185,6 +185,24 @@ def test_a_refund_written_with_a_look_alike_minus_is_a_refund(funded: Cli, amoun
 
 @pytest.mark.parametrize(
     ("amount", "total"),
+    [("150.00 DR", "£650"), ("£150.00DR", "£650"), ("1,150.00 dr", "£1,650"), ("-150.00 DR", None), ("(150.00) DR", None)],
+)
+def test_a_debit_marked_dr_is_a_payment(funded: Cli, amount: str, total: str | None) -> None:
+    """A ledger that marks its credit notes CR marks its payments DR; a DR that is negative too
+    says two things at once and is refused, naming both."""
+    base = ("--date", "2024-07-10", "--supplier", "ASB Training Partnership", "--invoice")
+    ok(funded("spend", "add", "CRG-2425-001", "500", *base, "INV-1", actor="treasurer"))
+    result = funded("spend", "add", "CRG-2425-001", amount, *base, "INV-2", actor="treasurer")
+    if total is None:
+        assert result.exit_code == 2 and "is a debit (DR) and negative at once" in result.output
+        assert spend(funded, "CRG-2425-001")["total"] == "£500"
+    else:
+        ok(result)
+        assert spend(funded, "CRG-2425-001")["total"] == total
+
+
+@pytest.mark.parametrize(
+    ("amount", "total"),
     [
         ("£ 150.00", "£650"),
         ("- 150.00", "£350"),
@@ -1037,7 +1055,7 @@ def test_every_error_lists_every_bad_line_at_once_and_changes_nothing(funded: Cl
         council_csv(
             [
                 ["01/07/2024", "CS1", "A", "A-1", "1.00", "CRG-2425-001"],  # 2: fine
-                ["01/07/2024", "CS1", "A", "A-2", "1.00 DR", "CRG-2425-001"],  # 3: bad amount
+                ["01/07/2024", "CS1", "A", "A-2", "1.00 XR", "CRG-2425-001"],  # 3: bad amount
                 ["01/07/2024", "CS1", "A", "A-3", "1.00", "nothing"],  # 4: no reference
                 ["31/02/2024", "CS1", "A", "A-4", "1.00", "CRG-2425-001"],  # 5: bad date
                 ["01/07/2024", "CS1", "A", "Z-1", "99.00", "CRG-2425-002"],  # 6: changed repeat
@@ -1055,7 +1073,7 @@ def test_every_error_lists_every_bad_line_at_once_and_changes_nothing(funded: Cl
     bad = {row["line"]: row["reason"] for row in json.loads(result.stdout)["bad_rows"]}
     assert sorted(bad) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert bad[3] == (
-        "amount '1.00 DR' is not an amount; write it as 1250.00, or a refund as -150.00, (150.00) or 150.00 CR"
+        "amount '1.00 XR' is not an amount; write it as 1250.00, or a refund as -150.00, (150.00) or 150.00 CR"
     )
     assert bad[8] == "amount '0.00' must be more than zero"
     assert (
@@ -1188,6 +1206,15 @@ def test_reconcile_csv_gives_pounds_beside_pence(demo: Cli) -> None:
         for name in header:
             if name.endswith("_pence") and row[name] != "":
                 assert row[name[: -len("_pence")]] == f"{int(row[name]) / 100:.2f}"
+    # Every figure the JSON gives a project, the CSV gives too, in pence and pounds.
+    report = json.loads(ok(demo("report", "reconcile", "--format", "json")).stdout)
+    by_reference = {r["reference"]: r for r in rows if r["line"] == "project"}
+    for project in report["projects"]:
+        row = by_reference[project["reference"]]
+        for name, value in project.items():
+            if name.endswith("_pence"):
+                assert int(row[name]) == value, (project["reference"], name)
+        assert row["carried_from"] == (project["carried_from"] or "")
 
 
 # --- any split into monthly files gives the same ledger as the whole file ------------------------
