@@ -296,14 +296,23 @@ def _marked(head: bytes) -> tuple[str, str] | None:
 
 
 def _has_utf8_text(path: Path) -> bool:
-    """Whether any character beyond ASCII in the file reads as UTF-8 (é as the two bytes C3 A9):
-    streamed, and asked only of a file UTF-8 cannot read whole."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")  # the bytes it cannot read: gone
+    """Whether the file is UTF-8 text with a stray byte rather than Windows-1252: more of its
+    characters beyond ASCII read as UTF-8 (é as the two bytes C3 A9) than there are bytes UTF-8
+    cannot read. A Windows-1252 file may hold a pair that happens to read as UTF-8 (`É’`, C9 92),
+    but its other accents are bytes UTF-8 cannot read, so they outnumber it. Streamed, and asked
+    only of a file UTF-8 cannot read whole."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # an unreadable byte: U+FFFD
+    read = unreadable = 0
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            if not decoder.decode(chunk).isascii():
-                return True
-    return False
+            text = decoder.decode(chunk)
+            if text.isascii():
+                continue
+            bad = text.count("\ufffd")
+            unreadable += bad
+            read += len(text) - len(text.encode("ascii", "ignore")) - bad
+    unreadable += decoder.decode(b"", final=True).count("\ufffd")
+    return read > unreadable
 
 
 def _named_encoding(path: Path, given: str, name: str, head: bytes) -> str:

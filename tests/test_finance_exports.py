@@ -533,6 +533,24 @@ def test_a_utf8_file_with_one_stray_byte_is_refused_not_read_as_windows_1252(
     ok(funded(*import_args(str(path), "--encoding", "cp1252"), actor="treasurer"))
 
 
+def test_a_windows_1252_file_with_a_pair_that_reads_as_utf8_is_still_windows_1252(
+    funded: Cli, tmp_path: Path
+) -> None:
+    """`CAFÉ’S` in Windows-1252 is the bytes C9 92, which UTF-8 also reads (as one character); the
+    file's other accents are bytes UTF-8 cannot read, so it is Windows-1252, and imports."""
+    text = council_csv(
+        [
+            ["15/07/2024", "CS1", "CAFÉ’S KITCHEN", "W-1", "10.00", "CRG-2425-001"],
+            ["16/07/2024", "CS1", "Société Générale", "W-2", "10.00", "CRG-2425-001"],
+            ["17/07/2024", "CS1", "Crèche Zoë", "W-3", "10.00", "CRG-2425-001"],
+        ]
+    )
+    path = save(tmp_path, "cp1252.csv", text, "cp1252")
+    ok(funded(*import_args(path), actor="treasurer"))
+    suppliers = {p["supplier"] for p in spend(funded, "CRG-2425-001")["payments"]}
+    assert suppliers == {"CAFÉ’S KITCHEN", "Société Générale", "Crèche Zoë"}
+
+
 def test_a_bad_byte_at_the_end_of_a_long_file_is_named_in_flat_memory(tmp_path: Path) -> None:
     """Finding the line and position of a bad byte streams the file, as the check that found it
     does: 30 MB before it are not read into memory at once."""
