@@ -133,6 +133,10 @@ class PaymentLine(NamedTuple):
         return self.pence < 0
 
 
+# PaymentLine built from a tuple of its five fields, without the keyword handling of its __new__.
+_new_line = PaymentLine._make
+
+
 # A file has few distinct dates (a year's days) and amounts, and a million lines: each distinct
 # text is parsed once and its value remembered. Only values are kept, never errors (a bad text
 # is parsed, and refused, every time); the caches are emptied when full, so memory stays flat.
@@ -175,17 +179,20 @@ def read_payment(
 
     `spend add` and `spend import` both read through here, so a value one accepts the other does.
     """
-    paid_on = day if isinstance(day, date) else _day_of(day)
-    pence = amount if isinstance(amount, int) else _pence_of(amount)
+    # A text seen before is looked up where it is (a million lines, a few thousand texts).
+    paid_on = day if isinstance(day, date) else (_DAYS.get(day) or _day_of(day))
+    pence = amount if isinstance(amount, int) else (_AMOUNTS.get(amount) or _pence_of(amount))
     if pence == 0:
         raise BadInput(f"the amount must not be £0; {AMOUNT_EXAMPLE}")
     supplier = supplier.strip()
-    if not supplier or len(supplier) > SUPPLIER_LIMIT or not _plain(supplier):
+    if not supplier or len(supplier) > SUPPLIER_LIMIT or not (supplier.isprintable() or _plain(supplier)):
         supplier = clean_text(supplier, "supplier", limit=SUPPLIER_LIMIT)
     text = (invoice or "").strip()
-    if not text or len(text) > INVOICE_LIMIT or not _plain(text):
+    if not text or len(text) > INVOICE_LIMIT or not (text.isprintable() or _plain(text)):
         text = clean_text(text, "invoice", limit=INVOICE_LIMIT, required=invoice_required)
-    return PaymentLine(paid_on, pence, supplier, text or None, invoice_key(text) if text else None)
+    if not text:
+        return PaymentLine(paid_on, pence, supplier, None, None)
+    return _new_line((paid_on, pence, supplier, text, invoice_key(text)))
 
 
 # --- the grant reference in a line ---------------------------------------------------------------
