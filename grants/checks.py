@@ -422,34 +422,42 @@ _PAYMENT_KEY = ("bid_id", "booked_on", "amount", "from_account", "to_account", "
 def check_payment_entries(session: Session, partnership: Partnership) -> list[Problem]:
     """Each payment has its ledger entry award:BID → spent:BID, the same amount, date, actor and
     wording, and each spend entry its payment (the seals only count spend entries: this binds
-    them, through the payments they mirror)."""
-    entries, payments = _spend_entries(partnership), _payments_as_entries(partnership)
+    them, through the payments they mirror).
+
+    Both sides are counted in one pass, +1 for an entry and -1 for a payment, grouped by what a
+    payment determines: a group whose count is not zero has entries (above zero) or payments (below)
+    without their match. (Two EXCEPTs of the grouped sides read and sorted each side twice: at a
+    million payments, 20 s of `grants check`.)"""
+    from sqlalchemy import union_all
+
+    both = union_all(_spend_entries(partnership), _payments_as_entries(partnership)).subquery()
+    key = list(both.c)[: len(_PAYMENT_KEY)]
+    surplus = func.sum(both.c.side)
+    unmatched = select(*key, surplus).group_by(*key).having(surplus != 0).limit(40)
     problems = []
-    for what, rows in (
-        ("a spend ledger entry with no payment to match", entries.except_(payments)),
-        ("a payment with no ledger entry to match", payments.except_(entries)),
-    ):
-        for row in session.execute(rows.limit(20)):
-            fields = dict(zip(_PAYMENT_KEY, row, strict=False))
-            if what.startswith("a spend ledger entry"):
-                named = ", ".join(f"ledger entry #{i}" for i in _entry_ids(session, partnership, fields))
-            else:
-                named = "payment"
-            problems.append(
-                Problem(
-                    "payment-entries",
-                    named,
-                    f"{what} ({named}): {Money(int(fields['amount']))} {fields['from_account']} → "
-                    f"{fields['to_account']} on {fields['booked_on']} ({fields['reason']!r}, {row[-1]} of them) "
-                    "— changed outside grants",
-                )
+    for row in session.execute(unmatched):
+        fields = dict(zip(_PAYMENT_KEY, row, strict=False))
+        count = int(row[-1])
+        if count > 0:
+            what = "a spend ledger entry with no payment to match"
+            named = ", ".join(f"ledger entry #{i}" for i in _entry_ids(session, partnership, fields))
+        else:
+            what, named = "a payment with no ledger entry to match", "payment"
+        problems.append(
+            Problem(
+                "payment-entries",
+                named,
+                f"{what} ({named}): {Money(int(fields['amount']))} {fields['from_account']} → "
+                f"{fields['to_account']} on {fields['booked_on']} ({fields['reason']!r}, {abs(count)} of them) "
+                "— changed outside grants",
             )
+        )
     return problems
 
 
 def _spend_entries(partnership: Partnership) -> Select[Any]:
-    """The partnership's spend ledger entries, grouped by what a payment determines, counted."""
-    from sqlalchemy import literal_column
+    """The partnership's spend ledger entries, by what a payment determines, each counted +1."""
+    from sqlalchemy import literal
 
     from grants.models import LedgerEntry
 
@@ -462,16 +470,14 @@ def _spend_entries(partnership: Partnership) -> Select[Any]:
             LedgerEntry.to_account,
             LedgerEntry.actor_id,
             LedgerEntry.reason,
-            func.count(),
-        )
-        .where(LedgerEntry.partnership_id == partnership.id, LedgerEntry.kind == "spend")
-        .group_by(*[literal_column(str(i)) for i in range(1, 8)])
+            literal(1).label("side"),
+        ).where(LedgerEntry.partnership_id == partnership.id, LedgerEntry.kind == "spend")
     )
 
 
 def _payments_as_entries(partnership: Partnership) -> Select[Any]:
-    """The partnership's payments as the spend entries they should have, grouped and counted alike."""
-    from sqlalchemy import String, case, literal, literal_column
+    """The partnership's payments as the spend entries they should have, each counted -1."""
+    from sqlalchemy import String, case, literal
 
     from grants.models import Bid, Spend
 
@@ -488,12 +494,11 @@ def _payments_as_entries(partnership: Partnership) -> Select[Any]:
                 (Spend.invoice.is_(None), literal("payment to ", String) + Spend.supplier),
                 else_=literal("invoice ", String) + Spend.invoice + sep + Spend.supplier,
             ),
-            func.count(),
+            literal(-1).label("side"),
         )
         .join(Bid, Bid.id == Spend.bid_id)
         # A refund (a negative line) is booked as its own kind and sealed as a row of its own.
         .where(Bid.partnership_id == partnership.id, Spend.amount_pence > 0)
-        .group_by(*[literal_column(str(i)) for i in range(1, 8)])
     )
 
 
