@@ -43,7 +43,8 @@ SLIPS: dict[str, re.Pattern[str]] = {
     "a before a vowel sound": re.compile(r"(?<![\w'’-])a (?!uni|use|usu|one|eu|U[A-Z])[aeiouAEIOU]\w"),
     "an before a consonant sound": re.compile(r"(?<![\w'’-])an (?!h|[A-Z]{2})[b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z]\w"),
     "naive plural in -ys": re.compile(r"\b\w*[b-df-hj-np-tv-z]ys\b"),
-    "doubled word": re.compile(r"\b(\w{2,}) \1\b", re.IGNORECASE),
+    # Words of letters: a time after its date ("2024-06-03 03:04") doubles a number, not a word.
+    "doubled word": re.compile(r"\b([^\W\d_]{2,}) \1\b", re.IGNORECASE),
     "initialism in lower case": re.compile(r"\b(?:pcc|csa|opcc) priorit"),
     "one with a plural": re.compile(r"(?<![\d,.£-])\b1 (bids|projects|payments|lines|rows|sheets|days|problems)\b"),
 }
@@ -98,6 +99,7 @@ def test_each_slip_is_found(text: str, named: str) -> None:
         "CRG-2627-005 cannot be submitted yet: it needs a summary",
         "the 2 new payments on lines 3 and 7",
         "lines 3–7",
+        "│ 2024-06-03 03:04:38 │ opcc",
         "PCC priorities; 3 days left; 1 bid",
     ],
 )
