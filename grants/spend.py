@@ -546,14 +546,13 @@ class ImportResult:
 
 
 class BidTotal(NamedTuple):
-    """A bid's new lines in an import: their net pence, how many, the first and last line, and
-    the refunds among them (how many, and the pence paid back)."""
+    """A bid's new lines in an import: their net pence, how many, the first line, and the refunds
+    among them (how many, and the pence paid back)."""
 
     bid_id: int
     net: int
     lines: int
     first: int
-    last: int
     refunds: int
     refunded: int
 
@@ -691,7 +690,7 @@ class _FileReader:
         self.texts: list[str] = []  # the staged lines' seal texts, hashed a batch at a time
         self.by_actor = f"\x1f{actor_id}"
         self.columns = len(source.header)
-        # Per bid, the lines taken without a problem: [net, lines, first, last, refunds, refunded]
+        # Per bid, the lines taken without a problem: [net, lines, first, refunds, refunded]
         # (the import's totals when no line turns out to be imported before; see _check_stage).
         self.totals: dict[int, list[int]] = {}
         # Reference cells already found to name a bid (a file repeats a few hundred of them a
@@ -740,14 +739,13 @@ class _FileReader:
         if problem is None:
             total = self.totals.get(bid_id)
             if total is None:
-                self.totals[bid_id] = [pence, 1, line, line, int(pence < 0), max(-pence, 0)]
+                self.totals[bid_id] = [pence, 1, line, int(pence < 0), max(-pence, 0)]
             else:
                 total[0] += pence
                 total[1] += 1
-                total[3] = line
                 if pence < 0:
-                    total[4] += 1
-                    total[5] -= pence
+                    total[3] += 1
+                    total[4] -= pence
         day = paid_on.isoformat()
         # The payment as the seal reads it: grants.seals.row_text of grants.seals._spend's columns
         # after the id, written out (all are ints and strs here: the invoice is required).
@@ -904,7 +902,6 @@ def _new_totals(connection: Any, stage: Table) -> list[BidTotal]:
             func.sum(stage.c.amount_pence),
             func.count(),
             func.min(stage.c.line),
-            func.max(stage.c.line),
             func.count().filter(refund),
             func.coalesce(func.sum(-stage.c.amount_pence).filter(refund), 0),
         )

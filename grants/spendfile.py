@@ -185,10 +185,10 @@ def read_payment(
     if pence == 0:
         raise BadInput(f"the amount must not be £0; {AMOUNT_EXAMPLE}")
     supplier = supplier.strip()
-    if not supplier or len(supplier) > SUPPLIER_LIMIT or not (supplier.isprintable() or _plain(supplier)):
+    if not supplier or len(supplier) > SUPPLIER_LIMIT or not _plain(supplier):
         supplier = clean_text(supplier, "supplier", limit=SUPPLIER_LIMIT)
     text = (invoice or "").strip()
-    if not text or len(text) > INVOICE_LIMIT or not (text.isprintable() or _plain(text)):
+    if not text or len(text) > INVOICE_LIMIT or not _plain(text):
         text = clean_text(text, "invoice", limit=INVOICE_LIMIT, required=invoice_required)
     if not text:
         return PaymentLine(paid_on, pence, supplier, None, None)

@@ -1394,3 +1394,39 @@ def test_an_import_runs_with_foreign_keys_off_and_leaves_none_broken(funded: Cli
         assert keys(write=True) == 1  # and the next write on the same connection has them back
     finally:
         get_engine.cache_clear()
+
+
+def test_the_totals_counted_while_reading_are_the_totals_sql_sums(
+    funded: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file with no line imported before is booked with the per-bid totals counted as it was
+    read; a file with one is booked with totals summed again in SQL over its new lines. The two are
+    one rule: for a file with payments, refunds and several bids, both give the same."""
+    import grants.spend as spend_module
+
+    seen = []
+    check_stage = spend_module._check_stage
+
+    def both(connection, stage, payables, faults, read):  # type: ignore[no-untyped-def]
+        totals = check_stage(connection, stage, payables, faults, read)
+        seen.append((sorted(read), sorted(spend_module._new_totals(connection, stage)), totals is read))
+        return totals
+
+    monkeypatch.setattr(spend_module, "_check_stage", both)
+    rows = [
+        ["01/07/2024", "CS1", "A", "S-1", "£1,200.00", "CRG-2425-001"],
+        ["02/07/2024", "CS1", "A", "S-2", "(150.00)", "CRG-2425-001"],
+        ["03/07/2024", "CS1", "B", "S-3", "300.00", "crg-2425-002 venue"],
+        ["04/07/2024", "CS1", "B", "S-4", "20.00 CR", "CRG-2425-002"],
+    ]
+    ok(funded(*import_args(save(tmp_path, "july.csv", council_csv(rows))), actor="treasurer"))
+    rows.append(["05/07/2024", "CS1", "A", "S-5", "99.99", "CRG-2425-001"])
+    ok(funded(*import_args(save(tmp_path, "to-date.csv", council_csv(rows))), actor="treasurer"))
+    (read, summed, counted), (_, summed_again, counted_again) = seen
+    assert counted and read == summed
+    assert sorted((t.net, t.lines, t.first, t.refunds, t.refunded) for t in read) == [
+        (28000, 2, 4, 1, 2000),
+        (105000, 2, 2, 1, 15000),
+    ]
+    assert not counted_again  # four lines imported before: summed in SQL over the new one only
+    assert [(t.net, t.lines, t.first, t.refunds, t.refunded) for t in summed_again] == [(9999, 1, 6, 0, 0)]
